@@ -1,0 +1,346 @@
+/* date.c - date parsing, validation and formatting. See date.h. */
+#include "core/date.h"
+#include "core/err.h"
+
+#include <string.h>
+
+/* Days from civil date (proleptic Gregorian), after H. Hinnant's algorithm. */
+int32_t date_from_ymd(int y, int m, int d)
+{
+	y -= m <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int32_t)doe - 719468;
+}
+
+void date_to_ymd(int32_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int yy = (int)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yy + (*m <= 2);
+}
+
+int date_days_in_month(int y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dm[m - 1];
+}
+
+int date_valid(int y, int m, int d)
+{
+	return y >= 1000 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= date_days_in_month(y, m);
+}
+
+/* n digits at p, or -1 */
+static int digits(const char *p, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		unsigned c = (unsigned char)p[i] - '0';
+		if (c > 9)
+			return -1;
+		v = v * 10 + (int)c;
+	}
+	return v;
+}
+
+/* Build the result from parts, applying a zone conversion when asked. */
+static int make_dt(int y, int mo, int d, int h, int mi, int s, int prec,
+                   int has_off, int off_min, int tz_target, struct dt *out)
+{
+	if (!date_valid(y, mo, d))
+		return -E_DATE;
+	if (h > 23 || mi > 59 || s > 60 || h < 0 || mi < 0 || s < 0)
+		return -E_DATE;
+	if (s == 60)
+		s = 59; /* leap second */
+	out->day = date_from_ymd(y, mo, d);
+	out->prec = (uint8_t)prec;
+	out->sec = prec == DT_TIME ? h * 3600 + mi * 60 + s : -1;
+	if (prec == DT_TIME && has_off && tz_target != DT_TZ_KEEP) {
+		int64_t t = dt_seconds(*out) - (int64_t)off_min * 60 + (int64_t)tz_target * 60;
+		int64_t dd = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+		out->day = (int32_t)dd;
+		out->sec = (int32_t)(t - dd * 86400);
+	}
+	return 0;
+}
+
+/* Parse "+HHMM", "-HH:MM", "Z" at p (len n). Returns bytes used or -1. */
+static int parse_offset(const char *p, size_t n, int *minutes)
+{
+	if (n >= 1 && (p[0] == 'Z' || p[0] == 'z')) {
+		*minutes = 0;
+		return 1;
+	}
+	if (n < 3 || (p[0] != '+' && p[0] != '-'))
+		return -1;
+	int sign = p[0] == '-' ? -1 : 1;
+	int hh = digits(p + 1, 2), mm = 0, used = 3;
+	if (hh < 0)
+		return -1;
+	if (n >= 6 && p[3] == ':') {
+		if ((mm = digits(p + 4, 2)) < 0)
+			return -1;
+		used = 6;
+	} else if (n >= 5) {
+		if ((mm = digits(p + 3, 2)) < 0)
+			return -1;
+		used = 5;
+	}
+	if (hh > 14 || mm > 59)
+		return -1;
+	*minutes = sign * (hh * 60 + mm);
+	return used;
+}
+
+int tz_parse_offset(const char *s, int *minutes)
+{
+	size_t n = strlen(s);
+	if (strcmp(s, "UTC") == 0 || strcmp(s, "utc") == 0) {
+		*minutes = 0;
+		return 0;
+	}
+	int k = parse_offset(s, n, minutes);
+	return k > 0 && (size_t)k == n ? 0 : -1;
+}
+
+int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
+{
+	const char *p = s.p;
+	size_t n = s.n;
+	int y, mo = 1, d = 1, h = 0, mi = 0, sec = 0, prec, off = 0, has_off = 0;
+
+	*out = DT_EMPTY;
+	/* the zone offset, if any, sits at the end */
+	for (size_t i = 4; i < n; i++) {
+		if (p[i] == '+' || p[i] == '-') {
+			int k = parse_offset(p + i, n - i, &off);
+			if (k < 0 || (size_t)k != n - i)
+				return -E_DATE;
+			has_off = 1;
+			n = i;
+			break;
+		}
+	}
+	/* digits, optionally a fraction after SS */
+	size_t nd = n;
+	const char *dot = memchr(p, '.', n);
+	if (dot) {
+		nd = (size_t)(dot - p);
+		if (nd != 14 || n - nd < 2 || n - nd > 5)
+			return -E_DATE;
+		for (size_t i = nd + 1; i < n; i++)
+			if (p[i] < '0' || p[i] > '9')
+				return -E_DATE;
+	}
+	switch (nd) {
+	case 4: prec = DT_YEAR; break;
+	case 6: prec = DT_MONTH; break;
+	case 8: prec = DT_DAY; break;
+	case 10: case 12: case 14: prec = DT_TIME; break;
+	default: return -E_DATE;
+	}
+	if ((y = digits(p, 4)) < 0)
+		return -E_DATE;
+	if (nd >= 6 && (mo = digits(p + 4, 2)) < 0)
+		return -E_DATE;
+	if (nd >= 8 && (d = digits(p + 6, 2)) < 0)
+		return -E_DATE;
+	if (nd >= 10 && (h = digits(p + 8, 2)) < 0)
+		return -E_DATE;
+	if (nd >= 12 && (mi = digits(p + 10, 2)) < 0)
+		return -E_DATE;
+	if (nd >= 14 && (sec = digits(p + 12, 2)) < 0)
+		return -E_DATE;
+	return make_dt(y, mo, d, h, mi, sec, prec, has_off, off, tz_target, out);
+}
+
+/* Parse the time part "HH:MM[:SS[.f+]][zone]" at p. */
+static int parse_time(const char *p, size_t n, int *h, int *mi, int *sec, int *has_off, int *off)
+{
+	size_t i = 0;
+	if (n < 5 || p[2] != ':' || (*h = digits(p, 2)) < 0 || (*mi = digits(p + 3, 2)) < 0)
+		return -1;
+	i = 5;
+	if (i < n && p[i] == ':') {
+		if (n < 8 || (*sec = digits(p + 6, 2)) < 0)
+			return -1;
+		i = 8;
+		if (i < n && p[i] == '.') {
+			i++;
+			size_t f = i;
+			while (i < n && p[i] >= '0' && p[i] <= '9')
+				i++;
+			if (i == f)
+				return -1;
+		}
+	}
+	if (i < n) {
+		int k = parse_offset(p + i, n - i, off);
+		if (k < 0 || i + (size_t)k != n)
+			return -1;
+		*has_off = 1;
+	}
+	return 0;
+}
+
+int dt_parse_iso(struct span s, int tz_target, struct dt *out)
+{
+	const char *p = s.p;
+	size_t n = s.n;
+	int y, mo, d, h = 0, mi = 0, sec = 0, has_off = 0, off = 0;
+
+	*out = DT_EMPTY;
+	if (n == 8 && digits(p, 8) >= 0)
+		return dt_parse_hl7(s, tz_target, out);
+	if (n < 4 || (y = digits(p, 4)) < 0)
+		return -E_DATE;
+	if (n == 4)
+		return make_dt(y, 1, 1, 0, 0, 0, DT_YEAR, 0, 0, tz_target, out);
+	if (n < 7 || p[4] != '-' || (mo = digits(p + 5, 2)) < 0)
+		return -E_DATE;
+	if (n == 7)
+		return make_dt(y, mo, 1, 0, 0, 0, DT_MONTH, 0, 0, tz_target, out);
+	if (n < 10 || p[7] != '-' || (d = digits(p + 8, 2)) < 0)
+		return -E_DATE;
+	if (n == 10)
+		return make_dt(y, mo, d, 0, 0, 0, DT_DAY, 0, 0, tz_target, out);
+	if (p[10] != 'T' && p[10] != ' ')
+		return -E_DATE;
+	if (parse_time(p + 11, n - 11, &h, &mi, &sec, &has_off, &off) < 0)
+		return -E_DATE;
+	return make_dt(y, mo, d, h, mi, sec, DT_TIME, has_off, off, tz_target, out);
+}
+
+/* 1 or 2 digits (or exactly w when strict) */
+static int num_field(const char *p, size_t n, size_t *i, int w, int flexible, int *v)
+{
+	size_t k = 0;
+	int val = 0;
+	while (*i + k < n && k < (size_t)w && p[*i + k] >= '0' && p[*i + k] <= '9') {
+		val = val * 10 + (p[*i + k] - '0');
+		k++;
+	}
+	if (k == 0 || (!flexible && k != (size_t)w))
+		return -1;
+	*i += k;
+	*v = val;
+	return 0;
+}
+
+int dt_parse_fmt(struct span s, const char *fmt, int tz_target, struct dt *out)
+{
+	const char *p = s.p;
+	size_t n = s.n, i = 0;
+	int y = -1, mo = 1, d = 1, h = 0, mi = 0, sec = 0, has_off = 0, off = 0;
+	int prec = DT_NONE;
+
+	*out = DT_EMPTY;
+	if (!fmt || strcmp(fmt, "iso") == 0)
+		return dt_parse_iso(s, tz_target, out);
+	if (strcmp(fmt, "hl7") == 0)
+		return dt_parse_hl7(s, tz_target, out);
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			if (i >= n || p[i] != *f)
+				return -E_DATE;
+			i++;
+			continue;
+		}
+		switch (*++f) {
+		case 'Y':
+			if (num_field(p, n, &i, 4, 0, &y) < 0)
+				return -E_DATE;
+			prec = prec < DT_YEAR ? DT_YEAR : prec;
+			break;
+		case 'm':
+			if (num_field(p, n, &i, 2, 1, &mo) < 0)
+				return -E_DATE;
+			prec = prec < DT_MONTH ? DT_MONTH : prec;
+			break;
+		case 'd':
+			if (num_field(p, n, &i, 2, 1, &d) < 0)
+				return -E_DATE;
+			prec = prec < DT_DAY ? DT_DAY : prec;
+			break;
+		case 'H':
+			if (num_field(p, n, &i, 2, 1, &h) < 0)
+				return -E_DATE;
+			prec = DT_TIME;
+			break;
+		case 'M':
+			if (num_field(p, n, &i, 2, 0, &mi) < 0)
+				return -E_DATE;
+			break;
+		case 'S':
+			if (num_field(p, n, &i, 2, 0, &sec) < 0)
+				return -E_DATE;
+			break;
+		case 'f':
+			while (i < n && p[i] >= '0' && p[i] <= '9')
+				i++;
+			break;
+		case 'z': {
+			int k = parse_offset(p + i, n - i, &off);
+			if (k < 0)
+				return -E_DATE;
+			has_off = 1;
+			i += (size_t)k;
+			break;
+		}
+		case 'T':
+			if (i < n) {
+				if (p[i] != 'T' && p[i] != ' ')
+					return -E_DATE;
+				if (parse_time(p + i + 1, n - i - 1, &h, &mi, &sec, &has_off, &off) < 0)
+					return -E_DATE;
+				prec = DT_TIME;
+				i = n;
+			}
+			break;
+		default:
+			return -E_DATE;
+		}
+	}
+	if (i != n || y < 0)
+		return -E_DATE;
+	return make_dt(y, mo, d, h, mi, sec, prec, has_off, off, tz_target, out);
+}
+
+static void put2(char *o, int v) { o[0] = (char)('0' + v / 10); o[1] = (char)('0' + v % 10); }
+
+void dt_fmt_date(int32_t day, char out[10])
+{
+	int y, m, d;
+	date_to_ymd(day, &y, &m, &d);
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
+	out[4] = '-';
+	put2(out + 5, m);
+	out[7] = '-';
+	put2(out + 8, d);
+}
+
+void dt_fmt_ts(struct dt v, char out[19])
+{
+	int s = v.sec > 0 ? v.sec : 0;
+	dt_fmt_date(v.day, out);
+	out[10] = ' ';
+	put2(out + 11, s / 3600);
+	out[13] = ':';
+	put2(out + 14, s / 60 % 60);
+	out[16] = ':';
+	put2(out + 17, s % 60);
+}

@@ -1,0 +1,79 @@
+/*
+ * db.h - the database: connecting, running SQL, streaming COPY.
+ *
+ * Only db/ includes libpq. Every value reaches the server as a parameter
+ * (db_exec_params) or through COPY text escaping (copy_field); SQL text is
+ * built only from omopipe's own sql/ files with validated schema names.
+ *
+ * Connecting: with an empty conninfo the embedded cluster (cluster.h) is
+ * started if needed and its database created if missing. Otherwise the
+ * configured conninfo is used, each of its settings overridden by libpq's PG*
+ * environment variable when that is set (environment beats file). Failure is
+ * one line naming the host or socket and what to check, code E_DB.
+ */
+#ifndef OMO_DB_H
+#define OMO_DB_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/err.h"
+#include "core/span.h"
+
+/* Connect as configured. 0 or -E_DB / -E_CONFIG. */
+int db_connect(const struct conf *c, PGconn **out, struct err *e);
+void db_close(PGconn *conn);
+/* The libpq connection string of the database in use (password masked). */
+int db_conninfo(const struct conf *c, char *buf, size_t n, int masked, struct err *e);
+
+/* Run SQL (one or more statements, no parameters). 0 or -E_DB. */
+int db_exec(PGconn *conn, const char *sql, struct err *e);
+/* Run one statement with text parameters; *res (may be NULL) receives the
+ * result for the caller to PQclear. 0 or -E_DB. */
+int db_exec_params(PGconn *conn, const char *sql, int n, const char *const *vals, PGresult **res, struct err *e);
+/* Single value of a one-row query, copied into buf ("" for NULL). */
+int db_query_value(PGconn *conn, const char *sql, int n, const char *const *vals, char *buf, size_t bn, struct err *e);
+/* Fill e from a failed result: "what: SQLSTATE message". Returns -E_DB. */
+int db_error(PGconn *conn, const PGresult *r, const char *what, struct err *e);
+
+/* Replace @cdm, @results, @omopipe in sql with the configured schema names. */
+char *db_render(const struct conf *c, const char *sql);
+/* Load an sql/ file, render it and run it. */
+int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err *e);
+
+/*
+ * COPY FROM STDIN, text format. Rows are built in b with copy_* and ended with
+ * db_copy_row(); data goes to the server in ~256 KiB chunks.
+ */
+struct db_copy {
+	PGconn *conn;
+	struct buf b;
+	uint64_t rows;
+	const char *what;   /* table name for messages */
+};
+
+int db_copy_begin(struct db_copy *cp, PGconn *conn, const char *sql, const char *what, struct err *e);
+int db_copy_row(struct db_copy *cp, struct err *e);
+int db_copy_end(struct db_copy *cp, struct err *e);
+/* Abort an open COPY (the transaction is then rolled back by the caller). */
+void db_copy_abort(struct db_copy *cp);
+
+/*
+ * COPY ... TO STDOUT: fn is called once per row with the row's text (COPY
+ * text format, without its newline; split on '\t', "\N" is NULL, unescape with
+ * copy_unescape). A non-zero return from fn stops the copy and is returned.
+ */
+int db_copy_out(PGconn *conn, const char *sql, int (*fn)(void *ctx, struct span row), void *ctx, struct err *e);
+/* Undo COPY text escaping of one field in place; returns the new length. */
+size_t copy_unescape(char *p, size_t n);
+
+/* COPY text: the value escaped, then a tab (last = 1: no tab). */
+void copy_field(struct buf *b, struct span v, int last);
+void copy_str(struct buf *b, const char *s, int last);
+void copy_null(struct buf *b, int last);
+void copy_i64(struct buf *b, int64_t v, int last);
+/* A number written with up to 15 significant digits, no printf on the common path. */
+void copy_num(struct buf *b, double v, int last);
+
+#endif

@@ -1,0 +1,356 @@
+/* vocab_load.c - load an OMOP vocabulary into the CDM schema. See vocab_load.h. */
+#include "db/vocab_load.h"
+#include "core/csvtok.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/path.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const tables[] = {
+	"concept", "concept_relationship", "concept_ancestor", "concept_synonym", "vocabulary",
+	"domain", "concept_class", "relationship", "drug_strength", "source_to_concept_map",
+};
+#define NTABLES (sizeof tables / sizeof *tables)
+
+enum coltype { COL_TEXT, COL_INT, COL_DATE, COL_NUM };
+
+struct col {
+	char name[64];
+	enum coltype type;
+	int maxlen;        /* characters, 0 = unlimited */
+	int required;
+	int src;           /* index of the file column, -1 if absent */
+};
+
+/* "CONCEPT_RELATIONSHIP.csv.zst" -> table index, or -1 */
+static int table_of(const char *fname)
+{
+	char b[256];
+	size_t n = strlen(fname);
+	if (n >= sizeof b)
+		return -1;
+	for (size_t i = 0; i <= n; i++)
+		b[i] = (char)(fname[i] >= 'A' && fname[i] <= 'Z' ? fname[i] + 32 : fname[i]);
+	static const char *suffixes[] = { ".zst", ".csv", ".txt", ".tsv", "_seed" };
+	for (size_t s = 0; s < 5; s++) {
+		size_t k = strlen(b), sl = strlen(suffixes[s]);
+		if (k > sl && strcmp(b + k - sl, suffixes[s]) == 0)
+			b[k - sl] = '\0';
+	}
+	for (size_t t = 0; t < NTABLES; t++)
+		if (strcmp(b, tables[t]) == 0)
+			return (int)t;
+	return -1;
+}
+
+/* The table's columns, as the database has them. */
+static int table_columns(PGconn *conn, const struct conf *c, const char *table, struct col **out, int *nout, struct err *e)
+{
+	const char *vals[] = { c->schema_cdm, table };
+	PGresult *r;
+	int rc = db_exec_params(conn,
+	        "SELECT column_name, data_type, coalesce(character_maximum_length, 0), is_nullable "
+	        "FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+	        2, vals, &r, e);
+	if (rc < 0)
+		return rc;
+	int n = PQntuples(r);
+	if (n == 0) {
+		PQclear(r);
+		return err_set(e, E_DB, "table %s.%s does not exist: run `omopipe init` first", c->schema_cdm, table);
+	}
+	struct col *cols = xcalloc((size_t)n, sizeof *cols);
+	for (int i = 0; i < n; i++) {
+		snprintf(cols[i].name, sizeof cols[i].name, "%s", PQgetvalue(r, i, 0));
+		const char *t = PQgetvalue(r, i, 1);
+		cols[i].type = strcmp(t, "integer") == 0 || strcmp(t, "bigint") == 0 ? COL_INT :
+		               strcmp(t, "date") == 0 ? COL_DATE :
+		               strcmp(t, "numeric") == 0 || strcmp(t, "double precision") == 0 ? COL_NUM : COL_TEXT;
+		cols[i].maxlen = atoi(PQgetvalue(r, i, 2));
+		cols[i].required = strcmp(PQgetvalue(r, i, 3), "NO") == 0;
+		cols[i].src = -1;
+	}
+	PQclear(r);
+	*out = cols;
+	*nout = n;
+	return 0;
+}
+
+static size_t utf8_chars(struct span s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s.n; i++)
+		k += ((unsigned char)s.p[i] & 0xC0) != 0x80;
+	return k;
+}
+
+/* Check one value and append it to the COPY row. */
+static int put_value(struct buf *b, const struct col *col, struct span v, int last, struct err *e)
+{
+	if (v.n == 0) {
+		if (col->required && col->type != COL_TEXT)
+			return err_set(e, E_VALUE, "column %s: a value is required", col->name);
+		if (col->required) {
+			copy_field(b, v, last); /* NOT NULL text: an empty string, as Athena has a few */
+			return 0;
+		}
+		copy_null(b, last);
+		return 0;
+	}
+	switch (col->type) {
+	case COL_INT: {
+		int64_t x;
+		if (span_to_i64(v, &x) < 0 || x < INT32_MIN || x > INT32_MAX)
+			return err_set(e, E_VALUE, "column %s: '%.*s' is not an integer", col->name, (int)(v.n > 40 ? 40 : v.n), v.p);
+		copy_i64(b, x, last);
+		return 0;
+	}
+	case COL_NUM: {
+		double x;
+		if (span_to_double(v, &x) < 0)
+			return err_set(e, E_VALUE, "column %s: '%.*s' is not a number", col->name, (int)(v.n > 40 ? 40 : v.n), v.p);
+		copy_field(b, span_trim(v), last);
+		return 0;
+	}
+	case COL_DATE: {
+		struct dt d;
+		if (dt_parse_iso(span_trim(v), DT_TZ_KEEP, &d) < 0 || d.prec < DT_DAY)
+			return err_set(e, E_VALUE, "column %s: '%.*s' is not a date (YYYYMMDD or YYYY-MM-DD)", col->name, (int)(v.n > 40 ? 40 : v.n), v.p);
+		char out[10];
+		dt_fmt_date(d.day, out);
+		buf_append(b, out, 10);
+		if (!last)
+			buf_putc(b, '\t');
+		return 0;
+	}
+	default:
+		if (!span_utf8_valid(v))
+			return err_set(e, E_ENCODING, "column %s: invalid UTF-8", col->name);
+		if (col->maxlen && v.n > (size_t)col->maxlen && utf8_chars(v) > (size_t)col->maxlen)
+			return err_set(e, E_VALUE, "column %s: %zu characters, longer than the %d allowed", col->name, utf8_chars(v), col->maxlen);
+		copy_field(b, v, last);
+		return 0;
+	}
+}
+
+static int load_file(PGconn *conn, const struct conf *c, const char *path, const char *table, uint64_t *rows, struct err *e)
+{
+	struct col *cols = NULL;
+	int ncols = 0, rc;
+	struct csvtok t;
+	char delim = ',', quote = '"';
+
+	if ((rc = table_columns(conn, c, table, &cols, &ncols, e)) < 0)
+		return rc;
+	/* sniff the header: a tab means the Athena download format */
+	{
+		struct win w;
+		if ((rc = win_open(&w, path, 1 << 20, e)) < 0)
+			goto out;
+		win_more(&w, e);
+		const char *nl = w.end > w.beg ? memchr(w.buf + w.beg, '\n', w.end - w.beg) : NULL;
+		size_t hl = nl ? (size_t)(nl - (w.buf + w.beg)) : w.end - w.beg;
+		if (hl && memchr(w.buf + w.beg, '\t', hl)) {
+			delim = '\t';
+			quote = '\0';
+		}
+		win_close(&w);
+	}
+	if ((rc = csvtok_open(&t, path, delim, quote, 16 << 20, e)) < 0)
+		goto out;
+	rc = csvtok_next(&t, e);
+	if (rc <= 0) {
+		if (rc == 0)
+			rc = err_set(e, E_INPUT, "%s is empty: expected a header line", path);
+		goto close;
+	}
+	/* map header names (any case) to the table's columns */
+	for (size_t i = 0; i < t.nf; i++) {
+		struct span h = span_trim(t.f[i]);
+		for (int k = 0; k < ncols; k++)
+			if (span_ieq_str(h, cols[k].name))
+				cols[k].src = (int)i;
+	}
+	size_t nfile = t.nf;
+	struct buf sql = BUF_INIT;
+	buf_printf(&sql, "COPY %s.%s (", c->schema_cdm, table);
+	int first = 1;
+	for (int k = 0; k < ncols; k++) {
+		if (cols[k].src < 0) {
+			if (cols[k].required) {
+				rc = err_set(e, E_INPUT, "%s:1: header has no column %s (required)", path, cols[k].name);
+				buf_free(&sql);
+				goto close;
+			}
+			continue;
+		}
+		buf_printf(&sql, "%s%s", first ? "" : ", ", cols[k].name);
+		first = 0;
+	}
+	buf_puts(&sql, ") FROM STDIN");
+	int last_col = -1;
+	for (int k = 0; k < ncols; k++)
+		if (cols[k].src >= 0)
+			last_col = k;
+	struct db_copy cp;
+	rc = db_copy_begin(&cp, conn, sql.p, table, e);
+	buf_free(&sql);
+	if (rc < 0)
+		goto close;
+	while ((rc = csvtok_next(&t, e)) > 0) {
+		/* Athena files may end rows with a trailing delimiter: allow one empty extra field */
+		if (t.nf != nfile && !(t.nf == nfile + 1 && t.f[nfile].n == 0)) {
+			err_pos_file(&e->pos, path);
+			e->pos.line = t.line;
+			rc = err_set(e, E_COLUMNS, "%zu columns, the header has %zu", t.nf, nfile);
+			break;
+		}
+		for (int k = 0; k < ncols && rc >= 0; k++) {
+			if (cols[k].src < 0)
+				continue;
+			rc = put_value(&cp.b, &cols[k], t.f[cols[k].src], k == last_col, e);
+		}
+		if (rc < 0) {
+			err_pos_file(&e->pos, path);
+			e->pos.line = t.line;
+			break;
+		}
+		if ((rc = db_copy_row(&cp, e)) < 0)
+			break;
+	}
+	if (rc < 0) {
+		if (err_is_soft(-rc) && !e->pos.file[0]) {
+			err_pos_file(&e->pos, path);
+			e->pos.line = t.line;
+		}
+		db_copy_abort(&cp);
+		goto close;
+	}
+	*rows = cp.rows;
+	rc = db_copy_end(&cp, e);
+close:
+	csvtok_close(&t);
+out:
+	free(cols);
+	return rc;
+}
+
+/* Drop the table's indexes and primary key before loading it (rebuilt after). */
+static int drop_indexes(PGconn *conn, const struct conf *c, const char *table, struct err *e)
+{
+	const char *vals[] = { c->schema_cdm, table };
+	PGresult *r;
+	int rc = db_exec_params(conn,
+	        "SELECT format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, con.conname) "
+	        "FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+	        "WHERE n.nspname = $1 AND t.relname = $2 AND con.contype = 'p' "
+	        "UNION ALL "
+	        "SELECT format('DROP INDEX %I.%I', schemaname, indexname) FROM pg_indexes "
+	        "WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE 'xpk_%'",
+	        2, vals, &r, e);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++)
+		rc = db_exec(conn, PQgetvalue(r, i, 0), e);
+	PQclear(r);
+	return rc;
+}
+
+static const char *pk_of(const char *table)
+{
+	if (strcmp(table, "concept") == 0) return "concept_id";
+	if (strcmp(table, "vocabulary") == 0) return "vocabulary_id";
+	if (strcmp(table, "domain") == 0) return "domain_id";
+	if (strcmp(table, "concept_class") == 0) return "concept_class_id";
+	if (strcmp(table, "relationship") == 0) return "relationship_id";
+	return NULL;
+}
+
+int vocab_load(PGconn *conn, const struct conf *c, const char *dir, struct vocab_load_stats *st, struct err *e)
+{
+	char *paths[NTABLES] = { 0 };
+	int rc = 0;
+	struct timespec t0, t1;
+
+	memset(st, 0, sizeof *st);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!path_is_dir(dir))
+		return err_set(e, E_INPUT, "vocabulary folder %s does not exist or is not a folder", dir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return err_set(e, E_INPUT, "cannot read vocabulary folder %s", dir);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		int ti = table_of(de->d_name);
+		char full[4096];
+		if (ti < 0 || path_join(full, sizeof full, dir, de->d_name) < 0 || !path_is_file(full))
+			continue;
+		if (paths[ti]) {
+			closedir(d);
+			rc = err_set(e, E_INPUT, "two files for table %s in %s: %s and %s", tables[ti], dir, paths[ti], full);
+			goto out;
+		}
+		paths[ti] = xstrdup(full);
+	}
+	closedir(d);
+	int any = 0;
+	for (size_t i = 0; i < NTABLES; i++)
+		any |= paths[i] != NULL;
+	if (!any) {
+		rc = err_set(e, E_INPUT, "no vocabulary files in %s (expected CONCEPT.csv, CONCEPT_RELATIONSHIP.csv, ... as in an Athena download)", dir);
+		goto out;
+	}
+	if ((rc = db_exec(conn, "BEGIN", e)) < 0)
+		goto out;
+	for (size_t i = 0; i < NTABLES && rc == 0; i++) {
+		if (!paths[i])
+			continue;
+		char sql[256];
+		if ((rc = drop_indexes(conn, c, tables[i], e)) < 0)
+			break;
+		snprintf(sql, sizeof sql, "TRUNCATE %s.%s", c->schema_cdm, tables[i]);
+		if ((rc = db_exec(conn, sql, e)) < 0)
+			break;
+		uint64_t rows = 0;
+		log_info("loading %s", paths[i]);
+		if ((rc = load_file(conn, c, paths[i], tables[i], &rows, e)) < 0)
+			break;
+		snprintf(st->table[st->n], sizeof st->table[0], "%s", tables[i]);
+		st->rows[st->n++] = rows;
+	}
+	for (size_t i = 0; i < NTABLES && rc == 0; i++) {
+		const char *pk = pk_of(tables[i]);
+		if (!paths[i] || !pk)
+			continue;
+		char sql[256];
+		snprintf(sql, sizeof sql, "ALTER TABLE %s.%s ADD CONSTRAINT xpk_%s PRIMARY KEY (%s)", c->schema_cdm, tables[i], tables[i], pk);
+		if ((rc = db_exec(conn, sql, e)) < 0 && strstr(e->msg, "23505"))
+			rc = err_set(e, E_VALUE, "%s: duplicate %s values; the vocabulary was not changed", paths[i], pk);
+	}
+	if (rc == 0)
+		rc = db_run_file(conn, c, "sql/vocab_indexes.sql", e);
+	if (rc == 0) {
+		for (size_t i = 0; i < NTABLES && rc == 0; i++) {
+			char sql[256];
+			if (!paths[i])
+				continue;
+			snprintf(sql, sizeof sql, "ANALYZE %s.%s", c->schema_cdm, tables[i]);
+			rc = db_exec(conn, sql, e);
+		}
+	}
+	if (rc == 0)
+		rc = db_exec(conn, "COMMIT", e);
+	else
+		db_exec(conn, "ROLLBACK", NULL);
+out:
+	for (size_t i = 0; i < NTABLES; i++)
+		free(paths[i]);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return rc;
+}

@@ -1,0 +1,23 @@
+-- The three schemas (OHDSI convention) and the two roles the design names.
+--   @cdm      clinical + vocabulary tables: what every OHDSI tool reads
+--   @results  data-quality results (and cohorts)
+--   @omopipe  the pipeline's own: run ledger, id maps, quarantine, staging
+-- omopipe_loader may write everything; omopipe_reader (researchers) may only
+-- read @cdm and @results. Both are NOLOGIN group roles: grant them to login
+-- roles (GRANT omopipe_reader TO alice). Creating roles needs CREATEROLE; on a
+-- server where the connecting user lacks it, init goes on without them.
+CREATE SCHEMA IF NOT EXISTS @cdm;
+CREATE SCHEMA IF NOT EXISTS @results;
+CREATE SCHEMA IF NOT EXISTS @omopipe;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'omopipe_loader') THEN
+        CREATE ROLE omopipe_loader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'omopipe_reader') THEN
+        CREATE ROLE omopipe_reader NOLOGIN;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'omopipe: no CREATEROLE privilege; roles omopipe_loader/omopipe_reader not created';
+END $$;

@@ -1,0 +1,112 @@
+-- omopipe's own schema: what the pipeline needs to be safe to re-run.
+-- Idempotent. The version row (schema_version) lets later releases migrate.
+
+CREATE TABLE IF NOT EXISTS @omopipe.schema_version (
+    version          integer PRIMARY KEY,
+    applied_at       timestamptz NOT NULL DEFAULT now(),
+    omopipe_version  text NOT NULL
+);
+
+-- Sites: site_no is the high part of every id omopipe assigns, so ids of two
+-- sites never collide (id = site_no * 10^12 + a number from id_seq).
+CREATE TABLE IF NOT EXISTS @omopipe.site (
+    site_no     integer PRIMARY KEY CHECK (site_no BETWEEN 1 AND 9000),
+    site_id     text NOT NULL UNIQUE,
+    name        text,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE SEQUENCE IF NOT EXISTS @omopipe.id_seq MAXVALUE 999999999999;
+
+-- Stable identity: a 16-byte hash of (site, kind, source key) -> the CDM id.
+-- kind: 1 person, 2 visit, 3 provider, 4 care_site, 5 location, 10+ events by table.
+CREATE TABLE IF NOT EXISTS @omopipe.id_map (
+    key      bytea PRIMARY KEY,
+    id       bigint NOT NULL,
+    kind     smallint NOT NULL,
+    site_no  integer NOT NULL,
+    file_id  bigint
+);
+CREATE INDEX IF NOT EXISTS idx_id_map_file ON @omopipe.id_map (file_id);
+
+-- Runs and the files they read: the ledger behind `omopipe runs`.
+CREATE TABLE IF NOT EXISTS @omopipe.run (
+    run_id           bigserial PRIMARY KEY,
+    command          text NOT NULL,
+    started_at       timestamptz NOT NULL DEFAULT now(),
+    finished_at      timestamptz,
+    status           text NOT NULL DEFAULT 'running',
+    host             text,
+    omopipe_version  text
+);
+
+-- The current version of every input file a site has loaded.
+CREATE TABLE IF NOT EXISTS @omopipe.source_file (
+    file_id       bigserial PRIMARY KEY,
+    site_no       integer NOT NULL REFERENCES @omopipe.site (site_no),
+    path          text NOT NULL,
+    content_hash  text NOT NULL,
+    size_bytes    bigint NOT NULL,
+    format        text NOT NULL,
+    profile       text NOT NULL,
+    loaded_run_id bigint,
+    loaded_at     timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (site_no, path)
+);
+
+CREATE TABLE IF NOT EXISTS @omopipe.run_file (
+    run_id               bigint NOT NULL REFERENCES @omopipe.run (run_id),
+    site_no              integer NOT NULL,
+    path                 text NOT NULL,
+    file_id              bigint,
+    content_hash         text,
+    format               text,
+    profile              text,
+    status               text NOT NULL,     -- loaded | unchanged | failed
+    records_read         bigint NOT NULL DEFAULT 0,
+    records_loaded       bigint NOT NULL DEFAULT 0,
+    records_quarantined  bigint NOT NULL DEFAULT 0,
+    records_skipped      bigint NOT NULL DEFAULT 0,
+    rows_per_table       jsonb NOT NULL DEFAULT '{}',
+    skipped_per_reason   jsonb NOT NULL DEFAULT '{}',
+    message              text,
+    started_at           timestamptz NOT NULL DEFAULT now(),
+    finished_at          timestamptz,
+    PRIMARY KEY (run_id, site_no, path)
+);
+
+-- Records that could not be loaded, with where, why, and the raw record
+-- (zstd-compressed) for a steward to fix and replay.
+CREATE TABLE IF NOT EXISTS @omopipe.quarantine (
+    quarantine_id  bigserial PRIMARY KEY,
+    run_id         bigint NOT NULL,
+    site_no        integer NOT NULL,
+    file_id        bigint,
+    path           text NOT NULL,
+    record_no      bigint,
+    line_no        bigint,
+    byte_offset    bigint,
+    position       text,
+    reason         text NOT NULL,
+    message        text NOT NULL,
+    format         text NOT NULL,
+    profile        text NOT NULL,
+    raw_zst        bytea,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    replayed_run_id bigint
+);
+CREATE INDEX IF NOT EXISTS idx_quarantine_site ON @omopipe.quarantine (site_no, reason);
+CREATE INDEX IF NOT EXISTS idx_quarantine_file ON @omopipe.quarantine (file_id);
+
+-- Codes that did not map, per site: what a steward takes to Usagi.
+CREATE TABLE IF NOT EXISTS @omopipe.unmapped_code (
+    site_no         integer NOT NULL,
+    source_system   text NOT NULL,
+    vocabulary_id   text NOT NULL,
+    source_code     text NOT NULL,
+    source_name     text,
+    record_count    bigint NOT NULL,
+    first_run_id    bigint,
+    last_run_id     bigint,
+    PRIMARY KEY (site_no, source_system, source_code)
+);

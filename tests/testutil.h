@@ -1,0 +1,48 @@
+/*
+ * testutil.h - helpers shared by the cmocka tests.
+ *
+ * Paths come from the environment that tests/CMakeLists.txt sets: the reference
+ * data (../shared/data), the project's own fixtures, a scratch folder.
+ */
+#ifndef OMO_TESTUTIL_H
+#define OMO_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "core/conf.h"
+#include "etl/sink.h"
+
+/* $OMO_SHARED_DATA/rel into a static buffer (one at a time). */
+const char *tu_shared(const char *rel);
+/* $OMO_FIXTURES/rel. */
+const char *tu_fixture(const char *rel);
+/* A scratch directory for this test program (created empty). */
+const char *tu_tmpdir(const char *name);
+/* Read a whole file (test inputs are small). Caller frees. */
+char *tu_slurp(const char *path, size_t *n);
+/* Configuration as the test environment gives it (embedded cluster, PGDATABASE). */
+void tu_conf(struct conf *c);
+
+/*
+ * A sink that collects what extractors emit, for parser tests: counts of
+ * records loaded / quarantined / skipped, the emitted records by kind, the
+ * last quarantine reason and position.
+ */
+struct tu_sink {
+	struct sink base;
+	unsigned long begun, loaded, quarantined, skipped, notes;
+	unsigned long by_kind[16];        /* enum rec_kind */
+	unsigned long events_by_kind[16]; /* enum ev_kind */
+	unsigned long pending[16];
+	int in_record;
+	struct err last_q;                /* the last quarantine reason */
+	char last_skip[128];
+	void (*on_emit)(struct tu_sink *s, const struct record *r);  /* optional */
+	void *user;
+};
+void tu_sink_init(struct tu_sink *s);
+
+#endif
