@@ -40,6 +40,8 @@ enum rec_kind {
 	REC_PROVIDER,
 	REC_CARE_SITE,
 	REC_LOCATION,
+	REC_RETRACT,   /* remove what an earlier record said (A11/A13 cancel, OBX-11 = D, RXA-21 = D) */
+	REC_MERGE,     /* two person keys are one person (ADT A40): rows move to the survivor */
 };
 
 /* What the source says an event is. Decides the default CDM table when the
@@ -164,6 +166,17 @@ struct rec_location {
 	double latitude, longitude;  /* NaN if unknown */
 };
 
+/* Remove the row(s) an earlier record created under key. */
+struct rec_retract {
+	uint8_t target;        /* REC_VISIT or REC_EVENT (REC_PERSON: the person and all their rows) */
+	struct span key;
+};
+
+/* from is merged into to: from's rows are re-pointed to to's person, from goes. */
+struct rec_merge {
+	struct span from, to;
+};
+
 struct record {
 	uint8_t kind;          /* enum rec_kind */
 	union {
@@ -174,6 +187,8 @@ struct record {
 		struct rec_provider provider;
 		struct rec_care_site care_site;
 		struct rec_location location;
+		struct rec_retract retract;
+		struct rec_merge merge;
 	} u;
 };
 
