@@ -47,12 +47,102 @@ static const struct cmd commands[] = {
 	  "YYYYMMDD dates) and CSV exports (comma separated, quoted, ISO dates) are read.\n"
 	  "The tables whose files are present are replaced in one transaction: a malformed\n"
 	  "row stops the load with file:line and leaves the previous vocabulary in place.\n" },
+	{ "etl", cmd_etl, "load one site's feed files into the CDM",
+	  "usage: omopipe etl --site SITE [--format csv|hl7v2|ccda] [--profile P] [--no-derive] [FILES|DIRS...]\n"
+	  "\n"
+	  "Loads files into the CDM: each file in one transaction, through COPY, with\n"
+	  "records read = loaded + quarantined + skipped checked before it commits.\n"
+	  "A file whose content was loaded before is skipped; a changed file replaces\n"
+	  "the rows of its earlier version. Folders are searched recursively for the\n"
+	  "files the format reads. Without FILES, the site's configured feeds are read.\n"
+	  "With --format (and --profile) no configuration is needed: the site is\n"
+	  "created on first use. The derived tables (observation periods, eras) are\n"
+	  "recomputed for the persons touched unless --no-derive.\n"
+	  "Exit 1 when a file failed; quarantined records are listed by\n"
+	  "`omopipe quarantine list`.\n" },
+	{ "run", cmd_run, "the nightly job: every configured site, then the derived tables",
+	  "usage: omopipe run\n"
+	  "\n"
+	  "Loads every configured site's feeds ([site NAME] feed = FORMAT PROFILE PATH),\n"
+	  "then recomputes observation periods, condition and drug eras and CDM_SOURCE.\n"
+	  "Each site is locked while it loads: a second run for the same site stops at\n"
+	  "once. Exit 1 when a file failed.\n" },
+	{ "runs", cmd_runs, "list recent runs from the run ledger",
+	  "usage: omopipe runs [--site SITE] [--limit N]\n"
+	  "\n"
+	  "Recent runs, newest first: when, how long, status (ok, partial, failed,\n"
+	  "running, interrupted), files and records read, loaded, quarantined, skipped.\n" },
+	{ "quarantine", cmd_quarantine, "list, show or replay quarantined records",
+	  "usage: omopipe quarantine list [--site SITE] [--run N] [--reason R] [--limit N]\n"
+	  "       omopipe quarantine show ID [--raw]\n"
+	  "       omopipe quarantine replay ID... [--from FILE]\n"
+	  "\n"
+	  "A record that cannot be loaded is kept with its site, file, position, reason\n"
+	  "and a compressed copy of the raw record. `show --raw` prints the raw record\n"
+	  "(patient data: to stdout only). `replay` loads it again through its extractor,\n"
+	  "as it was (after a profile or mapping fix) or from a corrected copy (--from),\n"
+	  "and marks it replayed when it loads.\n" },
+	{ "generate", cmd_generate, "write a synthetic multi-vendor network of feeds (or the demo vocabulary)",
+	  "usage: omopipe generate --patients N --sites K --out DIR [--seed S] [--error-rate R] [--zstd]\n"
+	  "                        [--only FEED] [--file-records M]\n"
+	  "       omopipe generate --vocab DIR\n"
+	  "\n"
+	  "Writes N synthetic patients per site for K sites (north, south, east, west,\n"
+	  "site5 ...) as each site's vendor mix of feeds: HL7 v2 (epic, cerner dialects),\n"
+	  "C-CDA CCDs (two vendor styles) and Synthea CSV (current and 2017 layouts), in\n"
+	  "DIR/SITE/{hl7,ccda,csv}/..., with DIR/omopipe.conf (run it with\n"
+	  "`omopipe -c DIR/omopipe.conf run`), DIR/SITE/sitemap.csv (the site's local\n"
+	  "codes) and DIR/expected.json (records and broken records per site, feed, file).\n"
+	  "Same options, same bytes.\n"
+	  "\n"
+	  "  --seed S          random seed (default 1)\n"
+	  "  --error-rate R    fraction of records broken as real feeds break: truncated\n"
+	  "                    messages, impossible dates, unknown code systems, malformed\n"
+	  "                    XML, CSV rows with a wrong column count (default 0)\n"
+	  "  --zstd            write .zst files\n"
+	  "  --only FEED       every patient to one feed: hl7v2/epic, hl7v2/cerner,\n"
+	  "                    ccda/vendor-a, ccda/vendor-b, csv/synthea, csv/synthea-2017\n"
+	  "  --file-records M  HL7 messages per file (default 100000)\n"
+	  "  --vocab DIR       write the demo vocabulary (Athena format) instead\n" },
 	{ "config", cmd_config, "print the resolved configuration (secrets masked)",
 	  "usage: omopipe config check\n"
 	  "\n"
 	  "Reads the configuration (defaults < -c FILE or $OMOPIPE_CONFIG < $OMOPIPE_*\n"
 	  "environment < command-line flags), reports the first error with file:line,\n"
 	  "and prints the result. Passwords are shown as *****.\n" },
+	{ "map", cmd_map, "look a source code up: vocabulary, site map, 'Maps to', standard concept",
+	  "usage: omopipe map CODE --system SYSTEM [--date YYYY-MM-DD] [--site S]\n"
+	  "       omopipe map --batch FILE.csv [--site S] [--record]\n"
+	  "\n"
+	  "Builds the vocabulary index a run builds and prints the path of one lookup: the\n"
+	  "system resolved to an OMOP vocabulary (mappings/code_systems.csv), the code\n"
+	  "normalised (mappings/code_formats.csv), the site map, the source concept, the\n"
+	  "replacements followed, 'Maps to' and 'Maps to value', and the standard concept(s)\n"
+	  "with the domain that decides the CDM table.\n"
+	  "\n"
+	  "  --date D     event date: picks among site map rows and replacements by validity\n"
+	  "  --site S     try the site's map (SOURCE_TO_CONCEPT_MAP) first\n"
+	  "  --batch F    map every row of a CSV with columns system,code[,display][,date]\n"
+	  "  --record     with --batch and --site: count the unmapped codes for `omopipe unmapped`\n" },
+	{ "unmapped", cmd_unmapped, "write a site's unmapped codes as a Usagi-ready CSV",
+	  "usage: omopipe unmapped --site S --out FILE.csv [--min-count N]\n"
+	  "\n"
+	  "Writes the codes of site S that did not map (counted by every run in\n"
+	  "omopipe.unmapped_code), most frequent first, leaving out those its site map now\n"
+	  "covers. Columns: source_system,source_code,source_name,frequency,target_concept_id,\n"
+	  "reason. Fill target_concept_id (Usagi, a spreadsheet) and load the file back with\n"
+	  "`omopipe sitemap load --site S FILE.csv`.\n" },
+	{ "sitemap", cmd_sitemap, "load a site's code map into SOURCE_TO_CONCEPT_MAP",
+	  "usage: omopipe sitemap load --site S [--replace] [FILE.csv ...]\n"
+	  "       omopipe sitemap load --shipped\n"
+	  "\n"
+	  "Loads site map CSVs (header: source_system,source_code,target_concept_id; source_name,\n"
+	  "valid_start_date, valid_end_date optional; rows without a target are skipped) into\n"
+	  "SOURCE_TO_CONCEPT_MAP with source_vocabulary_id SITE:SYSTEM. Each code in the files\n"
+	  "replaces that code's earlier rows; --replace also drops the site's other rows of\n"
+	  "the code systems in the files. Without files: mappings/sites/S/*.csv. --shipped:\n"
+	  "the shipped maps of every site. A bad row stops the load with file:line and the\n"
+	  "reason, and the previous site map stays in force.\n" },
 };
 
 static void usage(FILE *out)

@@ -15,6 +15,10 @@
  * A quote that is never closed is a soft error (E_PARSE) at the record's first
  * line; the tokenizer then resumes at the line after it, so one broken row
  * does not swallow the rest of the file.
+ *
+ * The byte-order mark is looked for on the first csvtok_next(), so a caller
+ * may still change the window's read size (t->w.rd.max_read, tests use 1)
+ * after opening.
  */
 #ifndef OMO_CSVTOK_H
 #define OMO_CSVTOK_H
@@ -29,6 +33,14 @@ struct csv_field_ref { size_t off, n; int scratch; };
 struct csvtok {
 	struct win w;
 	char delim, quote;
+	int started;          /* the byte-order mark has been looked for */
+	int ascii;            /* 1: the current record is known to be 7-bit ASCII; 0: not known */
+	int resync;           /* after a too large record: drop input up to the next line end */
+	int avx2;             /* index with AVX2 (the CPU has it) rather than SSE2 */
+	uint32_t *ix;         /* structural index (see csvtok.c): positions relative to ixorg */
+	size_t ixn, ixi, ixcap;
+	uint64_t ixorg;       /* stream offset the positions count from */
+	uint64_t ixto;        /* stream offset up to which the window is indexed */
 	uint64_t line;        /* first line of the current record (1-based) */
 	uint64_t next_line;   /* line where the next record starts */
 	uint64_t record;      /* records returned so far, header included */

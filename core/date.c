@@ -126,8 +126,9 @@ int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 	/* the zone offset, if any, sits at the end */
 	for (size_t i = 4; i < n; i++) {
 		if (p[i] == '+' || p[i] == '-') {
+			/* HL7: exactly +ZZZZ */
 			int k = parse_offset(p + i, n - i, &off);
-			if (k < 0 || (size_t)k != n - i)
+			if (k != 5 || (size_t)k != n - i)
 				return -E_DATE;
 			has_off = 1;
 			n = i;

@@ -254,7 +254,8 @@ static int write_settings(const char *pg, const char *run, struct err *e)
 	        "log_min_messages = warning\n"
 	        "log_statement = none\n"
 	        "log_min_error_statement = panic\n"
-	        "timezone = 'UTC'\n",
+	        "timezone = 'UTC'\n"
+	        "jit = off\n",
 	        run, CLUSTER_PORT);
 	/* log_min_error_statement = panic: failed statements (with their data) stay out of the log */
 	fclose(f);

@@ -139,7 +139,7 @@ int db_connect(const struct conf *c, PGconn **out, struct err *e)
 			PQsetNoticeProcessor(conn, quiet_notices, NULL);
 			PQconninfoFree(kv.opts);
 			*out = conn;
-			PGresult *r = PQexec(conn, "SET client_min_messages = warning; SET datestyle = 'ISO, YMD'; SET timezone = 'UTC'");
+			PGresult *r = PQexec(conn, "SET client_min_messages = warning; SET datestyle = 'ISO, YMD'; SET timezone = 'UTC'; SET jit = off");
 			PQclear(r);
 			return 0;
 		}

@@ -45,7 +45,7 @@ int schema_init(PGconn *conn, const struct conf *c, int foreign_keys, int *creat
 {
 	static const char *files[] = {
 		"sql/init_schemas.sql", "sql/cdm_tables.sql", "sql/cdm_indexes.sql", "sql/vocab_indexes.sql",
-		"sql/omopipe_tables.sql", "sql/results_tables.sql", "sql/grants.sql",
+		"sql/omopipe_tables.sql", "sql/omopipe_functions.sql", "sql/results_tables.sql", "sql/grants.sql",
 	};
 	int rc, v;
 

@@ -23,6 +23,7 @@ struct col {
 	char name[64];
 	enum coltype type;
 	int maxlen;        /* characters, 0 = unlimited */
+	int bigint;        /* COL_INT: 8 bytes in binary COPY */
 	int required;
 	int src;           /* index of the file column, -1 if absent */
 };
@@ -72,6 +73,7 @@ static int table_columns(PGconn *conn, const struct conf *c, const char *table, 
 		               strcmp(t, "date") == 0 ? COL_DATE :
 		               strcmp(t, "numeric") == 0 || strcmp(t, "double precision") == 0 ? COL_NUM : COL_TEXT;
 		cols[i].maxlen = atoi(PQgetvalue(r, i, 2));
+		cols[i].bigint = strcmp(t, "bigint") == 0;
 		cols[i].required = strcmp(PQgetvalue(r, i, 3), "NO") == 0;
 		cols[i].src = -1;
 	}
@@ -89,9 +91,92 @@ static size_t utf8_chars(struct span s)
 	return k;
 }
 
+/*
+ * Fast paths (the common shapes of an Athena download), each exactly as
+ * strict as the general path below, which handles everything else:
+ *   integers written as plain digits, copied as they are
+ *   dates YYYYMMDD or YYYY-MM-DD, checked and rewritten by hand
+ *   text that is ASCII without a byte COPY must escape, copied as it is
+ */
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static int fast_int(struct buf *b, struct span v, int last)
+{
+	size_t i = v.n && v.p[0] == '-', nd = v.n - i;
+	if (nd == 0 || nd > 9 || (v.p[i] == '0' && nd > 1))
+		return 0; /* empty, possibly out of int32 range, or a leading zero: the general path */
+	for (size_t k = i; k < v.n; k++)
+		if (v.p[k] < '0' || v.p[k] > '9')
+			return 0;
+	buf_append(b, v.p, v.n);
+	if (!last)
+		buf_putc(b, '\t');
+	return 1;
+}
+
+/* YYYYMMDD or YYYY-MM-DD, a real calendar date: 1 with y, m, d; 0 for the general path. */
+static int fast_ymd(struct span v, int *y, int *mo, int *dd)
+{
+	const char *p = v.p;
+	int d8 = v.n == 8, d10 = v.n == 10 && p[4] == '-' && p[7] == '-';
+	if (!d8 && !d10)
+		return 0;
+	const char *m = p + (d8 ? 4 : 5), *d = p + (d8 ? 6 : 8);
+	for (int k = 0; k < 4; k++)
+		if (p[k] < '0' || p[k] > '9')
+			return 0;
+	if (m[0] < '0' || m[0] > '1' || m[1] < '0' || m[1] > '9' || d[0] < '0' || d[0] > '3' || d[1] < '0' || d[1] > '9')
+		return 0;
+	*y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+	*mo = (m[0] - '0') * 10 + (m[1] - '0');
+	*dd = (d[0] - '0') * 10 + (d[1] - '0');
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return *y >= 1 && *mo >= 1 && *mo <= 12 && *dd >= 1 && *dd <= mdays[*mo - 1] + (*mo == 2 && is_leap(*y));
+}
+
+static int fast_date(struct buf *b, struct span v, int last)
+{
+	int y, mo, dd;
+	if (!fast_ymd(v, &y, &mo, &dd))
+		return 0; /* the general path decides and reports */
+	const char *p = v.p, *m = p + (v.n == 8 ? 4 : 5), *d = p + (v.n == 8 ? 6 : 8);
+	char o[11];
+	memcpy(o, p, 4);
+	o[4] = '-';
+	o[5] = m[0];
+	o[6] = m[1];
+	o[7] = '-';
+	o[8] = d[0];
+	o[9] = d[1];
+	o[10] = '\t';
+	buf_append(b, o, last ? 10 : 11);
+	return 1;
+}
+
+static int fast_text(struct buf *b, const struct col *col, struct span v, int last)
+{
+	if (col->maxlen && v.n > (size_t)col->maxlen)
+		return 0;
+	for (size_t i = 0; i < v.n; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+		if (c >= 0x80 || c == '\\' || c < 0x20)
+			return 0;
+	}
+	buf_reserve(b, v.n + 1);
+	memcpy(b->p + b->n, v.p, v.n);
+	b->n += v.n;
+	if (!last)
+		b->p[b->n++] = '\t';
+	b->p[b->n] = '\0';
+	return 1;
+}
+
 /* Check one value and append it to the COPY row. */
 static int put_value(struct buf *b, const struct col *col, struct span v, int last, struct err *e)
 {
+	if (v.n && ((col->type == COL_INT && fast_int(b, v, last)) || (col->type == COL_DATE && fast_date(b, v, last)) ||
+	            (col->type == COL_TEXT && fast_text(b, col, v, last))))
+		return 0;
 	if (v.n == 0) {
 		if (col->required && col->type != COL_TEXT)
 			return err_set(e, E_VALUE, "column %s: a value is required", col->name);
@@ -134,6 +219,66 @@ static int put_value(struct buf *b, const struct col *col, struct span v, int la
 		if (col->maxlen && v.n > (size_t)col->maxlen && utf8_chars(v) > (size_t)col->maxlen)
 			return err_set(e, E_VALUE, "column %s: %zu characters, longer than the %d allowed", col->name, utf8_chars(v), col->maxlen);
 		copy_field(b, v, last);
+		return 0;
+	}
+}
+
+/*
+ * Binary COPY (tables without numeric columns): the server parses nothing,
+ * about a third less server CPU than text (PERF.md); the checks are those of
+ * put_value, with the same messages.
+ */
+static void put_be32(struct buf *b, uint32_t v)
+{
+	unsigned char o[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v };
+	buf_append(b, o, 4);
+}
+
+static int put_value_bin(struct buf *b, const struct col *col, struct span v, struct err *e)
+{
+	if (v.n == 0) {
+		if (col->required && col->type != COL_TEXT)
+			return err_set(e, E_VALUE, "column %s: a value is required", col->name);
+		if (col->required) {
+			put_be32(b, 0); /* NOT NULL text: an empty string, as Athena has a few */
+			return 0;
+		}
+		put_be32(b, 0xFFFFFFFFu);
+		return 0;
+	}
+	switch (col->type) {
+	case COL_INT: {
+		int64_t x;
+		if (span_to_i64(v, &x) < 0 || x < INT32_MIN || x > INT32_MAX)
+			return err_set(e, E_VALUE, "column %s: '%.*s' is not an integer", col->name, (int)(v.n > 40 ? 40 : v.n), v.p);
+		if (col->bigint) {
+			put_be32(b, 8);
+			put_be32(b, (uint32_t)((uint64_t)x >> 32));
+			put_be32(b, (uint32_t)(uint64_t)x);
+		} else {
+			put_be32(b, 4);
+			put_be32(b, (uint32_t)(int32_t)x);
+		}
+		return 0;
+	}
+	case COL_DATE: {
+		struct dt d;
+		int y, mo, dd;
+		if (fast_ymd(v, &y, &mo, &dd))
+			d.day = date_from_ymd(y, mo, dd);
+		else if (dt_parse_iso(span_trim(v), DT_TZ_KEEP, &d) < 0 || d.prec < DT_DAY)
+			return err_set(e, E_VALUE, "column %s: '%.*s' is not a date (YYYYMMDD or YYYY-MM-DD)", col->name, (int)(v.n > 40 ? 40 : v.n), v.p);
+		put_be32(b, 4);
+		put_be32(b, (uint32_t)(d.day - 10957)); /* PostgreSQL counts days from 2000-01-01 */
+		return 0;
+	}
+	default:
+		if (!span_utf8_valid(v))
+			return err_set(e, E_ENCODING, "column %s: invalid UTF-8", col->name);
+		if (col->maxlen && v.n > (size_t)col->maxlen && utf8_chars(v) > (size_t)col->maxlen)
+			return err_set(e, E_VALUE, "column %s: %zu characters, longer than the %d allowed", col->name, utf8_chars(v), col->maxlen);
+		put_be32(b, (uint32_t)v.n);
+		buf_append(b, v.p, v.n);
 		return 0;
 	}
 }
@@ -192,7 +337,13 @@ static int load_file(PGconn *conn, const struct conf *c, const char *path, const
 		buf_printf(&sql, "%s%s", first ? "" : ", ", cols[k].name);
 		first = 0;
 	}
-	buf_puts(&sql, ") FROM STDIN");
+	int binary = 1, ncopied = 0;
+	for (int k = 0; k < ncols; k++)
+		if (cols[k].src >= 0) {
+			ncopied++;
+			binary &= cols[k].type != COL_NUM; /* numeric's binary form is not worth writing */
+		}
+	buf_puts(&sql, binary ? ") FROM STDIN (FORMAT binary)" : ") FROM STDIN");
 	int last_col = -1;
 	for (int k = 0; k < ncols; k++)
 		if (cols[k].src >= 0)
@@ -202,6 +353,11 @@ static int load_file(PGconn *conn, const struct conf *c, const char *path, const
 	buf_free(&sql);
 	if (rc < 0)
 		goto close;
+	if (binary) {
+		buf_append(&cp.b, "PGCOPY\n\377\r\n\0", 11);
+		put_be32(&cp.b, 0);
+		put_be32(&cp.b, 0);
+	}
 	while ((rc = csvtok_next(&t, e)) > 0) {
 		/* Athena files may end rows with a trailing delimiter: allow one empty extra field */
 		if (t.nf != nfile && !(t.nf == nfile + 1 && t.f[nfile].n == 0)) {
@@ -210,17 +366,29 @@ static int load_file(PGconn *conn, const struct conf *c, const char *path, const
 			rc = err_set(e, E_COLUMNS, "%zu columns, the header has %zu", t.nf, nfile);
 			break;
 		}
+		if (binary) {
+			unsigned char nf[2] = { (unsigned char)(ncopied >> 8), (unsigned char)ncopied };
+			buf_append(&cp.b, nf, 2);
+		}
 		for (int k = 0; k < ncols && rc >= 0; k++) {
 			if (cols[k].src < 0)
 				continue;
-			rc = put_value(&cp.b, &cols[k], t.f[cols[k].src], k == last_col, e);
+			rc = binary ? put_value_bin(&cp.b, &cols[k], t.f[cols[k].src], e)
+			            : put_value(&cp.b, &cols[k], t.f[cols[k].src], k == last_col, e);
 		}
 		if (rc < 0) {
 			err_pos_file(&e->pos, path);
 			e->pos.line = t.line;
 			break;
 		}
-		if ((rc = db_copy_row(&cp, e)) < 0)
+		if (!binary)
+			rc = db_copy_row(&cp, e);
+		else if (++cp.rows, cp.b.n >= 256 * 1024) {
+			if (PQputCopyData(conn, cp.b.p, (int)cp.b.n) != 1)
+				rc = db_error(conn, NULL, "COPY", e);
+			buf_reset(&cp.b);
+		}
+		if (rc < 0)
 			break;
 	}
 	if (rc < 0) {
@@ -232,6 +400,8 @@ static int load_file(PGconn *conn, const struct conf *c, const char *path, const
 		goto close;
 	}
 	*rows = cp.rows;
+	if (binary)
+		buf_append(&cp.b, "\377\377", 2); /* the trailer */
 	rc = db_copy_end(&cp, e);
 close:
 	csvtok_close(&t);

@@ -17,6 +17,10 @@
  * raw (given at begin) must stay valid until the record is closed; it is
  * copied (zstd-compressed) only when the record is quarantined.
  *
+ * sink_context(header) gives what a raw record needs to be read again on its
+ * own (a CSV file's header line); it is stored before the raw record in the
+ * quarantine, so that a replay of the record alone parses. Copied at once.
+ *
  * Return values: 0, a negative soft error from emit (the record is bad: the
  * extractor quarantines it with that error), or a negative hard error (the
  * database failed: the extractor stops and returns it).
@@ -39,6 +43,7 @@ struct sink_ops {
 	int (*quarantine)(struct sink *s, const struct err *why, struct err *e);
 	int (*skip_rec)(struct sink *s, const char *reason, struct err *e);
 	void (*note)(struct sink *s, const char *what);
+	void (*context)(struct sink *s, struct span header);   /* optional */
 };
 
 struct sink {
@@ -51,5 +56,6 @@ static inline int sink_end(struct sink *s, struct err *e) { return s->ops->end(s
 static inline int sink_quarantine(struct sink *s, const struct err *why, struct err *e) { return s->ops->quarantine(s, why, e); }
 static inline int sink_skip(struct sink *s, const char *reason, struct err *e) { return s->ops->skip_rec(s, reason, e); }
 static inline void sink_note(struct sink *s, const char *what) { s->ops->note(s, what); }
+static inline void sink_context(struct sink *s, struct span header) { if (s->ops->context) s->ops->context(s, header); }
 
 #endif

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS @omopipe.run (
     finished_at      timestamptz,
     status           text NOT NULL DEFAULT 'running',
     host             text,
+    backend_pid      integer,           -- of the run's main connection: a dead one means interrupted
     omopipe_version  text
 );
 
@@ -69,6 +70,7 @@ CREATE TABLE IF NOT EXISTS @omopipe.run_file (
     records_skipped      bigint NOT NULL DEFAULT 0,
     rows_per_table       jsonb NOT NULL DEFAULT '{}',
     skipped_per_reason   jsonb NOT NULL DEFAULT '{}',
+    notes_per_reason     jsonb NOT NULL DEFAULT '{}',  -- parts of records left out on purpose
     message              text,
     started_at           timestamptz NOT NULL DEFAULT now(),
     finished_at          timestamptz,
@@ -99,8 +101,11 @@ CREATE INDEX IF NOT EXISTS idx_quarantine_site ON @omopipe.quarantine (site_no, 
 CREATE INDEX IF NOT EXISTS idx_quarantine_file ON @omopipe.quarantine (file_id);
 
 -- Codes that did not map, per site: what a steward takes to Usagi.
+-- source_system is the system key: the OMOP vocabulary_id when the feed's
+-- system resolved, else the system as written (upper case). reason: no_standard,
+-- unknown_code, unknown_system, invalid_code (etl/map/map_stats.c).
 CREATE TABLE IF NOT EXISTS @omopipe.unmapped_code (
-    site_no         integer NOT NULL,
+    site_id         text NOT NULL,
     source_system   text NOT NULL,
     vocabulary_id   text NOT NULL,
     source_code     text NOT NULL,
@@ -108,5 +113,17 @@ CREATE TABLE IF NOT EXISTS @omopipe.unmapped_code (
     record_count    bigint NOT NULL,
     first_run_id    bigint,
     last_run_id     bigint,
-    PRIMARY KEY (site_no, source_system, source_code)
+    reason          text,
+    last_seen       timestamptz,
+    PRIMARY KEY (site_id, source_system, source_code)
 );
+
+-- Persons a run touched: derived tables are recomputed for these only.
+CREATE TABLE IF NOT EXISTS @omopipe.touched_person (
+    run_id     bigint NOT NULL,
+    person_id  bigint NOT NULL,
+    PRIMARY KEY (run_id, person_id)
+);
+
+-- Ids of derived rows (observation_period, eras).
+CREATE SEQUENCE IF NOT EXISTS @omopipe.derived_seq;

@@ -124,7 +124,7 @@ static void s_note(struct sink *b, const char *what)
 	((struct tu_sink *)b)->notes++;
 }
 
-static const struct sink_ops tu_ops = { s_begin, s_emit, s_end, s_quarantine, s_skip, s_note };
+static const struct sink_ops tu_ops = { s_begin, s_emit, s_end, s_quarantine, s_skip, s_note, NULL };
 
 void tu_sink_init(struct tu_sink *s)
 {

@@ -7,6 +7,9 @@
 
 /* Every extractor, one line each. */
 static const struct extract_ops *const extractors[] = {
+	&extract_hl7v2,
+	&extract_csv,
+	&extract_ccda,
 	NULL
 };
 

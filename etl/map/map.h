@@ -53,15 +53,24 @@ struct map_target {
 	uint8_t domain;            /* enum map_domain */
 };
 
+/* How a result was reached (map_result.flags). */
+enum map_result_flag {
+	MAPR_SITE_MAP = 1,         /* from a site map (SOURCE_TO_CONCEPT_MAP) */
+	MAPR_REPLACED = 2,         /* a deprecated/updated concept was followed to its replacement */
+	MAPR_OUT_OF_DATES = 4,     /* the event date is outside the source concept's validity */
+	MAPR_NORMALISED = 8,       /* the code matched only after normalisation (K922 -> K92.2) */
+};
+
 struct map_result {
 	uint8_t status;            /* enum map_status */
 	uint8_t n;                 /* targets, always >= 1 (t[0].concept_id = 0 if unmapped) */
+	uint8_t flags;             /* enum map_result_flag */
 	int32_t source_concept_id; /* 0 if the code is not a concept */
 	const char *vocabulary_id; /* resolved OMOP vocabulary, NULL if unknown; owned by the index */
 	struct map_target t[MAP_MAX_TARGETS];
 };
 
-/* Fixed-value maps (mappings/*.csv): small, closed sets of source values. */
+/* Fixed-value maps (CSV files in mappings/): small, closed sets of source values. */
 enum map_fixed {
 	MAPF_GENDER = 0,       /* HL7 0001, C-CDA AdministrativeGender, "M"/"F"/"male" */
 	MAPF_RACE,             /* HL7 0005, CDC race codes, Synthea words */

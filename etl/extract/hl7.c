@@ -1,0 +1,535 @@
+/*
+ * hl7.c - the HL7 v2 extractor (extract_hl7v2).
+ *
+ *   file --hl7_tok (frames, segments, fields)--> one message at a time
+ *        --MSH-9 + profile [messages]--> handler (hl7_adt.c, hl7_res.c)
+ *        --struct record--> sink
+ *
+ * Every frame the tokenizer finds is one source record: sink_begin, then
+ * sink_end (loaded), sink_quarantine (bad: reason and SEG[k]-f position) or
+ * sink_skip (a message type the profile does not load: "message type
+ * ACK^A01 not loaded"). Segments without MSH and oversized messages are
+ * quarantined too; the rest of the file goes on. The message arena is reset
+ * after each message.
+ */
+#include "etl/extract/hl7_int.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------------ */
+/* helpers for the handlers                                                  */
+
+int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const char *fmt, ...)
+{
+	struct err *e = h->e;
+	char msg[sizeof e->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap); /* fmt's arguments may point into e->msg */
+	va_end(ap);
+	memcpy(e->msg, msg, sizeof msg);
+	e->code = code;
+	if (s) {
+		e->pos.line = s->line;
+		if (f > 0 && c > 0)
+			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]-%d.%d", s->id, s->ord, f, c);
+		else if (f > 0)
+			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]-%d", s->id, s->ord, f);
+		else
+			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]", s->id, s->ord);
+	}
+	return -code;
+}
+
+struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop)
+{
+	for (size_t i = from; i < h->m->nseg; i++) {
+		struct hl7_seg *s = &h->m->seg[i];
+		if (memcmp(s->id, id, 3) == 0)
+			return s;
+		if (stop)
+			for (const char *p = stop; *p; p += p[3] ? 4 : 3)
+				if (memcmp(s->id, p, 3) == 0)
+					return NULL;
+	}
+	return NULL;
+}
+
+struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub)
+{
+	struct span v = hl7_field(h->m, s, (unsigned)f);
+	if (rep > 0 && !(s->id[0] == 'M' && s->id[1] == 'S' && s->id[2] == 'H' && f <= 2))
+		v = hl7_rep(h->m, v, (unsigned)rep);
+	if (c > 0)
+		v = hl7_comp(h->m, v, (unsigned)c);
+	if (sub > 0)
+		v = hl7_sub(h->m, v, (unsigned)sub);
+	return v;
+}
+
+int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out)
+{
+	struct span v = hx_raw(h, s, f, rep, c, sub);
+	int rc = hl7_text(h->m, v, out, h->e);
+	if (rc < 0)
+		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
+	return 0;
+}
+
+static struct span alias(struct hx *h, struct span sys)
+{
+	const struct hl7_prof *p = &h->x->prof;
+	for (size_t i = 0; i < p->nalias; i++)
+		if (span_eq_str(sys, p->alias[i].from))
+			return span_of(p->alias[i].to);
+	return sys;
+}
+
+/* code, text, system from components k, k+1, k+2 of a coded element */
+static int code_at(struct hx *h, struct hl7_seg *s, int f, const struct span *comp, size_t nc, int k,
+                   const char *dflt, struct code *out)
+{
+	struct span a = (size_t)k - 1 < nc ? comp[k - 1] : span_make(NULL, 0);
+	struct span b = (size_t)k < nc ? comp[k] : span_make(NULL, 0);
+	struct span c = (size_t)k + 1 < nc ? comp[k + 1] : span_make(NULL, 0);
+	/* subcomponents are not part of a code: keep the first */
+	if (h->m->d.ss) {
+		a = hl7_sub(h->m, a, 1);
+		c = hl7_sub(h->m, c, 1);
+	}
+	if (hl7_text(h->m, a, &out->code, h->e) < 0 || hl7_text(h->m, b, &out->display, h->e) < 0 ||
+	    hl7_text(h->m, c, &out->system, h->e) < 0)
+		return hx_fail(h, s, f, k, E_ENCODING, "%s", h->e->msg);
+	out->code = span_trim(out->code);
+	out->system = span_trim(out->system);
+	if (out->system.n)
+		out->system = alias(h, out->system);
+	else if (dflt && (out->code.n || out->display.n))
+		out->system = span_of(dflt);
+	return 0;
+}
+
+int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt, struct code *c, struct code *alt)
+{
+	struct span r = hx_raw(h, s, f, rep, 0, 0), comp[7];
+	memset(c, 0, sizeof *c);
+	if (alt)
+		memset(alt, 0, sizeof *alt);
+	if (r.n == 0)
+		return 0;
+	size_t nc = hl7_pieces(r, h->m->d.cs, comp, alt ? 7 : 4);
+	int rc = code_at(h, s, f, comp, nc, 1, dflt, c);
+	if (rc == 0 && alt && nc > 3)
+		rc = code_at(h, s, f, comp, nc, 4, NULL, alt);
+	return rc;
+}
+
+/* shift a wall time by minutes */
+static void dt_shift(struct dt *d, int minutes)
+{
+	int64_t t = (int64_t)d->sec + (int64_t)minutes * 60;
+	int32_t day = d->day;
+	while (t < 0) {
+		t += 86400;
+		day--;
+	}
+	while (t >= 86400) {
+		t -= 86400;
+		day++;
+	}
+	d->day = day;
+	d->sec = (int32_t)t;
+}
+
+int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
+{
+	struct span v = span_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0));
+	*out = DT_EMPTY;
+	if (v.n == 0 || (v.n == 2 && v.p[0] == '"' && v.p[1] == '"'))
+		return 0;
+	const struct hl7_prof *p = &h->x->prof;
+	int rc = p->date_fmt ? dt_parse_fmt(v, p->date_fmt, h->x->tz, out) : dt_parse_hl7(v, h->x->tz, out);
+	if (rc < 0)
+		return hx_fail(h, s, f, 0, E_DATE, "not a date/time (%zu characters)", v.n);
+	if (p->has_assume && out->prec == DT_TIME && h->x->tz != DT_TZ_KEEP && !p->date_fmt) {
+		int zoned = 0;
+		for (size_t i = 4; i < v.n; i++)
+			zoned |= v.p[i] == '+' || v.p[i] == '-';
+		if (!zoned)
+			dt_shift(out, h->x->tz - p->assume_offset);
+	}
+	return 0;
+}
+
+static const double pow10tab[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int hx_number(struct span s, double *out)
+{
+	s = span_trim(s);
+	const char *p = s.p, *end = s.p + s.n;
+	int neg = 0;
+	if (p < end && (*p == '-' || *p == '+')) {
+		neg = *p == '-';
+		p++;
+	}
+	/* fast path: up to 15 digits with an optional point (exact in a double) */
+	uint64_t m = 0;
+	int nd = 0, frac = -1, any = 0;
+	const char *q = p;
+	for (; q < end; q++) {
+		if (*q >= '0' && *q <= '9') {
+			if (nd < 15) {
+				m = m * 10 + (uint64_t)(*q - '0');
+				if (m)
+					nd++;
+				if (frac >= 0)
+					frac++;
+			} else {
+				break;
+			}
+			any = 1;
+		} else if (*q == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			break;
+		}
+	}
+	if (q == end && any) {
+		double v = (double)m;
+		if (frac > 0)
+			v /= pow10tab[frac];
+		*out = neg ? -v : v;
+		return 0;
+	}
+	if (!any && q == end)
+		return -1;
+	return span_to_double(s, out);
+}
+
+struct span hx_join(struct hx *h, size_t n, const struct span *parts)
+{
+	size_t len = n ? n - 1 : 0;
+	for (size_t i = 0; i < n; i++)
+		len = mem_add(len, parts[i].n);
+	char *o = arena_alloc(h->a, len + 1), *w = o;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*w++ = '|';
+		if (parts[i].n)
+			memcpy(w, parts[i].p, parts[i].n);
+		w += parts[i].n;
+	}
+	*w = '\0';
+	return span_make(o, len);
+}
+
+int hx_emit(struct hx *h, const struct record *r)
+{
+	int rc = h->s->ops->emit(h->s, r, h->e);
+	return rc < 0 ? rc : 0;
+}
+
+void hx_note(struct hx *h, const char *what)
+{
+	sink_note(h->s, what);
+}
+
+int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
+{
+	struct span id, ns, uid;
+	int rc;
+	*key = span_make(NULL, 0);
+	if ((rc = hx_text(h, s, f, rep, 1, 0, &id)) < 0)
+		return rc;
+	id = span_trim(id);
+	if (id.n == 0)
+		return 0;
+	if ((rc = hx_text(h, s, f, rep, 4, 1, &ns)) < 0 || (rc = hx_text(h, s, f, rep, 4, 2, &uid)) < 0)
+		return rc;
+	struct span parts[2] = { ns.n ? span_trim(ns) : span_trim(uid), id };
+	*key = hx_join(h, 2, parts);
+	return 0;
+}
+
+int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
+{
+	struct span id, ns;
+	int rc;
+	*key = span_make(NULL, 0);
+	if (!s)
+		return 0;
+	if ((rc = hx_text(h, s, f, 1, 1, 0, &id)) < 0 || (rc = hx_text(h, s, f, 1, 2, 0, &ns)) < 0)
+		return rc;
+	id = span_trim(id);
+	if (id.n == 0)
+		return 0;
+	struct span parts[2] = { span_trim(ns), id };
+	*key = hx_join(h, 2, parts);
+	return 0;
+}
+
+int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
+{
+	struct span id, fam, given, idtype;
+	int rc;
+	*key = span_make(NULL, 0);
+	if (!s)
+		return 0;
+	if ((rc = hx_text(h, s, f, 1, 1, 0, &id)) < 0)
+		return rc;
+	id = span_trim(id);
+	if (id.n == 0)
+		return 0;
+	*key = id;
+	for (size_t i = 0; i < h->nprov; i++)
+		if (span_eq(h->providers[i], id))
+			return 0;
+	if ((rc = hx_text(h, s, f, 1, 2, 1, &fam)) < 0 || (rc = hx_text(h, s, f, 1, 3, 0, &given)) < 0 ||
+	    (rc = hx_text(h, s, f, 1, 13, 0, &idtype)) < 0)
+		return rc;
+	struct record r;
+	record_init(&r, REC_PROVIDER);
+	r.u.provider.key = id;
+	if (fam.n && given.n) {
+		char *o = arena_alloc(h->a, given.n + fam.n + 2);
+		memcpy(o, given.p, given.n);
+		o[given.n] = ' ';
+		memcpy(o + given.n + 1, fam.p, fam.n);
+		o[given.n + 1 + fam.n] = '\0';
+		r.u.provider.name = span_make(o, given.n + 1 + fam.n);
+	} else {
+		r.u.provider.name = fam.n ? fam : given;
+	}
+	if (span_eq_str(idtype, "NPI"))
+		r.u.provider.npi = id;
+	if (h->nprov < sizeof h->providers / sizeof h->providers[0])
+		h->providers[h->nprov++] = id;
+	return hx_emit(h, &r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* one message                                                               */
+
+static int charset_of(struct span v, int dflt)
+{
+	v = span_trim(v);
+	if (v.n == 0)
+		return dflt;
+	if (span_ieq_str(v, "8859/1") || span_ieq_str(v, "ISO-8859-1") || span_ieq_str(v, "ISO IR100"))
+		return HL7_CS_LATIN1;
+	if (span_ieq_str(v, "UNICODE UTF-8") || span_ieq_str(v, "UTF-8") || span_ieq_str(v, "UNICODE"))
+		return HL7_CS_UTF8;
+	if (span_ieq_str(v, "ASCII"))
+		return HL7_CS_ASCII;
+	return dflt;
+}
+
+/* printable part of a message-type component, for the type string */
+static size_t type_part(char *o, size_t cap, struct span v)
+{
+	size_t k = 0;
+	v = span_trim(v);
+	for (size_t i = 0; i < v.n && k + 1 < cap; i++) {
+		char c = v.p[i];
+		o[k++] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? c : '?';
+	}
+	o[k] = '\0';
+	return k;
+}
+
+/* 0 loaded, 1 skipped (reason filled), < 0 error */
+static int message(struct extractor *x, const struct hl7_frame *f, struct sink *s, struct err *q,
+                   char *reason, size_t rn)
+{
+	struct hl7_msg *m = &x->m;
+	int rc = hl7_msg_init(m, f, q);
+	if (rc < 0)
+		return rc;
+	struct hx h;
+	memset(&h, 0, sizeof h);
+	h.x = x;
+	h.m = m;
+	h.s = s;
+	h.e = q;
+	h.a = &x->msg;
+	h.msh = &m->seg[0];
+	h.evn = hx_find(&h, 1, "EVN", NULL);
+
+	m->charset = x->prof.charset;
+	m->charset = charset_of(hl7_rep(m, hl7_field(m, h.msh, 18), 1), x->prof.charset);
+
+	char type[16], ev[8];
+	struct span t9 = hl7_rep(m, hl7_field(m, h.msh, 9), 1);
+	size_t k = type_part(type, 8, hl7_comp(m, t9, 1));
+	if (k == 0)
+		return hx_fail(&h, h.msh, 9, 0, E_MISSING, "no message type");
+	size_t ke = type_part(ev, sizeof ev, hl7_comp(m, t9, 2));
+	if (ke == 0 && h.evn)
+		ke = type_part(ev, sizeof ev, hl7_rep(m, hl7_field(m, h.evn, 1), 1));
+	snprintf(type + k, sizeof type - k, "^%s", ev);
+	memcpy(h.trigger, ev, sizeof h.trigger);
+
+	h.handler = hl7_prof_handler(&x->prof, type);
+	if (h.handler == HH_NONE) {
+		snprintf(reason, rn, "message type %s not loaded", type);
+		return 1;
+	}
+	switch (h.handler) {
+	case HH_ADT: case HH_ADT_PERSON: case HH_ADT_CANCEL: case HH_ADT_UNDISCHARGE: case HH_ADT_MERGE:
+		rc = hx_adt(&h);
+		break;
+	case HH_ORU:
+		rc = hx_oru(&h);
+		break;
+	case HH_VXU:
+		rc = hx_vxu(&h);
+		break;
+	case HH_RDE: case HH_RAS: case HH_RDS:
+		rc = hx_rx(&h);
+		break;
+	case HH_PPR:
+		rc = hx_ppr(&h);
+		break;
+	default:
+		rc = err_set(q, E_INTERNAL, "no handler %d", h.handler);
+	}
+	if (rc == 0 && x->prof.nz)
+		rc = hx_zfields(&h);
+	return rc;
+}
+
+int hl7x_run_win(struct extractor *x, struct win *w, const char *path, struct sink *s, struct err *e)
+{
+	struct hl7_stream st;
+	struct hl7_frame f;
+	struct err q;
+	struct err_pos pos;
+	char reason[128];
+	int r;
+
+	if (x->max_read)
+		w->rd.max_read = x->max_read;
+	win_skip_bom(w);
+	hl7_stream_init(&st, w);
+	memset(&pos, 0, sizeof pos);
+	err_pos_file(&pos, path);
+	memset(&q, 0, sizeof q);
+	q.pos = pos;
+	while ((r = hl7_stream_next(&st, &f, e)) > 0) {
+		pos.record = f.msgno;
+		pos.line = f.line;
+		pos.offset = f.offset;
+		sink_begin(s, &pos, span_make(f.p, f.n));
+		q.code = 0;
+		q.msg[0] = '\0';
+		q.pos.record = f.msgno;
+		q.pos.line = f.line;
+		q.pos.offset = f.offset;
+		q.pos.where[0] = '\0';
+		int rc;
+		if (f.kind == HL7_TOO_LARGE) {
+			snprintf(q.pos.where, sizeof q.pos.where, "message");
+			rc = err_set(&q, E_TOO_LARGE, "message larger than %zu bytes (profile max_message_bytes)", x->prof.max_message);
+		} else if (f.kind == HL7_JUNK) {
+			snprintf(q.pos.where, sizeof q.pos.where, "MSH");
+			rc = err_set(&q, E_MISSING, "%zu segment(s) without an MSH segment before them", f.nsegs);
+		} else {
+			rc = message(x, &f, s, &q, reason, sizeof reason);
+		}
+		if (rc == 0) {
+			r = sink_end(s, e);
+		} else if (rc == 1) {
+			r = sink_skip(s, reason, e);
+		} else if (err_is_soft(-rc)) {
+			r = sink_quarantine(s, &q, e);
+		} else {
+			/* a hard error from the sink (database): stop the file */
+			if (e && e != &q && q.code)
+				*e = q;
+			r = rc;
+		}
+		arena_reset(&x->msg);
+		if (r < 0)
+			break;
+	}
+	x->batch_mismatch = st.batch_mismatch;
+	if (st.batch_mismatch)
+		log_msg(LOG_WARN, &pos, "%llu batch trailer count(s) (BTS-1) differ from the messages in the batch",
+		        (unsigned long long)st.batch_mismatch);
+	hl7_stream_free(&st);
+	win_close(w);
+	return r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* extract_ops                                                               */
+
+static int hl7x_open(struct extractor **out, const char *profile, const struct conf_site *site, struct err *e)
+{
+	struct extractor *x = xcalloc(1, sizeof *x);
+	int rc = hl7_prof_load(&x->prof, profile ? profile : extract_hl7v2.default_profile, e);
+	if (rc < 0) {
+		hl7_prof_free(&x->prof);
+		free(x);
+		return rc;
+	}
+	x->tz = site ? site->tz : DT_TZ_KEEP;
+	arena_init(&x->msg, 64 * 1024);
+	hl7_msg_setup(&x->m, &x->msg);
+	*out = x;
+	return 0;
+}
+
+static int hl7x_wants(const struct extractor *x, const char *path)
+{
+	char base[256];
+	io_base_name(path, base, sizeof base);
+	const char *dot = strrchr(base, '.');
+	if (!dot)
+		return 0;
+	for (size_t i = 0; i < x->prof.next; i++)
+		if (strcasecmp(dot + 1, x->prof.ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int hl7x_run(struct extractor *x, const char *path, struct sink *s, struct err *e)
+{
+	struct win w;
+	int rc = win_open(&w, path, x->prof.max_message, e);
+	if (rc < 0) {
+		win_close(&w);
+		return rc;
+	}
+	return hl7x_run_win(x, &w, path, s, e);
+}
+
+static void hl7x_close(struct extractor *x)
+{
+	if (!x)
+		return;
+	hl7_msg_free(&x->m);
+	arena_free(&x->msg);
+	hl7_prof_free(&x->prof);
+	free(x);
+}
+
+const struct extract_ops extract_hl7v2 = {
+	"hl7v2",
+	"generic-2.5.1",
+	hl7x_open,
+	hl7x_wants,
+	hl7x_run,
+	hl7x_close,
+};

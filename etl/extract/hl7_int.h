@@ -1,0 +1,173 @@
+/*
+ * hl7_int.h - inside the HL7 v2 extractor (not for other modules).
+ *
+ *   hl7.c        extract_ops: profile, file loop, message dispatch, field
+ *                helpers shared by the handlers (positions in errors)
+ *   hl7_prof.c   vendor profile (conf/profiles/hl7v2/NAME.conf) -> struct hl7_prof
+ *   hl7_adt.c    PID (person, location, death), PV1 (visit, providers),
+ *                ADT events, DG1/PR1/AL1, PPR problems, Z-segment fields
+ *   hl7_res.c    ORU OBX results, VXU immunizations, RDE/RAS/RDS drugs
+ *
+ * A handler reads one parsed message and emits records; it returns 0 (the
+ * message loads), a negative soft error with the position filled (the
+ * message is quarantined) or a negative hard error from the sink.
+ */
+#ifndef OMO_HL7_INT_H
+#define OMO_HL7_INT_H
+
+#include "core/arena.h"
+#include "core/io.h"
+#include "etl/extract/extract.h"
+#include "etl/extract/hl7_tok.h"
+#include "etl/record.h"
+
+enum hl7_handler {
+	HH_NONE = 0,
+	HH_ADT,              /* A01 A03 A04 A08: person, visit, providers, DG1/PR1/AL1/OBX */
+	HH_ADT_PERSON,       /* A28 A31: person (+ DG1/PR1/AL1/OBX), no visit */
+	HH_ADT_CANCEL,       /* A11: the visit is retracted */
+	HH_ADT_UNDISCHARGE,  /* A13: the visit again, without its end */
+	HH_ADT_MERGE,        /* A40: MRG-1 merged into PID-3 */
+	HH_ORU,              /* ORU^R01: OBX results */
+	HH_VXU,              /* VXU^V04: RXA immunizations */
+	HH_RDE,              /* pharmacy order: RXE (prescription) */
+	HH_RAS,              /* administration: RXA */
+	HH_RDS,              /* dispense: RXD */
+	HH_PPR,              /* PPR^PC1-3: PRB problems */
+};
+
+/* What happens to a result by its status (OBX-11) or an immunization by its
+ * completion status (RXA-20). */
+enum { HS_LOAD = 1, HS_RETRACT, HS_COUNT };
+
+struct hl7_zfield {
+	char seg[4];
+	int field, comp;           /* comp 0: the whole first repetition */
+	const char *system, *code, *display;
+	uint8_t value;             /* enum val_kind */
+	uint8_t kind;              /* enum ev_kind */
+	char date_seg[4];
+	int date_field;
+};
+
+#define HL7_MAX_TYPES 96
+#define HL7_MAX_ALIASES 64
+#define HL7_MAX_ZFIELDS 32
+
+struct hl7_prof {
+	struct arena a;            /* strings */
+	char name[128];
+	size_t max_message;
+	int charset;               /* enum hl7_charset: when MSH-18 is empty */
+	struct { char type[16]; uint8_t h; } types[HL7_MAX_TYPES];
+	size_t ntypes;
+	char mrn_types[8][16];
+	size_t nmrn;
+	int mrn_first;             /* no typed match: take the first repetition */
+	int mrn_rep;               /* > 0: always this repetition */
+	const char *date_fmt;      /* NULL: HL7 DTM */
+	int has_assume, assume_offset;  /* minutes east of UTC of zone-less times */
+	uint8_t obx_status[128];   /* HS_* by status letter */
+	uint8_t obx_missing;       /* HS_* for an empty OBX-11 */
+	char rxa_skip[8][4];
+	size_t nrxa_skip;
+	char rxa_retract[4][4];
+	size_t nrxa_retract;
+	struct { const char *from, *to; } alias[HL7_MAX_ALIASES];
+	size_t nalias;
+	struct hl7_zfield z[HL7_MAX_ZFIELDS];
+	size_t nz;
+	char ext[16][12];
+	size_t next;
+};
+
+/* Load a profile by name or path (core/ini.h format, `base =` chains). */
+int hl7_prof_load(struct hl7_prof *p, const char *name, struct err *e);
+void hl7_prof_free(struct hl7_prof *p);
+/* The handler for a message type "ADT^A01", HH_NONE if not loaded. */
+int hl7_prof_handler(const struct hl7_prof *p, const char *type);
+
+struct extractor {
+	struct hl7_prof prof;
+	int tz;                    /* site's offset (minutes) or DT_TZ_KEEP */
+	struct arena msg;          /* reset after each message */
+	struct hl7_msg m;
+	size_t max_read;           /* tests: bytes per read (0: default) */
+	uint64_t batch_mismatch;   /* last run: BTS counts that did not match */
+};
+
+/* Per message. */
+struct hx {
+	struct extractor *x;
+	struct hl7_msg *m;
+	struct sink *s;
+	struct err *e;
+	struct arena *a;
+	int handler;
+	char trigger[8];           /* event code: A01 ... */
+	struct hl7_seg *msh, *evn;
+	struct span person;        /* key of the current PID */
+	struct span visit;         /* key of the current PV1 */
+	struct span providers[16]; /* provider keys already emitted */
+	size_t nprov;
+	/* the current OBR, read once for all its OBX */
+	struct hl7_seg *obr;
+	struct span obr_order;     /* filler (OBR-3), else placer (OBR-2) */
+	struct span obr_provider;  /* OBR-16 */
+};
+
+/* Run over an opened window (tests set w->rd.max_read through x->max_read). */
+int hl7x_run_win(struct extractor *x, struct win *w, const char *path, struct sink *s, struct err *e);
+
+/* --- helpers (hl7.c) ----------------------------------------------------- */
+
+/* Fill e with code, "SEG[k]-f[.c]" and the segment's line; returns -code. */
+int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* The first segment with this id at or after index from, before any of stop
+ * ("ORC RXA": a space-separated list); NULL if none. */
+struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop);
+/* Index of a segment in the message. */
+static inline size_t hx_index(const struct hx *h, const struct hl7_seg *s) { return (size_t)(s - h->m->seg); }
+/* Raw span of SEG-f, repetition rep (1-based), component c (0: all), sub (0: all). */
+struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub);
+/* The same, unescaped; error with position on a bad escape. */
+int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);
+/* A coded element (CE/CWE/CNE) in a repetition of SEG-f: code 1-3, alternate
+ * 4-6; system aliases of the profile applied; dflt_system when none written. */
+int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt_system,
+            struct code *c, struct code *alt);
+/* A date/time field (TS component 1): DT_EMPTY if empty, E_DATE if bad. */
+int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out);
+/* A number: 0, or -1 if s is not one. */
+int hx_number(struct span s, double *out);
+/* Join parts with '|' into the message arena. */
+struct span hx_join(struct hx *h, size_t n, const struct span *parts);
+/* Emit a record. */
+int hx_emit(struct hx *h, const struct record *r);
+void hx_note(struct hx *h, const char *what);
+/* Key "AUTHORITY|ID" of a CX repetition (CX.1, CX.4 namespace or universal id). */
+int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key);
+/* Provider from an XCN (first repetition): REC_PROVIDER emitted once per
+ * message; *key empty when the XCN has no identifier. */
+int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key);
+/* Order identifier of an EI field: "NAMESPACE|ID", empty if none. */
+int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key);
+
+/* --- handlers ------------------------------------------------------------ */
+
+/* hl7_adt.c */
+int hx_pid(struct hx *h, struct hl7_seg *pid, int emit);
+int hx_patient(struct hx *h, int emit);   /* the first PID, or E_NO_PATIENT */
+int hx_adt(struct hx *h);
+int hx_ppr(struct hx *h);
+int hx_zfields(struct hx *h);
+/* hl7_res.c */
+/* One OBX; h->obr (NULL in ADT) is its OBR, set with hx_set_obr. */
+int hx_obx(struct hx *h, struct hl7_seg *obx, uint8_t kind, uint8_t origin);
+int hx_set_obr(struct hx *h, struct hl7_seg *obr);
+int hx_oru(struct hx *h);
+int hx_vxu(struct hx *h);
+int hx_rx(struct hx *h);
+
+#endif

@@ -1,0 +1,620 @@
+/*
+ * hl7_res.c - results and medications: ORU OBX, VXU and RAS RXA, RDE RXE,
+ * RDS RXD.
+ *
+ *   OBX-3 code (+ CWE alternate), OBX-2 value type -> value (NM, SN with its
+ *   comparator, CE/CWE coded, ST/TX/FT text, CQ ...), OBX-6 unit, OBX-7
+ *   reference range, OBX-14 else OBR-7 time, OBX-11 status by the profile's
+ *   [results]: load, retract (REC_RETRACT of the same key) or count.
+ *   Key of a result: filler order (OBR-3, else placer OBR-2) + OBX-3 + OBX-4,
+ *   the same for a result and its correction.
+ *
+ *   RXA (VXU: EV_IMMUNIZATION, RAS: EV_DRUG administration) RXA-5 code,
+ *   RXA-3/4 times, RXA-6/7 dose, RXA-15 lot, RXR-1 route, RXA-20 completion
+ *   status and RXA-21 action by the profile's [immunizations].
+ *   RXE (prescription): RXE-2, RXE-10/11 quantity, RXE-12 refills, TQ1 times
+ *   and service duration (days supply). RXD (dispense): RXD-2/3/4/5, lot.
+ */
+#include "etl/extract/hl7_int.h"
+#include "core/mem.h"
+
+#include <math.h>
+#include <string.h>
+
+#define STATUS_NOTE(c) "result status " #c " not loaded"
+static const char *const status_note[26] = {
+	STATUS_NOTE(A), STATUS_NOTE(B), STATUS_NOTE(C), STATUS_NOTE(D), STATUS_NOTE(E), STATUS_NOTE(F),
+	STATUS_NOTE(G), STATUS_NOTE(H), STATUS_NOTE(I), STATUS_NOTE(J), STATUS_NOTE(K), STATUS_NOTE(L),
+	STATUS_NOTE(M), STATUS_NOTE(N), STATUS_NOTE(O), STATUS_NOTE(P), STATUS_NOTE(Q), STATUS_NOTE(R),
+	STATUS_NOTE(S), STATUS_NOTE(T), STATUS_NOTE(U), STATUS_NOTE(V), STATUS_NOTE(W), STATUS_NOTE(X),
+	STATUS_NOTE(Y), STATUS_NOTE(Z),
+};
+
+/* "<5", ">=10": the comparator in front of a number */
+static struct span take_op(struct span *v)
+{
+	size_t k = 0;
+	while (k < v->n && k < 2 && (v->p[k] == '<' || v->p[k] == '>' || v->p[k] == '='))
+		k++;
+	struct span op = span_make(v->p, k);
+	v->p += k;
+	v->n -= k;
+	return op;
+}
+
+/* OBX-7 "3.5-5.0", "70_105", ">40", "<7800" */
+static void range(struct span r, struct value *v)
+{
+	double a, b;
+	r = span_trim(r);
+	if (!r.n)
+		return;
+	if (r.p[0] == '>' || r.p[0] == '<') {
+		int gt = r.p[0] == '>';
+		struct span x = r;
+		take_op(&x);
+		if (hx_number(x, &a) == 0) {
+			if (gt) {
+				v->low = a;
+				v->has_low = 1;
+			} else {
+				v->high = a;
+				v->has_high = 1;
+			}
+		}
+		return;
+	}
+	for (size_t i = 1; i < r.n; i++) {
+		if (r.p[i] != '-' && r.p[i] != '_')
+			continue;
+		if (hx_number(span_make(r.p, i), &a) == 0 && hx_number(span_make(r.p + i + 1, r.n - i - 1), &b) == 0) {
+			v->low = a;
+			v->high = b;
+			v->has_low = v->has_high = 1;
+			return;
+		}
+	}
+}
+
+static int type_is(struct span t, const char *const *list)
+{
+	for (; *list; list++)
+		if (span_eq_str(t, *list))
+			return 1;
+	return 0;
+}
+
+static const char *const t_num[] = { "NM", NULL };
+static const char *const t_coded[] = { "CE", "CWE", "CNE", "CF", "CD", NULL };
+static const char *const t_text[] = { "ST", "TX", "FT", "ID", "IS", "DT", "DTM", "TS", "TM", "GTS", NULL };
+static const char *const t_kept_not[] = { "ED", "RP", "AD", "CK", "CN", "CP", "CX", "DR", "EI", "MA",
+	"NA", "PN", "TN", "XAD", "XCN", "XON", "XPN", "XTN", "SPS", "SRT", "TQ", NULL };
+
+/* All repetitions of a text OBX-5, joined by line breaks. */
+static int text_value(struct hx *h, struct hl7_seg *s, struct span *out)
+{
+	struct span f = hl7_field(h->m, s, 5);
+	size_t nrep = hl7_count(f, h->m->d.rs);
+	if (nrep == 1)
+		return hx_text(h, s, 5, 1, 0, 0, out);
+	char *o = arena_alloc(h->a, mem_add(mem_mul(f.n, 2), nrep));
+	size_t k = 0;
+	for (size_t r = 1; r <= nrep; r++) {
+		struct span t;
+		int rc = hx_text(h, s, 5, (int)r, 0, 0, &t);
+		if (rc < 0)
+			return rc;
+		if (r > 1)
+			o[k++] = '\n';
+		memcpy(o + k, t.p, t.n);
+		k += t.n;
+	}
+	*out = span_make(o, k);
+	return 0;
+}
+
+static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *numeric)
+{
+	struct hl7_msg *m = h->m;
+	struct span type = span_trim(hl7_comp(m, hl7_field(m, s, 2), 1));
+	struct span f5 = hl7_field(m, s, 5);
+	int rc;
+	*numeric = 0;
+	if (f5.n == 0 || (f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
+		return 0;
+	if (m->d.rs && memchr(f5.p, m->d.rs, f5.n) && !type_is(type, t_text))
+		hx_note(h, "repeated result value: the first kept");
+	if (type_is(type, t_num) || span_eq_str(type, "CQ") || span_eq_str(type, "MO")) {
+		struct span t;
+		if ((rc = hx_text(h, s, 5, 1, type.n == 2 && type.p[0] == 'N' ? 0 : 1, 0, &t)) < 0)
+			return rc;
+		v->text = t;
+		t = span_trim(t);
+		v->op = take_op(&t);
+		if (hx_number(t, &v->num) == 0) {
+			v->kind = VAL_NUM;
+			*numeric = 1;
+		} else {
+			v->kind = VAL_TEXT;
+			v->op = span_make(NULL, 0);
+			hx_note(h, "numeric result that is not a number: kept as text");
+		}
+		if (span_eq_str(type, "CQ")) {
+			struct span u = hl7_comp(m, hl7_rep(m, f5, 1), 2);
+			if (u.n) {
+				struct span c1 = hl7_sub(m, u, 1), c2 = hl7_sub(m, u, 2), c3 = hl7_sub(m, u, 3);
+				if ((rc = hl7_text(m, c1, &v->unit.code, h->e)) < 0 ||
+				    (rc = hl7_text(m, c2, &v->unit.display, h->e)) < 0 ||
+				    (rc = hl7_text(m, c3, &v->unit.system, h->e)) < 0)
+					return hx_fail(h, s, 5, 2, E_ENCODING, "%s", h->e->msg);
+			}
+		}
+		return 0;
+	}
+	if (span_eq_str(type, "SN")) {
+		struct span op, n1, sep, n2;
+		if ((rc = hx_text(h, s, 5, 1, 1, 0, &op)) < 0 || (rc = hx_text(h, s, 5, 1, 2, 0, &n1)) < 0 ||
+		    (rc = hx_text(h, s, 5, 1, 3, 0, &sep)) < 0 || (rc = hx_text(h, s, 5, 1, 4, 0, &n2)) < 0)
+			return rc;
+		op = span_trim(op);
+		sep = span_trim(sep);
+		n2 = span_trim(n2);
+		size_t len = op.n + n1.n + sep.n + n2.n;
+		char *o = arena_alloc(h->a, len + 1);
+		size_t k = 0;
+		memcpy(o + k, op.p, op.n), k += op.n;
+		memcpy(o + k, n1.p, n1.n), k += n1.n;
+		memcpy(o + k, sep.p, sep.n), k += sep.n;
+		memcpy(o + k, n2.p, n2.n), k += n2.n;
+		o[k] = '\0';
+		v->text = span_make(o, k);
+		if (!sep.n && !n2.n && hx_number(n1, &v->num) == 0) {
+			v->kind = VAL_NUM;
+			v->op = op;
+			*numeric = 1;
+		} else {
+			v->kind = VAL_TEXT;
+		}
+		return 0;
+	}
+	if (type_is(type, t_coded)) {
+		if ((rc = hx_code(h, s, 5, 1, NULL, &v->coded, NULL)) < 0)
+			return rc;
+		v->kind = VAL_CODED;
+		v->text = v->coded.display;
+		return 0;
+	}
+	if (type_is(type, t_text) || type.n == 0) {
+		if ((rc = text_value(h, s, &v->text)) < 0)
+			return rc;
+		v->kind = VAL_TEXT;
+		return 0;
+	}
+	if (type_is(type, t_kept_not)) {
+		hx_note(h, "result value of a type that is not kept (ED, RP, ...)");
+		return 0;
+	}
+	return hx_fail(h, s, 2, 0, E_VALUE, "unknown value type (%zu characters)", type.n);
+}
+
+int hx_set_obr(struct hx *h, struct hl7_seg *obr)
+{
+	int rc;
+	h->obr = obr;
+	h->obr_order = h->obr_provider = span_make(NULL, 0);
+	if (!obr)
+		return 0;
+	if ((rc = hx_ei_key(h, obr, 3, &h->obr_order)) < 0)
+		return rc;
+	if (!h->obr_order.n && (rc = hx_ei_key(h, obr, 2, &h->obr_order)) < 0)
+		return rc;
+	return hx_provider(h, obr, 16, &h->obr_provider);
+}
+
+int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
+{
+	struct hl7_seg *obr = h->obr;
+	const struct hl7_prof *p = &h->x->prof;
+	struct record r;
+	struct rec_event *ev = &r.u.event;
+	int rc;
+
+	if (!h->person.n)
+		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
+	struct span st = span_trim(hl7_comp(h->m, hl7_field(h->m, s, 11), 1));
+	uint8_t action;
+	if (st.n == 0)
+		action = p->obx_missing;
+	else if (st.n == 1 && (unsigned char)st.p[0] < 128)
+		action = p->obx_status[(unsigned char)st.p[0]];
+	else
+		action = 0;
+	if (!action)
+		return hx_fail(h, s, 11, 0, E_VALUE, "result status not in the profile's [results] lists");
+
+	record_init(&r, REC_EVENT);
+	ev->kind = kind;
+	ev->origin = origin;
+	ev->person = h->person;
+	ev->visit = h->visit;
+	if ((rc = hx_code(h, s, 3, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+		return rc;
+	if (!ev->code.code.n && !ev->code_alt.code.n)
+		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
+	struct span sub = span_trim(hl7_rep(h->m, hl7_field(h->m, s, 4), 1));
+	struct span order = h->obr_order;
+	if (order.n) {
+		struct span kp[5] = { SPAN_LIT("obx"), order, ev->code.system, ev->code.code, sub };
+		ev->key = hx_join(h, 5, kp);
+	} else if (!obr) {
+		struct span kp[6] = { SPAN_LIT("obx"), h->visit.n ? h->visit : h->person, ev->code.system,
+		                      ev->code.code, sub, span_trim(hx_raw(h, s, 14, 1, 1, 0)) };
+		ev->key = hx_join(h, 6, kp);
+	}
+
+	if (action == HS_COUNT) {
+		unsigned char c = st.n ? (unsigned char)st.p[0] : 0;
+		hx_note(h, c >= 'A' && c <= 'Z' ? status_note[c - 'A'] : "result without status not loaded");
+		return 0;
+	}
+	if (action == HS_RETRACT) {
+		hx_note(h, "result retracted (OBX-11 by the profile's [results] retract)");
+		if (!ev->key.n)
+			return hx_fail(h, s, 11, 0, E_REFERENCE, "a result deletion without an order number to find the result by");
+		struct span rkey = ev->key; /* record_init clears the union */
+		record_init(&r, REC_RETRACT);
+		r.u.retract.target = REC_EVENT;
+		r.u.retract.key = rkey;
+		return hx_emit(h, &r);
+	}
+
+	if ((rc = hx_date(h, s, 14, 1, &ev->start)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE && obr && (rc = hx_date(h, obr, 7, 1, &ev->start)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE && !obr && h->evn && (rc = hx_date(h, h->evn, 2, 1, &ev->start)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE)
+		return hx_fail(h, s, 14, 0, E_MISSING, "a result without a time (OBX-14, OBR-7)");
+	int numeric;
+	if ((rc = obx_value(h, s, &ev->value, &numeric)) < 0)
+		return rc;
+	if (!kind)
+		ev->kind = numeric ? EV_MEASUREMENT : EV_OBSERVATION;
+	if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0)
+		return rc;
+	range(hl7_comp(h->m, hl7_rep(h->m, hl7_field(h->m, s, 7), 1), 1), &ev->value);
+	ev->provider = h->obr_provider;
+	return hx_emit(h, &r);
+}
+
+int hx_oru(struct hx *h)
+{
+	int rc, pids = 0;
+	for (size_t i = 1; i < h->m->nseg; i++) {
+		struct hl7_seg *s = &h->m->seg[i];
+		const char *id = s->id;
+		if (id[0] == 'O' && id[1] == 'B' && id[2] == 'X') {
+			if ((rc = hx_obx(h, s, EV_MEASUREMENT, ORIG_LAB)) < 0)
+				return rc;
+		} else if (memcmp(id, "OBR", 3) == 0) {
+			if ((rc = hx_set_obr(h, s)) < 0)
+				return rc;
+		} else if (memcmp(id, "PID", 3) == 0) {
+			if ((rc = hx_pid(h, s, 1)) < 0)
+				return rc;
+			h->visit = span_make(NULL, 0);
+			h->obr = NULL;
+			h->obr_order = h->obr_provider = span_make(NULL, 0);
+			pids++;
+		} else if (memcmp(id, "PV1", 3) == 0) {
+			if ((rc = hx_cx_key(h, s, 19, 1, &h->visit)) < 0)
+				return rc;
+		}
+	}
+	if (!pids) {
+		snprintf(h->e->pos.where, sizeof h->e->pos.where, "PID");
+		return err_set(h->e, E_NO_PATIENT, "no PID segment");
+	}
+	return 0;
+}
+
+/* --- medications -------------------------------------------------------- */
+
+static int in_list(struct span v, const char (*list)[4], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (span_eq_str(v, list[i]))
+			return 1;
+	return 0;
+}
+
+/* The ORC that governs segment i (the last one before it). */
+static struct hl7_seg *orc_before(struct hx *h, size_t i)
+{
+	while (i-- > 1)
+		if (memcmp(h->m->seg[i].id, "ORC", 3) == 0)
+			return &h->m->seg[i];
+	return NULL;
+}
+
+static int order_key(struct hx *h, struct hl7_seg *orc, int placer_first, struct span *key)
+{
+	int rc;
+	*key = span_make(NULL, 0);
+	if (!orc)
+		return 0;
+	if ((rc = hx_ei_key(h, orc, placer_first ? 2 : 3, key)) < 0)
+		return rc;
+	if (!key->n)
+		rc = hx_ei_key(h, orc, placer_first ? 3 : 2, key);
+	return rc;
+}
+
+static int route(struct hx *h, size_t i, const char *stop, struct code *c)
+{
+	struct hl7_seg *rxr = hx_find(h, i + 1, "RXR", stop);
+	memset(c, 0, sizeof *c);
+	return rxr ? hx_code(h, rxr, 1, 1, "HL70162", c, NULL) : 0;
+}
+
+static int quantity(struct hx *h, struct hl7_seg *s, int f, double *q)
+{
+	struct span v;
+	int rc = hx_text(h, s, f, 1, 1, 0, &v);
+	if (rc < 0)
+		return rc;
+	v = span_trim(v);
+	*q = NAN;
+	if (v.n && hx_number(v, q) < 0)
+		return hx_fail(h, s, f, 0, E_VALUE, "a quantity that is not a number");
+	return 0;
+}
+
+static int rxa(struct hx *h, size_t i, int immunization)
+{
+	const struct hl7_prof *p = &h->x->prof;
+	struct hl7_seg *s = &h->m->seg[i], *orc = orc_before(h, i);
+	struct record r;
+	struct rec_event *ev = &r.u.event;
+	int rc;
+
+	record_init(&r, REC_EVENT);
+	ev->kind = immunization ? EV_IMMUNIZATION : EV_DRUG;
+	ev->person = h->person;
+	ev->visit = h->visit;
+	if ((rc = hx_code(h, s, 5, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+		return rc;
+	struct span order, completion = span_trim(hx_raw(h, s, 20, 1, 1, 0));
+	struct span action = span_trim(hx_raw(h, s, 21, 1, 1, 0));
+	if ((rc = order_key(h, orc, 0, &order)) < 0)
+		return rc;
+	if (order.n) {
+		struct span kp[4] = { SPAN_LIT("rxa"), order, span_trim(hx_raw(h, s, 1, 1, 0, 0)),
+		                      span_trim(hx_raw(h, s, 2, 1, 0, 0)) };
+		ev->key = hx_join(h, 4, kp);
+	} else {
+		struct span kp[5] = { SPAN_LIT("rxa"), h->person, ev->code.system, ev->code.code,
+		                      span_trim(hx_raw(h, s, 3, 1, 1, 0)) };
+		ev->key = hx_join(h, 5, kp);
+	}
+	if (in_list(action, p->rxa_retract, p->nrxa_retract)) {
+		hx_note(h, immunization ? "immunization deleted (RXA-21)" : "administration deleted (RXA-21)");
+		struct span rkey = ev->key; /* record_init clears the union */
+		record_init(&r, REC_RETRACT);
+		r.u.retract.target = REC_EVENT;
+		r.u.retract.key = rkey;
+		return hx_emit(h, &r);
+	}
+	if (in_list(completion, p->rxa_skip, p->nrxa_skip)) {
+		hx_note(h, span_eq_str(completion, "RE") ? "refused (RXA-20 RE): not loaded" :
+		           span_eq_str(completion, "NA") ? "not administered (RXA-20 NA): not loaded" :
+		                                           "completion status (RXA-20) not loaded");
+		return 0;
+	}
+	if (!ev->code.code.n && !ev->code_alt.code.n)
+		return hx_fail(h, s, 5, 0, E_CODE, "an administration without a code");
+	if ((rc = hx_date(h, s, 3, 1, &ev->start)) < 0 || (rc = hx_date(h, s, 4, 1, &ev->end)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE)
+		return hx_fail(h, s, 3, 0, E_MISSING, "an administration without a time");
+	if ((rc = quantity(h, s, 6, &ev->quantity)) < 0)
+		return rc;
+	if (ev->quantity == 999) /* CDC immunization guide: amount unknown */
+		ev->quantity = NAN;
+	if ((rc = hx_code(h, s, 7, 1, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = hx_text(h, s, 15, 1, 0, 0, &ev->lot)) < 0 ||
+	    (rc = route(h, i, "RXA ORC", &ev->route)) < 0 ||
+	    (rc = hx_provider(h, s, 10, &ev->provider)) < 0)
+		return rc;
+	if (!ev->provider.n && orc && (rc = hx_provider(h, orc, 12, &ev->provider)) < 0)
+		return rc;
+	ev->origin = ORIG_ADMINISTRATION;
+	if (immunization) {
+		struct span src = span_trim(hx_raw(h, s, 9, 1, 1, 0));
+		if (src.n && !span_eq_str(src, "00"))
+			ev->origin = span_eq_str(src, "03") || span_eq_str(src, "04") ? ORIG_SELF_REPORT :
+			             span_eq_str(src, "05") ? ORIG_REGISTRY : ORIG_EHR;
+	}
+	return hx_emit(h, &r);
+}
+
+int hx_vxu(struct hx *h)
+{
+	int rc;
+	if ((rc = hx_patient(h, 1)) < 0)
+		return rc;
+	struct hl7_seg *pv1 = hx_find(h, 1, "PV1", NULL);
+	if (pv1 && (rc = hx_cx_key(h, pv1, 19, 1, &h->visit)) < 0)
+		return rc;
+	for (size_t i = 1; i < h->m->nseg; i++)
+		if (memcmp(h->m->seg[i].id, "RXA", 3) == 0 && (rc = rxa(h, i, 1)) < 0)
+			return rc;
+	return 0;
+}
+
+/* days from a TQ1-6 service duration "3^D" (D, W, and their spellings) */
+static int days_supply(struct hx *h, struct hl7_seg *tq1)
+{
+	double n;
+	struct span num = span_trim(hx_raw(h, tq1, 6, 1, 1, 0));
+	struct span unit = span_trim(hx_raw(h, tq1, 6, 1, 2, 1));
+	if (!num.n || hx_number(num, &n) < 0 || n < 0 || n > 100000)
+		return -1;
+	if (span_ieq_str(unit, "D") || span_ieq_str(unit, "d") || span_ieq_str(unit, "day") || span_ieq_str(unit, "days"))
+		return (int)n;
+	if (span_ieq_str(unit, "W") || span_ieq_str(unit, "wk") || span_ieq_str(unit, "week") || span_ieq_str(unit, "weeks"))
+		return (int)(n * 7);
+	return -1;
+}
+
+static int rxe(struct hx *h, size_t i)
+{
+	struct hl7_seg *s = &h->m->seg[i], *orc = orc_before(h, i);
+	struct record r;
+	struct rec_event *ev = &r.u.event;
+	int rc;
+
+	record_init(&r, REC_EVENT);
+	ev->kind = EV_DRUG;
+	ev->origin = ORIG_PRESCRIPTION;
+	ev->person = h->person;
+	ev->visit = h->visit;
+	struct span order;
+	if ((rc = order_key(h, orc, 1, &order)) < 0)
+		return rc;
+	if (!order.n && (rc = hx_text(h, s, 15, 1, 0, 0, &order)) < 0)
+		return rc;
+	if ((rc = hx_code(h, s, 2, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+		return rc;
+	if (order.n) {
+		struct span kp[2] = { SPAN_LIT("rxe"), order };
+		ev->key = hx_join(h, 2, kp);
+	}
+	struct span control = orc ? span_trim(hx_raw(h, orc, 1, 1, 0, 0)) : span_make(NULL, 0);
+	if (span_eq_str(control, "CA") || span_eq_str(control, "OC") || span_eq_str(control, "CR")) {
+		hx_note(h, "order cancelled (ORC-1)");
+		if (!ev->key.n)
+			return 0;
+		struct span rkey = ev->key; /* record_init clears the union */
+		record_init(&r, REC_RETRACT);
+		r.u.retract.target = REC_EVENT;
+		r.u.retract.key = rkey;
+		return hx_emit(h, &r);
+	}
+	if (!ev->code.code.n && !ev->code_alt.code.n)
+		return hx_fail(h, s, 2, 0, E_CODE, "an order without a give code");
+	/* timing: TQ1 of the RXE, else of the order; older versions: RXE-1 */
+	struct hl7_seg *tq1 = hx_find(h, i + 1, "TQ1", "ORC RXE RXD RXA");
+	struct hl7_seg *otq1 = orc ? hx_find(h, hx_index(h, orc) + 1, "TQ1", "ORC RXE RXD RXA RXO") : NULL;
+	if (!tq1)
+		tq1 = otq1;
+	if (tq1) {
+		if ((rc = hx_date(h, tq1, 7, 1, &ev->start)) < 0 || (rc = hx_date(h, tq1, 8, 1, &ev->end)) < 0)
+			return rc;
+		ev->days_supply = days_supply(h, tq1);
+	}
+	if (ev->days_supply < 0 && otq1) /* the give timing in hours, the order's in days */
+		ev->days_supply = days_supply(h, otq1);
+	if (ev->start.prec == DT_NONE && (rc = hx_date(h, s, 1, 4, &ev->start)) < 0)
+		return rc;
+	if (ev->end.prec == DT_NONE && (rc = hx_date(h, s, 1, 5, &ev->end)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE && orc && (rc = hx_date(h, orc, 15, 1, &ev->start)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE && orc && (rc = hx_date(h, orc, 9, 1, &ev->start)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE)
+		return hx_fail(h, s, 1, 0, E_MISSING, "an order without a start (TQ1-7, RXE-1, ORC-15, ORC-9)");
+	struct span refills;
+	if ((rc = quantity(h, s, 10, &ev->quantity)) < 0 ||
+	    (rc = hx_code(h, s, 11, 1, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = hx_text(h, s, 12, 1, 0, 0, &refills)) < 0 ||
+	    (rc = route(h, i, "ORC RXE RXD RXA RXO", &ev->route)) < 0)
+		return rc;
+	int64_t rf;
+	if (span_trim(refills).n) {
+		if (span_to_i64(refills, &rf) < 0 || rf < 0 || rf > 1000)
+			return hx_fail(h, s, 12, 0, E_VALUE, "number of refills is not a count");
+		ev->refills = (int32_t)rf;
+	}
+	struct span sig;
+	if ((rc = hx_text(h, s, 7, 1, 2, 0, &sig)) < 0)
+		return rc;
+	if (!sig.n && (rc = hx_text(h, s, 7, 1, 1, 0, &sig)) < 0)
+		return rc;
+	ev->sig = sig;
+	if (orc && (rc = hx_provider(h, orc, 12, &ev->provider)) < 0)
+		return rc;
+	return hx_emit(h, &r);
+}
+
+static int rxd(struct hx *h, size_t i)
+{
+	struct hl7_seg *s = &h->m->seg[i], *orc = orc_before(h, i);
+	struct record r;
+	struct rec_event *ev = &r.u.event;
+	int rc;
+
+	record_init(&r, REC_EVENT);
+	ev->kind = EV_DRUG;
+	ev->origin = ORIG_DISPENSE;
+	ev->person = h->person;
+	ev->visit = h->visit;
+	struct span order;
+	if ((rc = order_key(h, orc, 1, &order)) < 0)
+		return rc;
+	if (!order.n && (rc = hx_text(h, s, 7, 1, 0, 0, &order)) < 0)
+		return rc;
+	if ((rc = hx_code(h, s, 2, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+		return rc;
+	if (!ev->code.code.n && !ev->code_alt.code.n)
+		return hx_fail(h, s, 2, 0, E_CODE, "a dispense without a code");
+	if (order.n) {
+		struct span kp[3] = { SPAN_LIT("rxd"), order, span_trim(hx_raw(h, s, 1, 1, 0, 0)) };
+		ev->key = hx_join(h, 3, kp);
+	}
+	if ((rc = hx_date(h, s, 3, 1, &ev->start)) < 0)
+		return rc;
+	if (ev->start.prec == DT_NONE)
+		return hx_fail(h, s, 3, 0, E_MISSING, "a dispense without a time");
+	if ((rc = quantity(h, s, 4, &ev->quantity)) < 0 ||
+	    (rc = hx_code(h, s, 5, 1, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = hx_text(h, s, 18, 1, 0, 0, &ev->lot)) < 0 ||
+	    (rc = route(h, i, "ORC RXE RXD RXA RXO", &ev->route)) < 0 ||
+	    (rc = hx_provider(h, s, 10, &ev->provider)) < 0)
+		return rc;
+	struct hl7_seg *e = orc ? hx_find(h, hx_index(h, orc) + 1, "RXE", "ORC") : NULL;
+	if (e) {
+		struct span refills = span_trim(hx_raw(h, e, 12, 1, 0, 0));
+		int64_t rf;
+		if (refills.n && span_to_i64(refills, &rf) == 0 && rf >= 0 && rf <= 1000)
+			ev->refills = (int32_t)rf;
+	}
+	return hx_emit(h, &r);
+}
+
+int hx_rx(struct hx *h)
+{
+	int rc, n = 0;
+	if ((rc = hx_patient(h, 1)) < 0)
+		return rc;
+	struct hl7_seg *pv1 = hx_find(h, 1, "PV1", NULL);
+	if (pv1 && (rc = hx_cx_key(h, pv1, 19, 1, &h->visit)) < 0)
+		return rc;
+	const char *want = h->handler == HH_RDE ? "RXE" : h->handler == HH_RDS ? "RXD" : "RXA";
+	for (size_t i = 1; i < h->m->nseg; i++) {
+		if (memcmp(h->m->seg[i].id, want, 3) != 0)
+			continue;
+		n++;
+		rc = h->handler == HH_RDE ? rxe(h, i) : h->handler == HH_RDS ? rxd(h, i) : rxa(h, i, 0);
+		if (rc < 0)
+			return rc;
+	}
+	if (!n) {
+		snprintf(h->e->pos.where, sizeof h->e->pos.where, "%s", want);
+		return err_set(h->e, E_MISSING, "no %s segment", want);
+	}
+	return 0;
+}

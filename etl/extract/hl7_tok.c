@@ -1,0 +1,689 @@
+/* hl7_tok.c - the HL7 v2 tokenizer: framing, delimiters, fields, escapes. See hl7_tok.h. */
+#include "etl/extract/hl7_tok.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* scanning                                                                  */
+
+/* Index of the first CR or LF in p[0, n), or n. */
+static size_t find_eol(const char *p, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+		if (m)
+			return i + (size_t)__builtin_ctz((unsigned)m);
+	}
+#endif
+	for (; i < n; i++)
+		if (p[i] == '\r' || p[i] == '\n')
+			return i;
+	return n;
+}
+
+/* 1 if p[0, n) holds the end of a block comment */
+static int has_comment_end(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (p[i] == '*' && p[i + 1] == '/')
+			return 1;
+	return 0;
+}
+
+static int is_idch(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+static int is_alnum(char c) { return is_idch(c) || (c >= 'a' && c <= 'z'); }
+
+/* 1 if the line starts with the 3 letters of id followed by a non-alphanumeric
+ * byte (a field separator) or ends there. */
+static int line_is(const char *p, size_t n, const char *id)
+{
+	return n >= 3 && p[0] == id[0] && p[1] == id[1] && p[2] == id[2] &&
+	       (n == 3 || (!is_alnum(p[3]) && p[3] != ' '));
+}
+
+/* ------------------------------------------------------------------------ */
+/* the stream                                                                */
+
+void hl7_stream_init(struct hl7_stream *s, struct win *w)
+{
+	memset(s, 0, sizeof *s);
+	s->w = w;
+	s->line = 1;
+	s->raw_cap = 1u << 20;
+}
+
+void hl7_stream_free(struct hl7_stream *s)
+{
+	free(s->segs);
+	s->segs = NULL;
+	s->segcap = s->nsegs = 0;
+}
+
+/* Drop the first k bytes of the unconsumed window. */
+static void drop(struct hl7_stream *s, size_t k)
+{
+	s->w->beg += k;
+	s->lstart = s->lstart > k ? s->lstart - k : 0;
+	s->scan = s->scan > k ? s->scan - k : 0;
+	s->frame_end = s->frame_end > k ? s->frame_end - k : 0;
+}
+
+static void push_seg(struct hl7_stream *s, size_t off, size_t n, uint64_t line)
+{
+	if (s->nsegs == s->segcap) {
+		s->segcap = s->segcap ? mem_mul(s->segcap, 2) : 64;
+		s->segs = xrealloc(s->segs, mem_mul(s->segcap, sizeof *s->segs));
+	}
+	s->segs[s->nsegs].off = (uint32_t)off;
+	s->segs[s->nsegs].n = (uint32_t)n;
+	s->segs[s->nsegs].line = line;
+	s->nsegs++;
+}
+
+static void fill(struct hl7_stream *s, struct hl7_frame *f, int kind, size_t n)
+{
+	f->kind = kind;
+	f->p = s->w->buf + s->w->beg;
+	f->n = n;
+	f->msgno = ++s->msgno;
+	f->line = s->frame_line;
+	f->offset = s->frame_offset;
+	f->segs = s->segs;
+	f->nsegs = kind == HL7_TOO_LARGE ? 0 : s->nsegs;
+}
+
+/* Close the open frame; the line at lstart is not part of it. */
+static int finish(struct hl7_stream *s, struct hl7_frame *f)
+{
+	int kind = s->in_frame;
+	fill(s, f, kind, s->frame_end);
+	s->consume = s->lstart;
+	s->in_frame = 0;
+	if (kind == HL7_MSG)
+		s->batch_msgs++;
+	return 1;
+}
+
+/* Open a frame at the line at lstart: what precedes it is dropped. */
+static void start(struct hl7_stream *s, int kind)
+{
+	drop(s, s->lstart);
+	s->in_frame = kind;
+	s->nsegs = 0;
+	s->frame_end = 0;
+	s->frame_line = s->line;
+	s->frame_offset = win_offset(s->w, s->w->beg);
+}
+
+/* A BTS line: compare its count with the messages seen since BHS. */
+static void batch_trailer(struct hl7_stream *s, const char *p, size_t n)
+{
+	uint64_t v = 0;
+	size_t i = 4, k = 0;
+	if (n < 5)
+		return;
+	while (i < n && p[i] >= '0' && p[i] <= '9' && k < 18) {
+		v = v * 10 + (uint64_t)(p[i] - '0');
+		i++;
+		k++;
+	}
+	if (k && v != s->batch_msgs)
+		s->batch_mismatch++;
+}
+
+/*
+ * Ask the window for more bytes. An oversized frame becomes an HL7_TOO_LARGE
+ * frame (returned as 2); in discard mode the data is simply dropped.
+ */
+static int more(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
+{
+	struct win *w = s->w;
+	struct err tmp;
+	int r = win_more(w, &tmp);
+	if (r != -E_TOO_LARGE) {
+		if (r < 0 && e)
+			*e = tmp;
+		return r;
+	}
+	if (s->discard) {
+		/* drop what was scanned of the oversized line; a CR waiting
+		 * for a possible LF (at scan) stays */
+		drop(s, s->scan);
+		s->discard_midline = 1;
+		return 1;
+	}
+	if (!s->in_frame) {
+		drop(s, s->lstart);
+		s->frame_line = s->line;
+		s->frame_offset = win_offset(w, w->beg);
+	}
+	size_t live = w->end - w->beg;
+	fill(s, f, HL7_TOO_LARGE, live < s->raw_cap ? live : s->raw_cap);
+	s->in_frame = 0;
+	s->in_comment = 0;
+	s->discard = 1;
+	s->discard_midline = 1;
+	s->consume = s->scan;
+	return 2;
+}
+
+int hl7_stream_next(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
+{
+	struct win *w = s->w;
+
+	if (s->consume) {
+		drop(s, s->consume);
+		s->consume = 0;
+	}
+	for (;;) {
+		size_t avail = w->end - w->beg;
+		size_t t, next;
+		if (!w->buf) {
+			t = 0;
+		} else {
+			const char *b = w->buf + w->beg;
+			t = s->scan + find_eol(b + s->scan, avail - s->scan);
+		}
+		if (t == avail) {
+			s->scan = avail; /* searched up to here */
+			if (!w->eof) {
+				int r = more(s, f, e);
+				if (r < 0)
+					return r;
+				if (r == 2)
+					return 1;
+				continue;
+			}
+			if (s->lstart == avail) {
+				if (s->in_frame)
+					return finish(s, f);
+				drop(s, s->lstart);
+				return 0;
+			}
+			next = avail; /* a last line without terminator */
+		} else if (w->buf[w->beg + t] == '\r' && t + 1 == avail && !w->eof) {
+			/* a CR at the end of what we have: is it CRLF? */
+			s->scan = t;
+			int r = more(s, f, e);
+			if (r < 0)
+				return r;
+			if (r == 2)
+				return 1;
+			continue;
+		} else {
+			const char *b = w->buf + w->beg;
+			next = t + 1 + (b[t] == '\r' && t + 1 < avail && b[t + 1] == '\n');
+		}
+
+		const char *b = w->buf + w->beg;
+		const char *lp = b + s->lstart;
+		size_t ln = t - s->lstart;
+		int mllp_end = 0;
+		while (ln && lp[0] == 0x0B) {
+			lp++;
+			ln--;
+		}
+		if (ln >= 3 && memcmp(lp, "\xEF\xBB\xBF", 3) == 0) {
+			lp += 3;
+			ln -= 3;
+		}
+		while (ln && lp[ln - 1] == 0x1C) {
+			ln--;
+			mllp_end = 1;
+		}
+		size_t blank = 0;
+		while (blank < ln && (lp[blank] == ' ' || lp[blank] == '\t'))
+			blank++;
+
+		enum { L_SKIP, L_MSH, L_ENV, L_SEG } kind = L_SEG;
+		if (s->discard_midline) {
+			s->discard_midline = 0;
+			kind = L_SKIP;
+		} else if (s->in_comment) {
+			if (has_comment_end(lp, ln))
+				s->in_comment = 0;
+			kind = L_SKIP;
+		} else if (blank == ln) {
+			kind = L_SKIP;
+		} else if (ln >= 2 && lp[0] == '/' && lp[1] == '*') {
+			s->in_comment = !has_comment_end(lp + 2, ln - 2);
+			kind = L_SKIP;
+		} else if (ln >= 2 && lp[0] == '/' && lp[1] == '/') {
+			kind = L_SKIP;
+		} else if (line_is(lp, ln, "MSH") && ln >= 4) {
+			kind = L_MSH;
+		} else if (line_is(lp, ln, "FHS") || line_is(lp, ln, "BHS") ||
+		           line_is(lp, ln, "BTS") || line_is(lp, ln, "FTS")) {
+			kind = L_ENV;
+		}
+		if (s->discard) {
+			if (kind == L_MSH || kind == L_ENV)
+				s->discard = 0;
+			else
+				kind = L_SKIP;
+		}
+
+		if ((kind == L_MSH || kind == L_ENV) && s->in_frame)
+			return finish(s, f); /* this line starts the next round */
+
+		if (kind == L_ENV) {
+			if (lp[0] == 'B' && lp[1] == 'H')
+				s->batch_msgs = 0;
+			else if (lp[0] == 'B' && lp[1] == 'T')
+				batch_trailer(s, lp, ln);
+		}
+		size_t beg0 = w->beg;
+		if (kind == L_MSH)
+			start(s, HL7_MSG);
+		else if (kind == L_SEG && !s->in_frame)
+			start(s, HL7_JUNK);
+		next -= w->beg - beg0; /* start() dropped what preceded the line */
+		if (kind == L_MSH || kind == L_SEG) {
+			push_seg(s, (size_t)(lp - (w->buf + w->beg)), ln, s->line);
+			s->frame_end = next;
+		}
+		s->line++;
+		s->scan = s->lstart = next;
+		if (!s->in_frame)
+			drop(s, s->lstart);
+		if (mllp_end && s->in_frame)
+			return finish(s, f);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* messages                                                                  */
+
+void hl7_msg_setup(struct hl7_msg *m, struct arena *a)
+{
+	memset(m, 0, sizeof *m);
+	m->a = a;
+}
+
+void hl7_msg_free(struct hl7_msg *m)
+{
+	free(m->seg);
+	free(m->fo);
+	memset(m, 0, sizeof *m);
+}
+
+static int delim_ok(char c)
+{
+	unsigned char u = (unsigned char)c;
+	return u > ' ' && u < 0x7F && !is_alnum(c);
+}
+
+int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
+{
+	m->p = f->p;
+	m->n = f->n;
+	m->nseg = 0;
+	m->nfo = 0;
+	memset(&m->d, 0, sizeof m->d);
+	if (f->nsegs == 0)
+		return err_set(e, E_PARSE, "no segments");
+	const char *msh = f->p + f->segs[0].off;
+	size_t mn = f->segs[0].n;
+	if (e)
+		e->pos.line = f->segs[0].line;
+	if (mn < 4 || memcmp(msh, "MSH", 3) != 0) {
+		if (e)
+			snprintf(e->pos.where, sizeof e->pos.where, "MSH");
+		return err_set(e, E_PARSE, "message does not start with MSH");
+	}
+	char fs = msh[3];
+	if (!delim_ok(fs)) {
+		if (e)
+			snprintf(e->pos.where, sizeof e->pos.where, "MSH-1");
+		return err_set(e, E_PARSE, "field separator is not a printable non-alphanumeric character");
+	}
+	size_t k = 4;
+	while (k < mn && msh[k] != fs)
+		k++;
+	size_t nenc = k - 4;
+	char enc[5] = { 0, 0, 0, 0, 0 };
+	if (nenc < 1 || nenc > 5) {
+		if (e)
+			snprintf(e->pos.where, sizeof e->pos.where, "MSH-2");
+		return err_set(e, E_PARSE, "%zu encoding characters (1 to 5 expected)", nenc);
+	}
+	for (size_t i = 0; i < nenc; i++) {
+		enc[i] = msh[4 + i];
+		int dup = enc[i] == fs;
+		for (size_t j = 0; j < i; j++)
+			dup |= enc[j] == enc[i];
+		if (!delim_ok(enc[i]) || dup) {
+			if (e)
+				snprintf(e->pos.where, sizeof e->pos.where, "MSH-2");
+			return err_set(e, E_PARSE, "encoding character %zu is %s", i + 1,
+			               dup ? "used twice" : "not a printable non-alphanumeric character");
+		}
+	}
+	m->d.fs = fs;
+	m->d.cs = enc[0];
+	m->d.rs = enc[1];
+	m->d.es = enc[2];
+	m->d.ss = enc[3];
+
+	if (m->segcap < f->nsegs) {
+		m->segcap = f->nsegs;
+		m->seg = xrealloc(m->seg, mem_mul(m->segcap, sizeof *m->seg));
+	}
+	/* occurrence numbers: a small open-addressing table keyed by the id */
+	uint32_t keys[128], cnt[128];
+	memset(keys, 0, sizeof keys);
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct hl7_segref *r = &f->segs[i];
+		const char *p = f->p + r->off;
+		struct hl7_seg *s = &m->seg[i];
+		if (r->n < 3 || !is_idch(p[0]) || !is_idch(p[1]) || !is_idch(p[2]) ||
+		    (r->n > 3 && p[3] != fs)) {
+			if (e) {
+				e->pos.line = r->line;
+				snprintf(e->pos.where, sizeof e->pos.where, "segment %zu", i + 1);
+			}
+			return err_set(e, E_PARSE, "line %zu of the message is not a segment (truncated, or wrong field separator)", i + 1);
+		}
+		s->p = p;
+		s->n = r->n;
+		memcpy(s->id, p, 3);
+		s->id[3] = '\0';
+		s->line = r->line;
+		s->f0 = UINT32_MAX;
+		s->nf = 0;
+		uint32_t key = (uint32_t)(unsigned char)p[0] << 16 | (uint32_t)(unsigned char)p[1] << 8 | (unsigned char)p[2];
+		uint32_t h = (key * 2654435761u) >> 25;
+		for (;;) {
+			if (keys[h] == 0) {
+				keys[h] = key;
+				cnt[h] = 0;
+			}
+			if (keys[h] == key)
+				break;
+			h = (h + 1) & 127;
+		}
+		s->ord = ++cnt[h];
+	}
+	m->nseg = f->nsegs;
+	return 0;
+}
+
+static void fo_reserve(struct hl7_msg *m, size_t extra)
+{
+	if (m->nfo + extra > m->focap) {
+		size_t cap = m->focap ? m->focap : 1024;
+		while (cap < m->nfo + extra)
+			cap = mem_mul(cap, 2);
+		m->fo = xrealloc(m->fo, mem_mul(cap, sizeof *m->fo));
+		m->focap = cap;
+	}
+}
+
+/* Record where each field of s starts. */
+static void split(struct hl7_msg *m, struct hl7_seg *s)
+{
+	const char *p = s->p;
+	size_t n = s->n, i = 3;
+	char fs = m->d.fs;
+	s->f0 = (uint32_t)m->nfo;
+#ifdef __SSE2__
+	const __m128i vf = _mm_set1_epi8(fs);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf));
+		if (!mask)
+			continue;
+		fo_reserve(m, 16);
+		while (mask) {
+			m->fo[m->nfo++] = (uint32_t)(i + (size_t)__builtin_ctz(mask) + 1);
+			mask &= mask - 1;
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		if (p[i] == fs) {
+			fo_reserve(m, 1);
+			m->fo[m->nfo++] = (uint32_t)(i + 1);
+		}
+	}
+	fo_reserve(m, 1);
+	m->fo[m->nfo++] = (uint32_t)(n + 1);
+	s->nf = (uint32_t)(m->nfo - s->f0 - 1);
+}
+
+unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s)
+{
+	if (s->f0 == UINT32_MAX)
+		split(m, s);
+	return s->id[0] == 'M' && s->id[1] == 'S' && s->id[2] == 'H' ? s->nf + 1 : s->nf;
+}
+
+struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
+{
+	if (s->f0 == UINT32_MAX)
+		split(m, s);
+	unsigned k = n;
+	if (s->id[0] == 'M' && s->id[1] == 'S' && s->id[2] == 'H') {
+		if (n == 1)
+			return span_make(s->p + 3, 1);
+		k = n - 1;
+	}
+	if (k == 0)
+		return span_make(s->p, 3);
+	if (k > s->nf)
+		return span_make(s->p + s->n, 0);
+	uint32_t a = m->fo[s->f0 + k - 1], b = m->fo[s->f0 + k] - 1;
+	return span_make(s->p + a, b - a);
+}
+
+/* Fields and components are short: a plain loop beats a memchr call. */
+static inline const char *find_byte(const char *p, const char *end, char c)
+{
+	/* eight bytes at a time: a zero byte in (word ^ c...c) is a match */
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t cc = ones * (unsigned char)c;
+	while (end - p >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		v ^= cc;
+		uint64_t z = (v - ones) & ~v & highs;
+		if (z)
+			return p + (__builtin_ctzll(z) >> 3);
+		p += 8;
+	}
+	for (; p < end; p++)
+		if (*p == c)
+			return p;
+	return NULL;
+}
+
+struct span hl7_piece(struct span s, char c, unsigned k)
+{
+	if (s.n == 0 || k == 0)
+		return span_make(s.p, 0);
+	if (!c)
+		return k == 1 ? s : span_make(s.p + s.n, 0);
+	const char *p = s.p, *end = s.p + s.n;
+	while (--k) {
+		const char *q = find_byte(p, end, c);
+		if (!q)
+			return span_make(end, 0);
+		p = q + 1;
+	}
+	const char *q = find_byte(p, end, c);
+	return span_make(p, (size_t)((q ? q : end) - p));
+}
+
+size_t hl7_pieces(struct span s, char c, struct span *out, size_t max)
+{
+	size_t k = 0;
+	if (max == 0)
+		return 0;
+	if (s.n == 0 || !c) {
+		out[0] = s;
+		return 1;
+	}
+	const char *p = s.p, *end = s.p + s.n, *start = p;
+	for (; p < end; p++) {
+		if (*p != c)
+			continue;
+		out[k++] = span_make(start, (size_t)(p - start));
+		start = p + 1;
+		if (k == max)
+			return k;
+	}
+	out[k++] = span_make(start, (size_t)(end - start));
+	return k;
+}
+
+size_t hl7_count(struct span s, char c)
+{
+	size_t k = 1;
+	if (!c)
+		return 1;
+	for (size_t i = 0; i < s.n; i++)
+		k += s.p[i] == c;
+	return k;
+}
+
+/* ------------------------------------------------------------------------ */
+/* text                                                                      */
+
+static int any_high(const char *p, size_t n)
+{
+	size_t i = 0;
+	uint64_t acc = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, p + i, 8);
+		acc |= v;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)p[i];
+	return (acc & 0x8080808080808080ull) != 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Append byte c to o, as UTF-8 if the message is Latin-1. */
+static size_t put(char *o, size_t k, unsigned char c, int latin1)
+{
+	if (latin1 && c >= 0x80) {
+		o[k++] = (char)(0xC0 | (c >> 6));
+		o[k++] = (char)(0x80 | (c & 0x3F));
+	} else {
+		o[k++] = (char)c;
+	}
+	return k;
+}
+
+int hl7_text(struct hl7_msg *m, struct span raw, struct span *out, struct err *e)
+{
+	if (raw.n == 2 && raw.p[0] == '"' && raw.p[1] == '"') {
+		*out = span_make(raw.p, 0);
+		return 0;
+	}
+	char es = m->d.es;
+	int has_esc = 0, high = 0;
+	if (raw.n < 64) {
+		unsigned char acc = 0;
+		for (size_t i = 0; i < raw.n; i++) {
+			acc |= (unsigned char)raw.p[i];
+			has_esc |= raw.p[i] == es;
+		}
+		high = acc >= 0x80;
+		has_esc &= es != '\0';
+	} else {
+		has_esc = es && memchr(raw.p, es, raw.n) != NULL;
+		high = any_high(raw.p, raw.n);
+	}
+	if (!has_esc && !high) {
+		*out = raw;
+		return 0;
+	}
+	if (!has_esc && m->charset == HL7_CS_UTF8) {
+		if (!span_utf8_valid(raw))
+			return err_set(e, E_ENCODING, "invalid UTF-8");
+		*out = raw;
+		return 0;
+	}
+	if (high && m->charset == HL7_CS_ASCII)
+		return err_set(e, E_ENCODING, "a byte beyond ASCII in a message declared ASCII");
+	int latin1 = m->charset == HL7_CS_LATIN1;
+	char *o = arena_alloc(m->a, mem_add(mem_mul(raw.n, 2), 1));
+	size_t k = 0;
+	const char *p = raw.p, *end = raw.p + raw.n;
+	while (p < end) {
+		if (*p != es || !has_esc) {
+			k = put(o, k, (unsigned char)*p++, latin1);
+			continue;
+		}
+		const char *q = memchr(p + 1, es, (size_t)(end - p - 1));
+		if (!q)
+			return err_set(e, E_ENCODING, "unterminated escape sequence");
+		const char *a = p + 1;
+		size_t an = (size_t)(q - a);
+		if (an == 0)
+			return err_set(e, E_ENCODING, "empty escape sequence");
+		if (an == 1) {
+			switch (a[0]) {
+			case 'F': o[k++] = m->d.fs; break;
+			case 'S': o[k++] = m->d.cs; break;
+			case 'T': o[k++] = m->d.ss ? m->d.ss : '&'; break;
+			case 'R': o[k++] = m->d.rs ? m->d.rs : '~'; break;
+			case 'E': o[k++] = es; break;
+			case 'P': o[k++] = '#'; break;
+			case 'H': case 'N': break; /* highlighting on / off */
+			default:
+				return err_set(e, E_ENCODING, "unknown escape sequence");
+			}
+		} else if (a[0] == 'X') {
+			if ((an - 1) % 2 != 0 || an < 3)
+				return err_set(e, E_ENCODING, "odd number of hex digits in a \\X escape");
+			for (size_t i = 1; i < an; i += 2) {
+				int h = hexval(a[i]), l = hexval(a[i + 1]);
+				if (h < 0 || l < 0)
+					return err_set(e, E_ENCODING, "non-hex digit in a \\X escape");
+				k = put(o, k, (unsigned char)(h * 16 + l), latin1);
+			}
+		} else if (a[0] == '.') {
+			/* formatting: .br and .sp make a line break, the rest nothing */
+			if ((an >= 3 && a[1] == 'b' && a[2] == 'r') || (an >= 3 && a[1] == 's' && a[2] == 'p'))
+				o[k++] = '\n';
+			else if (!(an >= 3 && ((a[1] == 'i' && a[2] == 'n') || (a[1] == 't' && a[2] == 'i') ||
+			                       (a[1] == 's' && a[2] == 'k') || (a[1] == 'c' && a[2] == 'e') ||
+			                       (a[1] == 'f' && a[2] == 'i') || (a[1] == 'n' && a[2] == 'f'))))
+				return err_set(e, E_ENCODING, "unknown formatting escape");
+		} else if (a[0] == 'Z') {
+			/* locally defined: dropped */
+		} else if (a[0] == 'C' || a[0] == 'M') {
+			return err_set(e, E_ENCODING, "character set escapes (\\C, \\M) are not supported");
+		} else {
+			return err_set(e, E_ENCODING, "unknown escape sequence");
+		}
+		p = q + 1;
+	}
+	o[k] = '\0';
+	*out = span_make(o, k);
+	if (!latin1 && !span_utf8_valid(*out))
+		return err_set(e, E_ENCODING, "invalid UTF-8");
+	return 0;
+}

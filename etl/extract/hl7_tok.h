@@ -1,0 +1,170 @@
+/*
+ * hl7_tok.h - the HL7 v2 tokenizer: messages in a byte stream, and their
+ * segments, fields, repetitions, components and subcomponents as spans.
+ *
+ *   file --win (core/io.h)--> lines ending in CR | LF | CRLF
+ *        --hl7_stream_next--> frames: one message each (MSH up to the next
+ *                             MSH, batch line FHS/BHS/BTS/FTS, MLLP end 0x1C
+ *                             or end of file), or a run of segments that no
+ *                             MSH introduces (HL7_JUNK), or a message larger
+ *                             than the window allows (HL7_TOO_LARGE)
+ *   frame --hl7_msg_init--> delimiters from MSH-1 / MSH-2 (never assumed),
+ *                           segment table
+ *   segment --hl7_field--> a field's bytes (split on first use)
+ *   span --hl7_rep / hl7_comp / hl7_sub--> narrower spans
+ *   span --hl7_text--> the value with escapes resolved (\F\ \S\ \T\ \R\ \E\
+ *                      \Xhh..\ \.br\ ...) and Latin-1 turned into UTF-8:
+ *                      copied into the message arena only when that changes
+ *                      something, else the same span.
+ *
+ * Between messages the stream skips blank lines, `/ * ... * /` comment
+ * blocks and `//` comment lines, a UTF-8 byte-order mark and MLLP framing
+ * bytes (0x0B before, 0x1C 0x0D after). Batch envelopes (FHS/BHS/BTS/FTS)
+ * end the current message and are not records themselves.
+ *
+ * Spans handed out point into the stream's window (or the message arena)
+ * and are valid until the next hl7_stream_next(). Memory stays bounded by the
+ * window's maximum record size: a bigger message is reported as one
+ * HL7_TOO_LARGE frame (its first bytes as raw) and the rest of it is skipped.
+ *
+ * Fed whole or one byte at a time, the stream yields the same frames.
+ */
+#ifndef OMO_HL7_TOK_H
+#define OMO_HL7_TOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "core/span.h"
+
+enum hl7_frame_kind {
+	HL7_MSG = 1,     /* a message starting with MSH */
+	HL7_JUNK,        /* segments with no MSH before them */
+	HL7_TOO_LARGE,   /* a message beyond the size limit (raw: its start) */
+};
+
+/* One segment line of a frame: offset and length relative to the frame start
+ * (terminator excluded, MLLP bytes stripped), and its line in the file. */
+struct hl7_segref {
+	uint32_t off, n;
+	uint64_t line;
+};
+
+struct hl7_frame {
+	int kind;                  /* enum hl7_frame_kind */
+	const char *p;             /* raw bytes of the frame */
+	size_t n;
+	uint64_t msgno;            /* 1-based record number in the file */
+	uint64_t line;             /* line of the first segment */
+	uint64_t offset;           /* byte offset of the first segment (decompressed) */
+	const struct hl7_segref *segs;
+	size_t nsegs;
+};
+
+struct hl7_stream {
+	struct win *w;
+	/* offsets relative to w->beg */
+	size_t lstart;             /* start of the line being looked at */
+	size_t scan;               /* where the search for its end resumes */
+	uint64_t line;             /* line number of lstart */
+	uint64_t msgno;
+	int in_frame;              /* 0, HL7_MSG or HL7_JUNK */
+	int in_comment;            /* inside a / * * / block */
+	int discard;               /* skipping the rest of an oversized message */
+	int discard_midline;       /* ... and not at a line start */
+	size_t consume;            /* bytes to drop at the next call (the last frame) */
+	size_t frame_end;          /* end of the last segment line of the frame */
+	uint64_t frame_line, frame_offset;
+	struct hl7_segref *segs;
+	size_t nsegs, segcap;
+	size_t raw_cap;            /* raw bytes kept for an HL7_TOO_LARGE frame */
+	/* batch accounting */
+	uint64_t batch_msgs;       /* messages since the last BHS */
+	uint64_t batch_mismatch;   /* BTS counts that did not match */
+};
+
+/* Start reading frames from w (already opened, BOM skipped or not). */
+void hl7_stream_init(struct hl7_stream *s, struct win *w);
+/*
+ * The next frame: 1 and *f filled, 0 at end of input, or a negative hard
+ * error (-E_IO) in e. The frame's bytes stay valid until the next call.
+ */
+int hl7_stream_next(struct hl7_stream *s, struct hl7_frame *f, struct err *e);
+void hl7_stream_free(struct hl7_stream *s);
+
+/* --- one message -------------------------------------------------------- */
+
+struct hl7_delims {
+	char fs;   /* field separator, MSH-1 */
+	char cs;   /* component, MSH-2[0] */
+	char rs;   /* repetition, MSH-2[1] ('\0' if not given) */
+	char es;   /* escape, MSH-2[2] ('\0' if not given) */
+	char ss;   /* subcomponent, MSH-2[3] ('\0' if not given) */
+};
+
+enum hl7_charset { HL7_CS_UTF8 = 0, HL7_CS_LATIN1, HL7_CS_ASCII };
+
+struct hl7_seg {
+	const char *p;             /* segment bytes, "PID|..." */
+	uint32_t n;
+	char id[4];                /* "PID", NUL-terminated */
+	uint32_t ord;              /* 1-based occurrence of this id in the message */
+	uint64_t line;
+	uint32_t f0;               /* first field offset in hl7_msg.fo; UINT32_MAX: not split yet */
+	uint32_t nf;               /* number of fields after the segment id */
+};
+
+struct hl7_msg {
+	const char *p;
+	size_t n;
+	struct hl7_delims d;
+	int charset;               /* enum hl7_charset */
+	struct hl7_seg *seg;
+	size_t nseg, segcap;
+	uint32_t *fo;              /* field start offsets of split segments */
+	size_t nfo, focap;
+	struct arena *a;           /* where unescaped text goes (reset per message) */
+};
+
+/* An empty message object; its tables are reused from message to message. */
+void hl7_msg_setup(struct hl7_msg *m, struct arena *a);
+void hl7_msg_free(struct hl7_msg *m);
+/*
+ * Take a frame of kind HL7_MSG: read the delimiters from MSH-1/MSH-2, build
+ * the segment table. charset is the default (MSH-18 is read by the caller).
+ * 0, or -E_PARSE (bad delimiters, a line that is not a segment) with
+ * e->pos.where ("MSH-2", "segment 4") and e->pos.line set.
+ */
+int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e);
+
+/*
+ * Field n of a segment, raw (all repetitions, escapes unresolved); empty if
+ * absent. MSH-1 is the field separator itself, MSH-2 the encoding characters.
+ */
+struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n);
+/* Number of fields of a segment (after its id; for MSH counting MSH-1). */
+unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s);
+
+/* The k-th (1-based) piece of s cut at c; empty if there are fewer. c '\0':
+ * s itself for k == 1. */
+struct span hl7_piece(struct span s, char c, unsigned k);
+static inline struct span hl7_rep(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.rs, k); }
+static inline struct span hl7_comp(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.cs, k); }
+static inline struct span hl7_sub(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.ss, k); }
+/* Split s at c into at most max pieces (the last holds the rest up to its
+ * next c); returns how many. One pass: for reading several components. */
+size_t hl7_pieces(struct span s, char c, struct span *out, size_t max);
+/* Number of pieces (1 for an empty span). */
+size_t hl7_count(struct span s, char c);
+
+/*
+ * Resolve escapes and the character set of a raw span. `""` (HL7 null)
+ * gives an empty span. The result is raw itself when nothing changes, else a
+ * copy in m->a. 0, or -E_ENCODING (a bad or unterminated escape, invalid
+ * UTF-8) with a message in e (position left to the caller).
+ */
+int hl7_text(struct hl7_msg *m, struct span raw, struct span *out, struct err *e);
+
+#endif

@@ -1,0 +1,493 @@
+/*
+ * ids.c - resolve a batch's keys to ids, and write the batch out.
+ *
+ *   keys (16-byte hashes) --one statement--> id_map: existing id, or a new one
+ *     (site_no * 10^12 + nextval(id_seq), inserted ON CONFLICT DO NOTHING, so
+ *     that workers loading the same person at once agree on one id)
+ *   rows that replace earlier ones (same key: a correction, a re-sent record,
+ *     a new version of a file) -> the earlier rows are deleted first
+ *   placeholders patched -> COPY: events into the CDM tables, persons, visits,
+ *     health-system rows and deaths into staging (merged at the end of the file)
+ *
+ * Everything runs inside the file's transaction.
+ */
+#include "etl/load/load_int.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/db.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEYS_FROM(p) "(SELECT substring(" p " FROM i * 16 + 1 FOR 16) FROM generate_series(0, length(" p ") / 16 - 1) AS i)"
+
+int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
+{
+	int rc = db_run_file(conn, c, "sql/load_stage.sql", e);
+	if (rc < 0)
+		return rc;
+	struct { const char *name, *sql; } st[] = {
+		{ "omo_resolve",
+		  "WITH k AS (SELECT substring($1::bytea FROM i * 16 + 1 FOR 16) AS key, get_byte($2::bytea, i)::int2 AS kind "
+		  "           FROM generate_series(0, length($2::bytea) - 1) AS i), "
+		  "ins AS (INSERT INTO @omopipe.id_map (key, id, kind, site_no, file_id) "
+		  "        SELECT key, $3::bigint * 1000000000000 + nextval('@omopipe.id_seq'), kind, $3::int, NULL "
+		  "        FROM k ORDER BY key ON CONFLICT (key) DO NOTHING RETURNING key, id) "
+		  /* keys that were there already: an index probe each, only for the keys
+		     ins did not insert (LATERAL ... LIMIT 1 keeps the planner from hashing
+		     the whole id_map) */
+		  "SELECT key, id, 1 FROM ins UNION ALL "
+		  "SELECT k.key, m.id, 0 FROM k LEFT JOIN ins i ON i.key = k.key CROSS JOIN LATERAL "
+		  "(SELECT id FROM @omopipe.id_map m WHERE m.key = k.key LIMIT 1) m WHERE i.key IS NULL" },
+		{ "omo_lookup", "SELECT k.key, m.id, 0 FROM " KEYS_FROM("$1::bytea") " AS k(key) CROSS JOIN LATERAL "
+		                "(SELECT id FROM @omopipe.id_map m WHERE m.key = k.key LIMIT 1) m" },
+		{ "omo_newids", "SELECT $2::bigint * 1000000000000 + nextval('@omopipe.id_seq') FROM generate_series(1, $1::int)" },
+		{ "omo_refile", "UPDATE @omopipe.id_map m SET file_id = $2::bigint FROM " KEYS_FROM("$1::bytea") " AS k(key) "
+		                "WHERE m.key = k.key AND m.file_id IS DISTINCT FROM $2::bigint" },
+	};
+	for (size_t i = 0; i < sizeof st / sizeof *st; i++) {
+		char *sql = db_render(c, st[i].sql);
+		PGresult *r = PQprepare(conn, st[i].name, sql, 0, NULL);
+		free(sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rc = db_error(conn, r, "preparing the loader's statements", e);
+			PQclear(r);
+			return rc;
+		}
+		PQclear(r);
+	}
+	for (int t = T_FIRST_EVENT; t < T__COUNT; t++) {
+		char name[64], sql[256];
+		snprintf(name, sizeof name, "omo_del_%s", load_tables[t].name);
+		snprintf(sql, sizeof sql, "DELETE FROM %s.%s WHERE %s = ANY($1::bigint[])", c->schema_cdm,
+		         load_tables[t].name, load_tables[t].id_col);
+		PGresult *r = PQprepare(conn, name, sql, 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rc = db_error(conn, r, "preparing the loader's statements", e);
+			PQclear(r);
+			return rc;
+		}
+		PQclear(r);
+	}
+	return 0;
+}
+
+static int64_t be64(const char *p)
+{
+	uint32_t hi, lo;
+	memcpy(&hi, p, 4);
+	memcpy(&lo, p + 4, 4);
+	return (int64_t)(((uint64_t)ntohl(hi) << 32) | ntohl(lo));
+}
+
+/* Apply a result of (key bytea, id int8, new int4) rows, binary. */
+static int apply(struct filectx *f, PGresult *r, struct err *e)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (PQgetlength(r, i, 0) != 16 || PQgetlength(r, i, 1) != 8)
+			return err_set(e, E_INTERNAL, "unexpected id_map row");
+		struct hash128 k;
+		memcpy(&k, PQgetvalue(r, i, 0), 16);
+		uint32_t idx = keytab_get(&f->keys, k, 0);
+		struct key_ent *en = &f->keys.v[idx];
+		if (en->state != KS_UNRESOLVED)
+			continue;
+		int is_new = ntohl(*(const uint32_t *)(const void *)PQgetvalue(r, i, 2)) != 0;
+		en->id = be64(PQgetvalue(r, i, 1));
+		en->state = is_new ? KS_NEW : KS_EXISTING;
+		en->refiled = is_new;
+		f->keys.unresolved--;
+	}
+	return 0;
+}
+
+static int exec_on(PGconn *conn, const char *stmt, int n, const char *const *vals, const int *lens,
+                   const int *fmts, PGresult **out, struct err *e)
+{
+	PGresult *r = PQexecPrepared(conn, stmt, n, vals, lens, fmts, 1);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		int rc = db_error(conn, r, "resolving ids", e);
+		PQclear(r);
+		return rc;
+	}
+	if (out)
+		*out = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+/* On the file's connection, inside its transaction. */
+static int exec_bin(struct filectx *f, const char *stmt, int n, const char *const *vals, const int *lens,
+                    const int *fmts, PGresult **out, struct err *e)
+{
+	return exec_on(f->conn, stmt, n, vals, lens, fmts, out, e);
+}
+
+/* Look up keys[0..n) in id_map on conn (existing ones get their id). */
+static int lookup(struct filectx *f, PGconn *conn, const char *keys, size_t n, struct err *e)
+{
+	PGresult *r = NULL;
+	const char *v[] = { keys };
+	int l[] = { (int)(n * 16) };
+	int fm[] = { 1 };
+	int rc = exec_on(conn, "omo_lookup", 1, v, l, fm, &r, e);
+	if (rc == 0) {
+		rc = apply(f, r, e);
+		PQclear(r);
+	}
+	return rc;
+}
+
+/*
+ * Persons, visits, providers, care sites, locations: several workers meet the
+ * same ones at once, so they go through INSERT ... ON CONFLICT, which makes
+ * the workers agree on one id. This runs on the worker's second connection,
+ * committed at once: an id is a reservation for its key, harmless if the file
+ * then rolls back, and no worker waits for another's file transaction.
+ */
+static int resolve_shared(struct filectx *f, const uint32_t *idx, size_t n, struct err *e)
+{
+	char *keys = xmalloc(mem_mul(n, 16)), *kinds = xmalloc(n);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
+		kinds[i] = (char)f->keys.v[idx[i]].cls;
+	}
+	char site[16];
+	snprintf(site, sizeof site, "%d", f->site_no);
+	const char *vals[] = { keys, kinds, site };
+	int lens[] = { (int)(n * 16), (int)n, 0 };
+	int fmts[] = { 1, 1, 0 };
+	PGresult *r = NULL;
+	int rc = exec_on(f->conn_ids, "omo_resolve", 3, vals, lens, fmts, &r, e);
+	if (rc == 0) {
+		rc = apply(f, r, e);
+		PQclear(r);
+	}
+	if (rc == 0) {
+		/* inserted meanwhile by a worker that committed while we waited: look again */
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (f->keys.v[idx[i]].state == KS_UNRESOLVED)
+				memcpy(keys + m++ * 16, &f->keys.v[idx[i]].key, 16);
+		if (m)
+			rc = lookup(f, f->conn_ids, keys, m, e);
+	}
+	free(keys);
+	free(kinds);
+	return rc;
+}
+
+/*
+ * Events: almost all new, and each belongs to one source record, so the
+ * cheaper path: look the keys up, take new ids from the sequence, COPY the new
+ * keys into id_map. Should another worker insert the same key meanwhile, the
+ * COPY fails with a unique violation and the file is retried (file.c).
+ */
+static int resolve_events(struct filectx *f, const uint32_t *idx, size_t n, struct err *e)
+{
+	char *keys = xmalloc(mem_mul(n, 16));
+	for (size_t i = 0; i < n; i++)
+		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
+	int rc = lookup(f, f->conn, keys, n, e);
+	free(keys);
+	size_t fresh = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct key_ent *en = &f->keys.v[idx[i]];
+		if (en->state == KS_UNRESOLVED && en->probe) {
+			/* retracted but never stored: nothing to delete, no id to make */
+			en->state = KS_NEW;
+			en->id = 0;
+			f->keys.unresolved--;
+		}
+		fresh += en->state == KS_UNRESOLVED;
+	}
+	if (rc < 0 || fresh == 0)
+		return rc;
+	char cnt[24], site[16];
+	snprintf(cnt, sizeof cnt, "%zu", fresh);
+	snprintf(site, sizeof site, "%d", f->site_no);
+	const char *v[] = { cnt, site };
+	PGresult *r = NULL;
+	if ((rc = exec_bin(f, "omo_newids", 2, v, NULL, NULL, &r, e)) < 0)
+		return rc;
+	if ((size_t)PQntuples(r) != fresh) {
+		PQclear(r);
+		return err_set(e, E_INTERNAL, "the id sequence gave %d ids for %zu keys", PQntuples(r), fresh);
+	}
+	struct buf b = BUF_INIT;
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct key_ent *en = &f->keys.v[idx[i]];
+		if (en->state != KS_UNRESOLVED)
+			continue;
+		en->id = be64(PQgetvalue(r, (int)k++, 0));
+		en->state = KS_NEW;
+		en->refiled = 1;
+		f->keys.unresolved--;
+		const unsigned char *kb = (const unsigned char *)&en->key;
+		buf_reserve(&b, 96);
+		buf_append(&b, "\\\\x", 3);
+		for (int j = 0; j < 16; j++) {
+			b.p[b.n++] = hex[kb[j] >> 4];
+			b.p[b.n++] = hex[kb[j] & 15];
+		}
+		buf_putc(&b, '\t');
+		buf_i64(&b, en->id);
+		buf_printf(&b, "\t%d\t%d\t%lld\n", KC_EVENT, f->site_no, (long long)f->file_id);
+	}
+	PQclear(r);
+	char sql[256];
+	snprintf(sql, sizeof sql, "COPY %s.id_map (key, id, kind, site_no, file_id) FROM STDIN", f->conf->schema_omopipe);
+	struct db_copy cp;
+	if ((rc = db_copy_begin(&cp, f->conn, sql, "id_map", e)) == 0) {
+		if (PQputCopyData(f->conn, b.p, (int)b.n) != 1) {
+			db_copy_abort(&cp);
+			rc = db_error(f->conn, NULL, "COPY id_map", e);
+		} else {
+			rc = db_copy_end(&cp, e);
+		}
+	}
+	buf_free(&b);
+	return rc;
+}
+
+static int resolve(struct filectx *f, struct err *e)
+{
+	struct keytab *t = &f->keys;
+	size_t n = t->unresolved;
+	if (n == 0)
+		return 0;
+	uint32_t *idx = xmalloc(mem_mul(n, sizeof *idx));
+	size_t ns = 0, ne = n;
+	/* shared keys at the front, events at the back */
+	for (size_t i = 0, k = 0; i < t->n && k < n; i++) {
+		if (t->v[i].state != KS_UNRESOLVED)
+			continue;
+		if (t->v[i].cls == KC_EVENT)
+			idx[--ne] = (uint32_t)i;
+		else
+			idx[ns++] = (uint32_t)i;
+		k++;
+	}
+	int rc = 0;
+	if (ns)
+		rc = resolve_shared(f, idx, ns, e);
+	if (rc == 0 && ne < n)
+		rc = resolve_events(f, idx + ne, n - ne, e);
+	free(idx);
+	if (rc == 0 && t->unresolved)
+		rc = err_set(e, E_INTERNAL, "%zu keys got no id", t->unresolved);
+	return rc;
+}
+
+/* Delete the rows that this batch's rows replace; point their keys at this file. */
+static int replace_old(struct filectx *f, struct err *e)
+{
+	struct buf ids = BUF_INIT, refile = BUF_INIT;
+	int rc = 0;
+	buf_putc(&ids, '{');
+	for (size_t i = 0; i < f->keys.n; i++) {
+		struct key_ent *en = &f->keys.v[i];
+		if (en->cls != KC_EVENT || !(en->has_pending || en->tomb) || !en->id)
+			continue;
+		if (en->state == KS_EXISTING || en->flushed) {
+			if (ids.n > 1)
+				buf_putc(&ids, ',');
+			buf_i64(&ids, en->id);
+		}
+		if (en->has_pending && !en->refiled) {
+			buf_append(&refile, &en->key, 16);
+			en->refiled = 1;
+		}
+	}
+	buf_putc(&ids, '}');
+	if (ids.n > 2) {
+		for (int t = T_FIRST_EVENT; t < T__COUNT && rc == 0; t++) {
+			char name[64];
+			snprintf(name, sizeof name, "omo_del_%s", load_tables[t].name);
+			const char *v[] = { ids.p };
+			rc = exec_bin(f, name, 1, v, NULL, NULL, NULL, e);
+		}
+	}
+	if (rc == 0 && refile.n) {
+		char file[24];
+		snprintf(file, sizeof file, "%lld", (long long)f->file_id);
+		const char *v[] = { refile.p, file };
+		int l[] = { (int)refile.n, 0 };
+		int fm[] = { 1, 0 };
+		rc = exec_bin(f, "omo_refile", 2, v, l, fm, NULL, e);
+	}
+	buf_free(&ids);
+	buf_free(&refile);
+	return rc;
+}
+
+static void patch(struct filectx *f, struct pend *p)
+{
+	for (size_t i = 0; i < p->nfx; i++) {
+		char tmp[24];
+		int64_t id = f->keys.v[p->fx[i].key].id;
+		int k = 24;
+		uint64_t u = (uint64_t)id;
+		do {
+			tmp[--k] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		char *dst = p->b.p + p->fx[i].off;
+		memset(dst, ' ', 19);
+		memcpy(dst + 19 - (24 - k), tmp + k, (size_t)(24 - k));
+	}
+}
+
+/* Drop rows that a later record with the same key replaced. */
+static uint64_t compact(struct pend *p)
+{
+	if (!p->ndead)
+		return 0;
+	/* dead ranges arrive in increasing order of offset */
+	size_t w = 0, r = 0;
+	uint64_t dropped = 0;
+	for (size_t i = 0; i < p->ndead; i++) {
+		size_t off = p->dead[i].off, len = p->dead[i].len; /* the row with its newline */
+		memmove(p->b.p + w, p->b.p + r, off - r);
+		w += off - r;
+		r = off + len;
+		dropped++;
+	}
+	memmove(p->b.p + w, p->b.p + r, p->b.n - r);
+	w += p->b.n - r;
+	p->b.n = w;
+	return dropped;
+}
+
+static int copy_out(struct filectx *f, int t, struct err *e)
+{
+	struct pend *p = &f->pend[t];
+	char sql[1400];
+	if (t < T_FIRST_EVENT)
+		snprintf(sql, sizeof sql, "COPY stage_%s (%s, _ord) FROM STDIN", load_tables[t].name, load_tables[t].cols);
+	else
+		snprintf(sql, sizeof sql, "COPY %s.%s (%s) FROM STDIN", f->conf->schema_cdm, load_tables[t].name, load_tables[t].cols);
+	struct db_copy cp;
+	int rc = db_copy_begin(&cp, f->conn, sql, load_tables[t].name, e);
+	if (rc < 0)
+		return rc;
+	if (PQputCopyData(f->conn, p->b.p, (int)p->b.n) != 1) {
+		db_copy_abort(&cp);
+		return db_error(f->conn, NULL, "COPY", e);
+	}
+	return db_copy_end(&cp, e);
+}
+
+/* Run one operation's statement with text parameters. */
+static int op_sql(struct filectx *f, const char *sql, int n, const char *const *vals, struct err *e)
+{
+	char *q = db_render(f->conf, sql);
+	int rc = db_exec_params(f->conn, q, n, vals, NULL, e);
+	free(q);
+	return rc;
+}
+
+/*
+ * Apply the batch's operations in order, after its rows are written. Staged
+ * rows (merged at the end of the file) that came before an operation are
+ * dealt with too; those after it stand.
+ */
+static int apply_ops(struct filectx *f, struct err *e)
+{
+	int rc = 0;
+	for (size_t i = 0; i < f->nops && rc == 0; i++) {
+		struct op *o = &f->ops[i];
+		char a[24], b[24], ord[24], run[24];
+		snprintf(a, sizeof a, "%lld", (long long)f->keys.v[o->a].id);
+		snprintf(b, sizeof b, "%lld", (long long)(o->kind == OP_MERGE ? f->keys.v[o->b].id : 0));
+		snprintf(ord, sizeof ord, "%lld", (long long)o->ord);
+		snprintf(run, sizeof run, "%lld", (long long)f->run_id);
+		const char *v2[] = { a, ord };
+		switch (o->kind) {
+		case OP_RETRACT_VISIT:
+			rc = op_sql(f, "SELECT @omopipe.retract_visit($1::bigint)", 1, v2, e);
+			if (rc == 0)
+				rc = op_sql(f, "DELETE FROM stage_visit_occurrence WHERE visit_occurrence_id = $1::bigint AND _ord < $2::bigint", 2, v2, e);
+			break;
+		case OP_RETRACT_PERSON:
+			rc = op_sql(f, "SELECT @omopipe.retract_person($1::bigint)", 1, v2, e);
+			if (rc == 0)
+				rc = op_sql(f, "DELETE FROM stage_person WHERE person_id = $1::bigint AND _ord < $2::bigint; ", 2, v2, e);
+			if (rc == 0)
+				rc = op_sql(f, "DELETE FROM stage_visit_occurrence WHERE person_id = $1::bigint AND _ord < $2::bigint", 2, v2, e);
+			if (rc == 0)
+				rc = op_sql(f, "DELETE FROM stage_death WHERE person_id = $1::bigint AND _ord < $2::bigint", 2, v2, e);
+			break;
+		case OP_MERGE: {
+			const char *v3[] = { a, b, run }, *v3o[] = { a, b, ord };
+			if (f->keys.v[o->a].id == f->keys.v[o->b].id)
+				break;
+			rc = op_sql(f, "SELECT @omopipe.merge_person($1::bigint, $2::bigint, $3::bigint)", 3, v3, e);
+			if (rc == 0)
+				rc = op_sql(f, "DELETE FROM stage_person WHERE person_id = $1::bigint AND _ord < $3::bigint AND $2::bigint IS NOT NULL", 3, v3o, e);
+			if (rc == 0)
+				rc = op_sql(f, "UPDATE stage_visit_occurrence SET person_id = $2::bigint WHERE person_id = $1::bigint AND _ord < $3::bigint", 3, v3o, e);
+			if (rc == 0)
+				rc = op_sql(f, "UPDATE stage_death SET person_id = $2::bigint WHERE person_id = $1::bigint AND _ord < $3::bigint", 3, v3o, e);
+			/* from here on, the old identifier names the survivor in this file too */
+			f->keys.v[o->a].id = f->keys.v[o->b].id;
+			break;
+		}
+		}
+	}
+	f->nops = 0;
+	return rc;
+}
+
+int ids_flush(struct filectx *f, struct err *e)
+{
+	int rc;
+	if ((rc = resolve(f, e)) < 0)
+		return rc;
+	if ((rc = replace_old(f, e)) < 0)
+		return rc;
+	for (int t = 0; t < T__COUNT; t++) {
+		struct pend *p = &f->pend[t];
+		if (p->b.n == 0)
+			continue;
+		patch(f, p);
+		uint64_t dropped = compact(p);
+		if (t >= T_FIRST_EVENT)
+			f->rows[t] += p->rows - dropped; /* staged rows: counted after the merge (file.c) */
+		if (p->b.n && (rc = copy_out(f, t, e)) < 0)
+			return rc;
+		pend_reset(p);
+	}
+	for (size_t i = 0; i < f->keys.n; i++) {
+		struct key_ent *en = &f->keys.v[i];
+		if (en->has_pending) {
+			en->has_pending = 0;
+			en->flushed = 1;
+		}
+		en->tomb = 0;
+	}
+	f->pending_bytes = 0;
+	return apply_ops(f, e);
+}
+
+void pend_reset(struct pend *p)
+{
+	buf_reset(&p->b);
+	p->nfx = 0;
+	p->ndead = 0;
+	p->rows = 0;
+}
+
+void pend_free(struct pend *p)
+{
+	buf_free(&p->b);
+	free(p->fx);
+	free(p->dead);
+	memset(p, 0, sizeof *p);
+}

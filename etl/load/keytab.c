@@ -1,0 +1,87 @@
+/* keytab.c - per-file key table (open addressing). See keytab.h. */
+#include "etl/load/keytab.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void keytab_init(struct keytab *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void keytab_free(struct keytab *t)
+{
+	free(t->v);
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+void keytab_clear(struct keytab *t)
+{
+	t->n = 0;
+	t->unresolved = 0;
+	if (t->slots)
+		memset(t->slots, 0, t->nslots * sizeof *t->slots);
+}
+
+static void grow(struct keytab *t)
+{
+	size_t ns = t->nslots ? t->nslots * 2 : 1024;
+	uint32_t *s = xcalloc(ns, sizeof *s);
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = (size_t)t->v[i].key.lo & (ns - 1);
+		while (s[h])
+			h = (h + 1) & (ns - 1);
+		s[h] = (uint32_t)(i + 1);
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = ns;
+}
+
+uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls)
+{
+	if ((t->n + 1) * 2 > t->nslots)
+		grow(t);
+	size_t h = (size_t)key.lo & (t->nslots - 1);
+	while (t->slots[h]) {
+		struct key_ent *e = &t->v[t->slots[h] - 1];
+		if (e->key.lo == key.lo && e->key.hi == key.hi)
+			return t->slots[h] - 1;
+		h = (h + 1) & (t->nslots - 1);
+	}
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 1024;
+		t->v = xrealloc(t->v, mem_mul(t->cap, sizeof *t->v));
+	}
+	struct key_ent *e = &t->v[t->n];
+	memset(e, 0, sizeof *e);
+	e->key = key;
+	e->cls = cls;
+	t->slots[h] = (uint32_t)(t->n + 1);
+	t->unresolved++;
+	return (uint32_t)t->n++;
+}
+
+struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int suffix)
+{
+	char head[80];
+	char tmp[512];
+	int hn = snprintf(head, sizeof head, "%s\x1f%u\x1f", site, (unsigned)cls);
+	if (hn < 0 || (size_t)hn >= sizeof head)
+		hn = (int)sizeof head - 1;
+	size_t need = (size_t)hn + key.n + 16;
+	char *b = need <= sizeof tmp ? tmp : xmalloc(need);
+	memcpy(b, head, (size_t)hn);
+	if (key.n)
+		memcpy(b + hn, key.p, key.n);
+	size_t n = (size_t)hn + key.n;
+	if (suffix > 0)
+		n += (size_t)snprintf(b + n, 16, "#%d", suffix);
+	struct hash128 h = hash128(b, n);
+	if (b != tmp)
+		free(b);
+	return h;
+}

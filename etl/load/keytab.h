@@ -1,0 +1,54 @@
+/*
+ * keytab.h - the source keys of one file and the ids they resolve to.
+ *
+ * A key is a 128-bit hash of (site, kind class, source key). While a file is
+ * read, every key a row refers to gets an entry here; rows are written with a
+ * placeholder where the id goes (see rows.h). In batches, the unresolved keys
+ * are sent to the database (ids.c), which returns the existing id or assigns a
+ * new one; then the placeholders are patched. Cleared at every file.
+ */
+#ifndef OMO_KEYTAB_H
+#define OMO_KEYTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/hash.h"
+#include "core/span.h"
+
+/* Kind classes: one id namespace per class. Events share one class, so a
+ * code whose domain (and thus table) changes keeps its id. */
+enum key_class { KC_PERSON = 1, KC_VISIT, KC_PROVIDER, KC_CARE_SITE, KC_LOCATION, KC_EVENT };
+
+enum key_state { KS_UNRESOLVED = 0, KS_NEW, KS_EXISTING };
+
+struct key_ent {
+	struct hash128 key;
+	int64_t id;          /* 0 until resolved */
+	uint8_t cls;         /* enum key_class */
+	uint8_t state;       /* enum key_state */
+	uint8_t tbl;         /* events: table of the row pending in this batch (enum load_table) */
+	uint8_t has_pending; /* a row with this key is in the current batch's buffers */
+	uint8_t flushed;     /* a row with this key was copied earlier in this file's transaction */
+	uint8_t refiled;     /* id_map.file_id already points at this file */
+	uint8_t tomb;        /* retracted in this batch: its rows go, nothing replaces them */
+	uint8_t probe;       /* looked up for a retraction only: gets no new id */
+	size_t pend_off, pend_len;
+};
+
+struct keytab {
+	struct key_ent *v;     /* entries, in insertion order */
+	size_t n, cap;
+	uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
+	size_t nslots;
+	size_t unresolved;     /* entries with state KS_UNRESOLVED */
+};
+
+void keytab_init(struct keytab *t);
+void keytab_free(struct keytab *t);
+void keytab_clear(struct keytab *t);
+/* The entry for a key, created unresolved if new. Returns its index. */
+uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls);
+/* Hash (site, class, key[, suffix]) into a key. */
+struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int suffix);
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * map_code.c - one source code to standard concepts, on the read-only index.
+ *
+ *   system as written -> vocabulary (code_systems.csv) or a local system
+ *   code -> candidates (code_formats.csv: case, spaces, transform)
+ *   -> site map  (SOURCE_TO_CONCEPT_MAP, namespace "SITE:SYSTEM"), then a
+ *      global STCM namespace equal to the system
+ *   -> CONCEPT (vocabulary, code): the source concept
+ *   -> its default target (resolved at build), or the slow path: 'Maps to'
+ *      targets, 'Maps to value', replacements of deprecated concepts
+ *   -> unmapped: concept 0, the reason, counted in the worker's statistics
+ *
+ * Never fails and never allocates on the mapped path; safe from any number
+ * of threads (the statistics are per worker).
+ */
+#include "etl/map/map_internal.h"
+#include "core/hash.h"
+
+#include <string.h>
+
+static void note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
+                 struct span display, const char *vocab, uint8_t status);
+
+void map_site_ns(const char *site, const char *syskey, size_t kl, char out[21])
+{
+	size_t sl = strlen(site);
+	if (sl + 1 + kl <= 20) {
+		memcpy(out, site, sl);
+		out[sl] = ':';
+		memcpy(out + sl + 1, syskey, kl);
+		out[sl + 1 + kl] = '\0';
+		return;
+	}
+	/* shortened: SITE[..a]:SYSTEM[..b]~HASH, a + b = 14, HASH 4 base-36 digits of the full pair */
+	size_t b = kl < 6 ? kl : 6, a = 14 - b;
+	if (a > sl) {
+		a = sl;
+		b = 14 - a < kl ? 14 - a : kl;
+	}
+	char full[200];
+	size_t fn = 0;
+	for (size_t i = 0; i < sl && fn < sizeof full - 1; i++)
+		full[fn++] = site[i];
+	if (fn < sizeof full - 1)
+		full[fn++] = ':';
+	for (size_t i = 0; i < kl && fn < sizeof full; i++)
+		full[fn++] = syskey[i];
+	uint64_t h = hash64(full, fn, 0x5157e);
+	size_t o = 0;
+	memcpy(out, site, a);
+	o = a;
+	out[o++] = ':';
+	memcpy(out + o, syskey, b);
+	o += b;
+	out[o++] = '~';
+	static const char d36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	for (int i = 0; i < 4; i++) {
+		out[o++] = d36[h % 36];
+		h /= 36;
+	}
+	out[o] = '\0';
+}
+
+static int valid_at(const struct map_rec *r, int32_t day)
+{
+	if (day == INT32_MIN)
+		return 1;
+	int32_t d = day < 0 ? 0 : day > 65535 ? 65535 : day;
+	return d >= r->start && d <= r->end;
+}
+
+static void unmapped(struct map_result *out, uint8_t status)
+{
+	out->status = status;
+	out->n = 1;
+	out->t[0].concept_id = 0;
+	out->t[0].value_concept_id = 0;
+	out->t[0].domain = DOM_NONE;
+}
+
+/* Site map rows for (namespace, code) valid at day -> targets. 1 if any. */
+static int stcm_lookup(const struct map_index *ix, int32_t ns, const char *code, size_t n, int32_t day,
+                       struct map_result *out, int32_t *source)
+{
+	if (ns < 0 || !ix->nstcm)
+		return 0;
+	uint32_t i0 = (uint32_t)hash64(code, n, 0x51ed270b27f3b4d7ULL + 0x10000 + (uint32_t)ns) & ix->smask, i;
+	int k = 0;
+	/* date unknown: the rows that stay valid longest (the current mapping) */
+	uint16_t want_end = 0;
+	if (day == INT32_MIN)
+		for (i = i0; ix->sslot[i]; i = (i + 1) & ix->smask) {
+			const struct map_stcm *m = &ix->stcm[ix->sslot[i] - 1];
+			if (m->ns == (uint32_t)ns && m->code_len == n && memcmp(ix->pool.p + m->code_off, code, n) == 0 &&
+			    m->end > want_end)
+				want_end = m->end;
+		}
+	for (i = i0;; i = (i + 1) & ix->smask) {
+		uint32_t s = ix->sslot[i];
+		if (!s)
+			break;
+		const struct map_stcm *m = &ix->stcm[s - 1];
+		if (m->ns != (uint32_t)ns || m->code_len != n || memcmp(ix->pool.p + m->code_off, code, n) != 0)
+			continue;
+		if (day != INT32_MIN) {
+			int32_t d = day < 0 ? 0 : day > 65535 ? 65535 : day;
+			if (d < m->start || d > m->end)
+				continue;
+		} else if (m->end != want_end)
+			continue;
+		int dup = 0;
+		for (int j = 0; j < k; j++)
+			dup |= out->t[j].concept_id == m->target;
+		if (dup || k == MAP_MAX_TARGETS)
+			continue;
+		int64_t ri = map_index_by_id(ix, m->target);
+		out->t[k].concept_id = m->target;
+		out->t[k].value_concept_id = 0;
+		out->t[k].domain = ri >= 0 ? ix->recs[ri].domain : DOM_NONE;
+		if (m->source)
+			*source = m->source;
+		k++;
+	}
+	if (k)
+		out->n = (uint8_t)k;
+	return k > 0;
+}
+
+static int is_value_domain(uint8_t d) { return d == DOM_OBSERVATION || d == DOM_MEASUREMENT; }
+
+/* The slow path: walk the record's edges. */
+static void resolve(const struct map_index *ix, uint32_t ri, int32_t day, struct map_result *out, struct map_trace *tr,
+                    int depth)
+{
+	const struct map_rec *r = &ix->recs[ri];
+	uint32_t maps[MAP_MAX_TARGETS], vals[MAP_MAX_TARGETS], repl = UINT32_MAX;
+	int nm = 0, nv = 0;
+	for (uint32_t k = 0; k < r->e_n; k++) {
+		uint32_t e = ix->edges[r->e_off + k];
+		uint32_t t = MEDGE_IDX(e);
+		switch (MEDGE_KIND(e)) {
+		case MEDGE_MAPS_TO:
+			if (nm < MAP_MAX_TARGETS)
+				maps[nm++] = t;
+			break;
+		case MEDGE_MAPS_VALUE:
+			if (nv < MAP_MAX_TARGETS)
+				vals[nv++] = t;
+			break;
+		default:
+			if (repl == UINT32_MAX)
+				repl = t;
+		}
+	}
+	int invalid = (r->flags & (MREC_INVALID_D | MREC_INVALID_U)) != 0;
+	/* a deprecated or updated concept: its replacement when it has no mapping of
+	 * its own, or when the event happened after it stopped being valid */
+	if (repl != UINT32_MAX && invalid && depth < 8 &&
+	    (nm == 0 || (day != INT32_MIN && day > (int32_t)r->end))) {
+		out->flags |= MAPR_REPLACED;
+		if (tr && tr->nchain < 8)
+			tr->chain[tr->nchain++] = ix->recs[repl].id;
+		resolve(ix, repl, day, out, tr, depth + 1);
+		return;
+	}
+	if (tr) {
+		for (int k = 0; k < nm && tr->nmaps < MAP_MAX_TARGETS; k++)
+			tr->maps_to[tr->nmaps++] = ix->recs[maps[k]].id;
+		for (int k = 0; k < nv && tr->nvalues < MAP_MAX_TARGETS; k++)
+			tr->values[tr->nvalues++] = ix->recs[vals[k]].id;
+	}
+	if (nm == 0) {
+		if ((r->flags & MREC_STANDARD) && !invalid) {
+			out->status = MAP_MAPPED;
+			out->n = 1;
+			out->t[0].concept_id = r->id;
+			out->t[0].domain = r->domain;
+			out->t[0].value_concept_id = nv ? ix->recs[vals[0]].id : 0;
+		} else
+			unmapped(out, MAP_NO_STANDARD);
+		return;
+	}
+	out->status = MAP_MAPPED;
+	out->n = (uint8_t)nm;
+	int nvt = 0;
+	for (int k = 0; k < nm; k++) {
+		out->t[k].concept_id = ix->recs[maps[k]].id;
+		out->t[k].domain = ix->recs[maps[k]].domain;
+		out->t[k].value_concept_id = 0;
+		nvt += is_value_domain(out->t[k].domain);
+	}
+	/* 'Maps to value' goes with the Observation/Measurement targets (paired in
+	 * order when there are as many values), else with the first target */
+	if (nv) {
+		int j = 0;
+		for (int k = 0; k < nm; k++)
+			if (is_value_domain(out->t[k].domain)) {
+				out->t[k].value_concept_id = ix->recs[vals[nv == nvt ? j : 0]].id;
+				j++;
+			}
+		if (!nvt)
+			out->t[0].value_concept_id = ix->recs[vals[0]].id;
+	}
+}
+
+void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
+                 int32_t day, struct map_result *out, struct map_trace *tr)
+{
+	char key[64];
+	size_t kl;
+	char cand[MAP_MAX_CANDIDATES][MAP_CODE_MAX];
+	size_t clen[MAP_MAX_CANDIDATES];
+
+	out->status = MAP_EMPTY;
+	out->n = 1;
+	out->flags = 0;
+	out->source_concept_id = 0;
+	out->vocabulary_id = NULL;
+	out->t[0].concept_id = 0;
+	out->t[0].value_concept_id = 0;
+	out->t[0].domain = DOM_NONE;
+
+	/* feeds repeat their systems: a one-entry cache per thread in front of the table */
+	static __thread uint64_t c_gen;
+	static __thread char c_sys[32], c_key[64];
+	static __thread size_t c_sysn = SIZE_MAX, c_kl;
+	static __thread int c_nm;
+	int nm;
+	if (c_gen == ix->gen && c->system.n == c_sysn && memcmp(c->system.p, c_sys, c_sysn) == 0) {
+		nm = c_nm;
+		kl = c_kl;
+		memcpy(key, c_key, kl + 1);
+	} else {
+		nm = map_rules_system(&ix->rules, c->system, key, sizeof key, &kl);
+		if (c->system.n < sizeof c_sys) {
+			c_gen = ix->gen;
+			memcpy(c_sys, c->system.p, c->system.n);
+			c_sysn = c->system.n;
+			c_nm = nm;
+			c_kl = kl;
+			memcpy(c_key, key, kl + 1);
+		}
+	}
+	int vocab = nm >= 0 ? ix->name_vocab[nm] : -1;
+	if (nm >= 0)
+		out->vocabulary_id = map_rules_name(&ix->rules, nm);
+	else if (nm == -1) {
+		/* not in code_systems.csv but exactly a vocabulary_id of the loaded vocabulary
+		 * ("Read", "OPCS4"): that vocabulary, codes trimmed only */
+		struct span sw = span_trim(c->system);
+		int32_t v = sw.n ? strtab_get(&ix->vocabs, sw.p, sw.n) : -1;
+		if (v >= 0) {
+			vocab = v;
+			nm = -3; /* known, no format rules */
+			out->vocabulary_id = ix->vocabs.key[v];
+			kl = ix->vocabs.klen[v] < sizeof key ? ix->vocabs.klen[v] : sizeof key - 1;
+			memcpy(key, ix->vocabs.key[v], kl);
+			key[kl] = '\0';
+		}
+	}
+	if (tr) {
+		memset(tr, 0, sizeof *tr);
+		memcpy(tr->syskey, key, kl + 1);
+		tr->vocab_resolved = nm >= 0 || nm == -3 ? 1 : nm == MAP_VOCAB_LOCAL ? 2 : 0;
+		tr->cand_used = -1;
+		tr->valid = -1;
+	}
+	int k = map_normalise(&ix->rules, nm >= 0 ? nm : -1, c->code, cand, clen);
+	if (tr) {
+		tr->ncand = k;
+		memcpy(tr->norm, cand, sizeof cand[0] * (size_t)k);
+	}
+	struct span raw = span_trim(c->code);
+	if (k == 0) {
+		if (raw.n) { /* longer than any code can be */
+			unmapped(out, MAP_INVALID_CODE);
+			note(st, site_id, key, kl, span_make(raw.p, raw.n > 50 ? 50 : raw.n), c->display, out->vocabulary_id, MAP_INVALID_CODE);
+		} else
+			unmapped(out, MAP_EMPTY);
+		return;
+	}
+
+	/* site map first, then a global SOURCE_TO_CONCEPT_MAP namespace named as the system */
+	int site_hit = 0;
+	int32_t stcm_source = 0;
+	if (ix->nstcm) {
+		/* the two namespaces of (site, system), cached per thread like the system */
+		static __thread uint64_t n_gen;
+		static __thread char n_site[40], n_key[64], n_sys[32];
+		static __thread size_t n_kl = SIZE_MAX, n_sysn;
+		static __thread int32_t n_site_ns, n_glob_ns;
+		static __thread char n_sns[21];
+		const char *site = site_id ? site_id : "";
+		size_t sl = strlen(site);
+		struct span sw = span_trim(c->system);
+		if (!(n_gen == ix->gen && n_kl == kl && memcmp(n_key, key, kl) == 0 && sl < sizeof n_site &&
+		      strcmp(n_site, site) == 0 && sw.n == n_sysn && memcmp(n_sys, sw.p, sw.n) == 0)) {
+			n_site_ns = -1;
+			n_sns[0] = '\0';
+			if (sl) {
+				map_site_ns(site, key, kl, n_sns);
+				n_site_ns = strtab_get(&ix->ns, n_sns, strlen(n_sns));
+			}
+			/* a global namespace: the system key, or the system exactly as written */
+			n_glob_ns = strtab_get(&ix->ns, key, kl);
+			if (n_glob_ns < 0 && sw.n)
+				n_glob_ns = strtab_get(&ix->ns, sw.p, sw.n);
+			if (sl < sizeof n_site && sw.n < sizeof n_sys) {
+				n_gen = ix->gen;
+				n_kl = kl;
+				memcpy(n_key, key, kl);
+				memcpy(n_site, site, sl + 1);
+				n_sysn = sw.n;
+				memcpy(n_sys, sw.p, sw.n);
+			} else
+				n_gen = 0;
+		}
+		if (tr)
+			memcpy(tr->site_ns, n_sns, sizeof n_sns);
+		if (sl && stcm_lookup(ix, n_site_ns, cand[0], clen[0], day, out, &stcm_source))
+			site_hit = 1;
+		if (!site_hit && stcm_lookup(ix, n_glob_ns, cand[0], clen[0], day, out, &stcm_source))
+			site_hit = 2;
+		if (tr)
+			tr->site_hit = site_hit;
+	}
+
+	int64_t ri = -1;
+	int used = 0;
+	if (vocab >= 0)
+		for (int j = 0; j < k && ri < 0; j++) {
+			ri = map_index_find(ix, vocab, cand[j], clen[j], day);
+			used = j;
+		}
+	if (tr)
+		tr->cand_used = ri >= 0 ? used : -1;
+
+	if (site_hit) {
+		out->status = MAP_MAPPED;
+		out->flags |= MAPR_SITE_MAP;
+		out->source_concept_id = ri >= 0 ? ix->recs[ri].id : stcm_source;
+		if (tr)
+			tr->source_id = out->source_concept_id;
+		return;
+	}
+	if (ri < 0) {
+		uint8_t status = nm == -1 ? MAP_UNKNOWN_SYSTEM : MAP_UNKNOWN_CODE;
+		if (nm >= 0) {
+			int ok = map_code_valid(&ix->rules, nm, cand[0], clen[0]);
+			if (tr)
+				tr->valid = ok;
+			if (!ok)
+				status = MAP_INVALID_CODE;
+		}
+		unmapped(out, status);
+		/* an invalid code is recorded as written: what the steward will look for */
+		note(st, site_id, key, kl, status == MAP_INVALID_CODE ? span_make(raw.p, raw.n > 50 ? 50 : raw.n) : span_make(cand[0], clen[0]),
+		     c->display, out->vocabulary_id, status);
+		return;
+	}
+
+	const struct map_rec *r = &ix->recs[ri];
+	out->source_concept_id = r->id;
+	if (tr)
+		tr->source_id = r->id;
+	if (used > 0 || clen[0] != raw.n || memcmp(cand[0], raw.p, raw.n) != 0)
+		out->flags |= MAPR_NORMALISED;
+	if (!(r->flags & MREC_SLOW)) {
+		if (r->t_id) {
+			out->status = MAP_MAPPED;
+			out->t[0].concept_id = r->t_id;
+			out->t[0].domain = r->t_dom;
+			if (tr && r->t_id != r->id)
+				tr->maps_to[tr->nmaps++] = r->t_id;
+		} else
+			out->status = MAP_NO_STANDARD;
+	} else
+		resolve(ix, (uint32_t)ri, day, out, tr, 0);
+	if (day != INT32_MIN && !(out->flags & MAPR_REPLACED) && !valid_at(r, day)) {
+		out->flags |= MAPR_OUT_OF_DATES;
+		if (tr)
+			tr->out_of_dates = 1;
+	}
+	if (out->status != MAP_MAPPED)
+		note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
+}
+
+void map_code(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c, int32_t day,
+              struct map_result *out)
+{
+	map_code_ex(ix, st, site_id, c, day, out, NULL);
+}
+
+int32_t map_fixed(const struct map_index *ix, enum map_fixed kind, const struct code *c)
+{
+	int32_t id = map_rules_fixed(&ix->rules, kind, c);
+	if (id >= 0)
+		return id;
+	/* units: any UCUM code of the loaded vocabulary, as written */
+	if (kind == MAPF_UNIT && ix->ucum_vocab >= 0) {
+		struct span v = span_trim(c->code);
+		if (!v.n)
+			v = span_trim(c->display);
+		int64_t ri = v.n ? map_index_find(ix, ix->ucum_vocab, v.p, v.n, INT32_MIN) : -1;
+		if (ri >= 0 && (ix->recs[ri].flags & MREC_STANDARD))
+			return ix->recs[ri].id;
+	}
+	return 0;
+}
+
+int32_t map_type_concept(const struct map_index *ix, enum rec_origin origin)
+{
+	if ((unsigned)origin >= ORIG__COUNT)
+		origin = ORIG_EHR;
+	return ix->rules.type_concept[origin];
+}
+
+uint8_t map_concept_domain(const struct map_index *ix, int32_t concept_id)
+{
+	int64_t ri = map_index_by_id(ix, concept_id);
+	return ri >= 0 ? ix->recs[ri].domain : DOM_NONE;
+}
+
+static void note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
+                 struct span display, const char *vocab, uint8_t status)
+{
+	if (st)
+		map_stats_note(st, site, key, kl, code, display, vocab, status);
+}

@@ -1,0 +1,727 @@
+/*
+ * test_hl7.c - the HL7 v2 extractor (extract_hl7v2) through a tu_sink.
+ *
+ *   - every file under ../shared/data/hl7v2: how many messages load, are
+ *     quarantined and are skipped (none crashes, every begin is closed), the
+ *     same when read one byte at a time;
+ *   - content: the ORU normative example's result, an ADT's person, a VXU's
+ *     CVX code, Epic and Cerner dialects through their profiles, corrections
+ *     and deletions under one key, refusals, merges, cancels;
+ *   - malformed inputs (tests/fixtures/hl7v2): error code and position, and
+ *     the rest of the file loads; a 10 MB message of repetitions.
+ */
+#include "testutil.h"
+#include "etl/extract/extract.h"
+#include "etl/extract/hl7_int.h"
+#include "core/date.h"
+#include "core/mem.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- collecting what is emitted ----------------------------------------- */
+
+#define MAXREC 256
+
+struct got {
+	struct record r[MAXREC];
+	char keys[MAXREC][160];
+	size_t n;
+};
+
+static char *copy_span(struct span s, char *buf, size_t cap)
+{
+	span_copy(s, buf, cap);
+	return buf;
+}
+
+/* Records' spans die with their message: copy them into an arena. */
+static struct arena keep;
+
+static void cp(struct span *s)
+{
+	*s = arena_span(&keep, *s);
+}
+
+static void cpc(struct code *c)
+{
+	cp(&c->system);
+	cp(&c->code);
+	cp(&c->display);
+}
+
+static void deep_copy(struct record *r)
+{
+	switch (r->kind) {
+	case REC_PERSON:
+		cp(&r->u.person.key), cpc(&r->u.person.gender), cpc(&r->u.person.race), cpc(&r->u.person.ethnicity);
+		cp(&r->u.person.location), cp(&r->u.person.provider);
+		break;
+	case REC_VISIT:
+		cp(&r->u.visit.key), cp(&r->u.visit.person), cpc(&r->u.visit.cls), cp(&r->u.visit.provider);
+		cpc(&r->u.visit.admitted_from), cpc(&r->u.visit.discharged_to);
+		break;
+	case REC_EVENT: {
+		struct rec_event *e = &r->u.event;
+		cp(&e->key), cp(&e->person), cp(&e->visit), cp(&e->provider), cpc(&e->code), cpc(&e->code_alt);
+		cp(&e->value.op), cp(&e->value.text), cpc(&e->value.coded), cpc(&e->value.unit);
+		cpc(&e->route), cp(&e->lot), cp(&e->sig), cpc(&e->qualifier);
+		break;
+	}
+	case REC_PROVIDER:
+		cp(&r->u.provider.key), cp(&r->u.provider.name), cp(&r->u.provider.npi);
+		break;
+	case REC_LOCATION:
+		cp(&r->u.location.key), cp(&r->u.location.address_1), cp(&r->u.location.city), cp(&r->u.location.zip);
+		break;
+	case REC_RETRACT:
+		cp(&r->u.retract.key);
+		break;
+	case REC_MERGE:
+		cp(&r->u.merge.from), cp(&r->u.merge.to);
+		break;
+	case REC_DEATH:
+		cp(&r->u.death.person);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_emit(struct tu_sink *s, const struct record *r)
+{
+	struct got *g = s->user;
+	if (!g || g->n == MAXREC)
+		return;
+	g->r[g->n] = *r;
+	deep_copy(&g->r[g->n]);
+	struct span key = r->kind == REC_EVENT ? r->u.event.key : r->kind == REC_PERSON ? r->u.person.key :
+	                  r->kind == REC_VISIT ? r->u.visit.key : r->kind == REC_RETRACT ? r->u.retract.key :
+	                  r->kind == REC_PROVIDER ? r->u.provider.key : r->kind == REC_MERGE ? r->u.merge.from :
+	                  r->kind == REC_LOCATION ? r->u.location.key : r->kind == REC_DEATH ? r->u.death.person :
+	                  span_make(NULL, 0);
+	copy_span(key, g->keys[g->n], sizeof g->keys[0]);
+	/* spans die with the message: keep what the checks look at */
+	g->n++;
+}
+
+static struct extractor *xopen(const char *profile, int tz)
+{
+	struct extractor *x;
+	struct err e;
+	struct conf_site site;
+	memset(&site, 0, sizeof site);
+	site.id = "test";
+	site.tz = tz;
+	memset(&e, 0, sizeof e);
+	if (extract_hl7v2.open(&x, profile, &site, &e) < 0)
+		fail_msg("open %s: %s", profile ? profile : "(default)", e.msg);
+	return x;
+}
+
+static void run(struct extractor *x, const char *path, struct tu_sink *s, struct got *g)
+{
+	struct err e;
+	memset(&e, 0, sizeof e);
+	tu_sink_init(s);
+	s->on_emit = on_emit;
+	s->user = g;
+	if (g) {
+		g->n = 0;
+		if (!keep.chunk_size)
+			arena_init(&keep, 1 << 20);
+		arena_reset(&keep);
+	}
+	int rc = extract_hl7v2.run(x, path, &s->base, &e);
+	if (rc != 0)
+		fail_msg("%s: %s", path, e.msg);
+	assert_false(s->in_record);
+	assert_int_equal(s->begun, s->loaded + s->quarantined + s->skipped);
+}
+
+/* --- every shared file ---------------------------------------------------- */
+
+static const struct { const char *file; unsigned long loaded, quarantined, skipped; } counts[] = {
+	{ "hapifhir-hapi-hl7v2/hapi-test/src/test/resources/ca/uhn/hl7v2/parser/adt_a03.txt", 1, 0, 0 },
+	{ "hapifhir-hapi-hl7v2/hapi-test/src/test/resources/ca/uhn/hl7v2/parser/cv.04_001_chem.hl7", 0, 0, 1 },
+	{ "hapifhir-hapi-hl7v2/hapi-test/src/test/resources/ca/uhn/hl7v2/parser/example_oml_o21.hl7", 0, 1, 12 },
+	{ "hapifhir-hapi-hl7v2/hapi-test/src/test/resources/ca/uhn/hl7v2/parser/omd_o03.txt", 0, 0, 1 },
+	{ "hapifhir-hapi-hl7v2/hapi-test/src/test/resources/ca/uhn/hl7v2/parser/omd_o03_rep.txt", 0, 0, 1 },
+	{ "hapifhir-hapi-hl7v2/hapi-test/src/test/resources/ca/uhn/hl7v2/util/messages.txt", 1, 0, 17 },
+	{ "hapifhir-hapi-hl7v2/hapi-test/src/test/resources/ca/uhn/hl7v2/util/segmentfinder_a24.hl7", 0, 0, 1 },
+	{ "hapifhir-hapi-hl7v2/src/docs/examples/ADT_A01.txt", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/rep_sample_hl7.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_bad_batch.hl7", 0, 1, 0 },
+	{ "johnpaulett-python-hl7/sample_bad_batch1.hl7", 0, 2, 0 },
+	{ "johnpaulett-python-hl7/sample_bad_file.hl7", 0, 1, 0 },
+	{ "johnpaulett-python-hl7/sample_bad_file1.hl7", 0, 2, 0 },
+	{ "johnpaulett-python-hl7/sample_bad_file2.hl7", 0, 2, 0 },
+	{ "johnpaulett-python-hl7/sample_bad_file3.hl7", 0, 1, 0 },
+	{ "johnpaulett-python-hl7/sample_batch.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_batch1.hl7", 2, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_batch2.hl7", 2, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_batch3.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_batch4.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_file.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_file1.hl7", 3, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_file2.hl7", 2, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_file3.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_file4.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_file5.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_file6.hl7", 1, 0, 0 },
+	{ "johnpaulett-python-hl7/sample_hl7.hl7", 0, 1, 0 },
+	{ "johnpaulett-python-hl7/sample_msh.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A01-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A01-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A02-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A02-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A03-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A03-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A04-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A04-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A05-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A05-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A06-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A06-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A07-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A07-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A08-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A08-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A09-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A09-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A10-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A10-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A11-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A11-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A13-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A13-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A14-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A14-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A15-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A15-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A16-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A16-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A25-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A25-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A26-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A26-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A27-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A27-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A28-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A28-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A29-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A29-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A31-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A31-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A40-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A40-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT-A41-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A41-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A45-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A45-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A47-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A47-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A60-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT-A60-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ADT01-23.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT01-28.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT04-23.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT04-251.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/ADT04-28.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/BAR-P01-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/BAR-P01-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/BAR-P02-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/BAR-P02-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/BAR-P12-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/BAR-P12-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/DFT-P03-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/DFT-P03-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/DFT-P11-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/DFT-P11-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/IZ_1_1.1_Admin_Child_Max_Message.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/LAB-ORM-1.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/LAB-ORU-1.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/LAB-ORU-2.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/LRI_2.0-NG_CBC_Typ_Message.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/MDHHS-OML-O21-1.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDHHS-OML-O21-2.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T01-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T01-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T02-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T02-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T02-03.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T05-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T05-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T06-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T06-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T09-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T09-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T10-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM-T10-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/MDM_01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/OMG-O19-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OMG-O19-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OML-O21-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OML-O21-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OML-O21-03.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ORM-O01-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ORM-O01-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ORM-O01-03.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ORM-O01-04.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ORM-O01-05.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ORM-O01-06.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/ORU-R01-01.hl7", 0, 1, 0 },
+	{ "microsoft-FHIR-Converter/ORU-R01-RMGEAD.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/OUL-R22-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OUL-R22-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OUL-R23-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OUL-R23-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OUL-R24-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/OUL-R24-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/PC1-Problem-Add-v2.3.1.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/PC1-Problem-Delete-v2.3.1.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/PC1-Problem-Update-v2.3.1.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/RDE-O11-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/RDE-O11-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/RDE-O25-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/RDE-O25-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/RDS-O13-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/RDS-O13-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/REF-I12-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/REF-I12-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/REF-I14-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/REF-I14-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S12-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S12-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S12_1.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S13-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S13-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S14-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S14-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S15-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S15-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S16-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S16-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S17-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S17-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S26-01.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU-S26-02.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/SIU_12.hl7", 0, 0, 1 },
+	{ "microsoft-FHIR-Converter/VXU-V04-01.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/VXU-V04-02.hl7", 1, 0, 0 },
+	{ "microsoft-FHIR-Converter/VXU.hl7", 1, 0, 0 },
+	{ "npm-simple-hl7-3.3.0/adt.hl7", 1, 0, 0 },
+	{ "npm-simple-hl7-3.3.0/adt.txt", 1, 0, 0 },
+	{ "npm-simple-hl7-3.3.0/orm.hl7", 0, 0, 1 },
+	{ "npm-simple-hl7-3.3.0/oru-imm.hl7", 0, 1, 0 },
+	{ "npm-simple-hl7-3.3.0/oru.hl7", 1, 0, 0 },
+};
+
+static void test_every_shared_file(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	unsigned long tot[3] = { 0, 0, 0 };
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		char path[1024];
+		struct tu_sink s;
+		snprintf(path, sizeof path, "%s", tu_shared("hl7v2"));
+		snprintf(path + strlen(path), sizeof path - strlen(path), "/%s", counts[i].file);
+		for (int mode = 0; mode < 2; mode++) {
+			x->max_read = mode ? 1 : 0;
+			run(x, path, &s, NULL);
+			if (s.loaded != counts[i].loaded || s.quarantined != counts[i].quarantined ||
+			    s.skipped != counts[i].skipped)
+				fail_msg("%s%s: loaded %lu quarantined %lu skipped %lu, want %lu %lu %lu", counts[i].file,
+				         mode ? " (byte by byte)" : "", s.loaded, s.quarantined, s.skipped,
+				         counts[i].loaded, counts[i].quarantined, counts[i].skipped);
+		}
+		tot[0] += s.loaded;
+		tot[1] += s.quarantined;
+		tot[2] += s.skipped;
+	}
+	x->max_read = 0;
+	/* 204 messages and 6 runs of segments without MSH */
+	assert_int_equal(tot[0] + tot[1] + tot[2], 210);
+	assert_int_equal(tot[0], 66);
+	extract_hl7v2.close(x);
+}
+
+/* --- content ------------------------------------------------------------- */
+
+static const struct record *find(struct got *g, int kind, const char *key)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->r[i].kind == kind && (!key || strcmp(g->keys[i], key) == 0))
+			return &g->r[i];
+	fail_msg("no record of kind %d with key %s", kind, key ? key : "(any)");
+	return NULL;
+}
+
+static size_t count_kind(struct got *g, int kind)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++)
+		k += g->r[i].kind == kind;
+	return k;
+}
+
+static void date_is(struct dt d, const char *want)
+{
+	char o[20];
+	dt_fmt_ts(d, o);
+	o[want[10] ? 19 : 10] = '\0';
+	assert_string_equal(o, want);
+}
+
+static struct got G; /* big: not on the stack */
+
+static void test_oru_normative_example(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	/* the v2.4 normative ORU (the copy with a valid birth date) */
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/ORU-R01-RMGEAD.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(count_kind(&G, REC_EVENT), 1);
+	const struct rec_event *ev = &find(&G, REC_EVENT, NULL)->u.event;
+	assert_int_equal(ev->kind, EV_MEASUREMENT);
+	assert_int_equal(ev->origin, ORIG_LAB);
+	assert_int_equal(ev->value.kind, VAL_NUM);  /* SN ^182 */
+	assert_true(ev->value.num == 182.0);
+	assert_int_equal(ev->value.op.n, 0);
+	assert_true(ev->value.has_low && ev->value.has_high); /* 70_105 */
+	assert_true(ev->value.low == 70.0 && ev->value.high == 105.0);
+	date_is(ev->start, "2002-02-15 07:30:00"); /* no OBX-14: OBR-7, wall time kept */
+	/* OBX-3.3 holds text, not a system: emitted as written all the same */
+	find(&G, REC_EVENT, "obx|GHH LAB|1045813|POST 12H CFST:MCNC:PT:SER/PLAS:QN|1554-5|");
+	/* the original normative example has a 9-digit birth date */
+	run(x, tu_shared("hl7v2/johnpaulett-python-hl7/sample_hl7.hl7"), &s, &G);
+	assert_int_equal(s.quarantined, 1);
+	assert_int_equal(s.last_q.code, E_DATE);
+	assert_string_equal(s.last_q.pos.where, "PID[1]-7");
+	assert_int_equal(s.last_q.pos.line, 2);
+	extract_hl7v2.close(x);
+}
+
+static void test_lab_results_units_status(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	char b[64];
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/LAB-ORU-1.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(s.events_by_kind[EV_MEASUREMENT], 8); /* 10 OBX, 2 with status I */
+	assert_int_equal(s.notes, 2);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx||82503246|LN|20570-8|")->u.event;
+	assert_true(ev->value.num == 40.1);
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "%");
+	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "HEMATOCRIT");
+	/* 20141006083000+0700 to UTC */
+	extract_hl7v2.close(x);
+	x = xopen(NULL, 0);
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/LAB-ORU-1.hl7"), &s, &G);
+	date_is(find(&G, REC_EVENT, "obx||82503246|LN|20570-8|")->u.event.start, "2014-10-06 01:30:00");
+	extract_hl7v2.close(x);
+}
+
+static void test_adt_person_visit(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen("cerner", DT_TZ_KEEP);
+	struct tu_sink s;
+	char b[64];
+	/* Cerner HNAM ADT^A01: PID-3 MSH_MRN first, then an EMPI */
+	run(x, tu_shared("hl7v2/johnpaulett-python-hl7/sample_msh.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_person *p = &find(&G, REC_PERSON, "MSH_MRN|2148790")->u.person;
+	date_is(p->birth, "1952-11-29");
+	assert_string_equal(copy_span(p->gender.code, b, sizeof b), "F");
+	assert_string_equal(copy_span(p->gender.system, b, sizeof b), "HL70001");
+	const struct rec_visit *v = &find(&G, REC_VISIT, NULL)->u.visit;
+	assert_string_equal(copy_span(v->cls.code, b, sizeof b), "I");
+	date_is(v->start, "2014-02-10 22:53:00");
+	assert_string_equal(copy_span(v->provider, b, sizeof b), "03525");
+	const struct rec_event *dg = &find(&G, REC_EVENT, NULL)->u.event;
+	assert_int_equal(dg->kind, EV_CONDITION);
+	assert_string_equal(copy_span(dg->code.code, b, sizeof b), "440.21");
+	assert_string_equal(copy_span(dg->code.system, b, sizeof b), "I9");
+	extract_hl7v2.close(x);
+
+	/* v2.8 ADT^A01: PID-3 of type MR with an HD authority, DG1, PR1, AL1, OBX */
+	x = xopen("v2.8", DT_TZ_KEEP);
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/ADT-A01-01.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 1);
+	p = &find(&G, REC_PERSON, "test1|PATID1234")->u.person;
+	date_is(p->birth, "1988-08-18");
+	assert_int_equal(s.events_by_kind[EV_CONDITION], 1);
+	assert_int_equal(s.events_by_kind[EV_PROCEDURE], 1);
+	assert_int_equal(s.events_by_kind[EV_ALLERGY], 1);
+	assert_int_equal(s.events_by_kind[EV_MEASUREMENT], 1);
+	const struct rec_event *al = &find(&G, REC_EVENT, "al1|test1|PATID1234|ICDO|P|")->u.event;
+	assert_string_equal(copy_span(al->code.display, b, sizeof b), "PENICILLIN");
+	find(&G, REC_LOCATION, NULL);
+	find(&G, REC_PROVIDER, NULL);
+
+	/* A11 cancels the visit, A40 merges, A13 reopens */
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/ADT-A11-01.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_retract *rt = &find(&G, REC_RETRACT, NULL)->u.retract;
+	assert_int_equal(rt->target, REC_VISIT);
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/ADT-A40-02.hl7"), &s, &G);
+	assert_int_equal(count_kind(&G, REC_MERGE), 2);
+	const struct rec_merge *mg = &find(&G, REC_MERGE, "BCBS|56789")->u.merge;
+	assert_string_equal(copy_span(mg->to, b, sizeof b), "BCBS|12345");
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/ADT-A13-01.hl7"), &s, &G);
+	v = &find(&G, REC_VISIT, NULL)->u.visit;
+	assert_int_equal(v->end.prec, DT_NONE);
+	extract_hl7v2.close(x);
+}
+
+static void test_vxu_pharmacy_problems(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	char b[64];
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/VXU.hl7"), &s, &G);
+	assert_int_equal(s.events_by_kind[EV_IMMUNIZATION], 3);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "rxa|NIST-AA-IZ-2|38760|0|1")->u.event;
+	assert_string_equal(copy_span(ev->code.system, b, sizeof b), "CVX");
+	assert_string_equal(copy_span(ev->code.code, b, sizeof b), "88");
+	assert_true(isnan(ev->quantity)); /* 999: unknown */
+	assert_int_equal(ev->origin, ORIG_EHR); /* 01 historical */
+	ev = &find(&G, REC_EVENT, "rxa|NIST-AA-IZ-2|13696|0|1")->u.event;
+	assert_string_equal(copy_span(ev->code.system, b, sizeof b), "NDC");
+	assert_true(ev->quantity == 0.5);
+	assert_string_equal(copy_span(ev->lot, b, sizeof b), "315841");
+	assert_string_equal(copy_span(ev->route.code, b, sizeof b), "C28161");
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mL");
+	date_is(ev->start, "2015-06-24");
+
+	/* refusal counted, deletion retracts under the original's key */
+	run(x, tu_fixture("hl7v2/vxu_refusal.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(s.events_by_kind[EV_IMMUNIZATION], 1);
+	assert_int_equal(s.notes, 2);
+	assert_int_equal(find(&G, REC_RETRACT, "rxa|NORTH|IZ-3|0|1")->u.retract.target, REC_EVENT);
+	find(&G, REC_PROVIDER, "77");
+
+	/* pharmacy: prescription with days supply and refills, dispense */
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/RDE-O11-01.hl7"), &s, &G);
+	ev = &find(&G, REC_EVENT, "rxe|EPC|1163422591")->u.event;
+	assert_int_equal(ev->kind, EV_DRUG);
+	assert_int_equal(ev->origin, ORIG_PRESCRIPTION);
+	assert_true(ev->quantity == 3.0);
+	assert_int_equal(ev->refills, 12);
+	assert_int_equal(ev->days_supply, 3);
+	assert_string_equal(copy_span(ev->route.code, b, sizeof b), "IV");
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/RDS-O13-01.hl7"), &s, &G);
+	ev = &find(&G, REC_EVENT, "rxd|EPC|1163422591|1")->u.event;
+	assert_int_equal(ev->origin, ORIG_DISPENSE);
+	assert_true(ev->quantity == 10.0);
+	date_is(ev->start, "2020-12-12");
+
+	/* problems: add, and delete through a retraction */
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/PC1-Problem-Add-v2.3.1.hl7"), &s, &G);
+	ev = &find(&G, REC_EVENT, "prb|WEST|10290||26744|")->u.event;
+	assert_int_equal(ev->origin, ORIG_PROBLEM_LIST);
+	assert_string_equal(copy_span(ev->code.code, b, sizeof b), "596.5");
+	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/PC1-Problem-Delete-v2.3.1.hl7"), &s, &G);
+	find(&G, REC_RETRACT, "prb||10292||26806|");
+	extract_hl7v2.close(x);
+}
+
+static void test_epic_profile(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen("epic", 0);
+	struct tu_sink s;
+	char b[64];
+	run(x, tu_fixture("hl7v2/epic.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(s.quarantined, 1); /* only an SSN: no MR repetition */
+	assert_int_equal(s.last_q.code, E_NO_PATIENT);
+	assert_string_equal(s.last_q.pos.where, "PID[1]-3");
+	find(&G, REC_PERSON, "NORTH|E100");
+	/* the result and its correction share a key */
+	size_t n = 0;
+	const char *k = "obx|LAB|F100|LN|2345-7|";
+	for (size_t i = 0; i < G.n; i++)
+		n += G.r[i].kind == REC_EVENT && strcmp(G.keys[i], k) == 0;
+	assert_int_equal(n, 2);
+	const struct rec_event *ev = &find(&G, REC_EVENT, k)->u.event;
+	date_is(ev->start, "2023-03-01 12:30:00"); /* -0500 to UTC */
+	assert_string_equal(copy_span(ev->value.unit.system, b, sizeof b), "UCUM");
+	ev = &find(&G, REC_EVENT, "obx|LAB|F100|LN|2160-0|")->u.event;
+	assert_string_equal(copy_span(ev->value.op, b, sizeof b), "<");
+	assert_true(ev->value.num == 0.5);
+	ev = &find(&G, REC_EVENT, "obx|LAB|F100|LN|600-7|")->u.event; /* P: loaded */
+	assert_int_equal(ev->value.kind, VAL_CODED);
+	assert_string_equal(copy_span(ev->value.coded.system, b, sizeof b), "SCT");
+	find(&G, REC_EVENT, "obx|LAB|F100|L|GLU|"); /* local code as written */
+	find(&G, REC_RETRACT, "obx|LAB|F100|L|GLU|"); /* D */
+	assert_int_equal(s.notes, 2);                 /* X counted, D counted */
+	extract_hl7v2.close(x);
+
+	/* the generic profile takes the SSN when there is nothing else */
+	x = xopen(NULL, 0);
+	run(x, tu_fixture("hl7v2/epic.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 3);
+	find(&G, REC_PERSON, "SSA|SSN2");
+	extract_hl7v2.close(x);
+}
+
+static void test_cerner_profile(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen("cerner", -300);
+	struct tu_sink s;
+	char b[64];
+	run(x, tu_fixture("hl7v2/cerner.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(x->batch_mismatch, 0);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx|HNAM|F200|99CERNER|LAB123|")->u.event;
+	assert_string_equal(copy_span(ev->code_alt.system, b, sizeof b), "LN");
+	assert_string_equal(copy_span(ev->code_alt.code, b, sizeof b), "2345-7");
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg/dL");
+	assert_int_equal(ev->value.unit.system.n, 0);
+	date_is(ev->start, "2023-03-01 07:30:00"); /* no zone: wall time */
+	const struct rec_visit *v = &find(&G, REC_VISIT, "CERNER|V200")->u.visit;
+	date_is(v->end, "2023-03-01 10:00:00");
+	find(&G, REC_PERSON, "CERNER|123456");
+	find(&G, REC_LOCATION, NULL);
+	extract_hl7v2.close(x);
+}
+
+static void test_profile_aliases_zfields(void **state)
+{
+	(void)state;
+	char path[1024];
+	char b[64];
+	snprintf(path, sizeof path, "%s", tu_fixture("hl7v2/profile-z.conf"));
+	struct extractor *x = xopen(path, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, tu_fixture("hl7v2/z.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(s.skipped, 1);
+	assert_string_equal(s.last_skip, "message type ADT^A08 not loaded");
+	const struct rec_event *ev = &find(&G, REC_EVENT, "z|NORTH|3001|ZPD-2.0|1")->u.event;
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "CORNER PHARMACY&CO");
+	assert_string_equal(copy_span(ev->code.system, b, sizeof b), "NORTH-Z");
+	date_is(ev->start, "2023-03-01 07:55:00");
+	find(&G, REC_EVENT, "obx|LAB|F300|NORTH-LAB|GLU|");
+	assert_true(extract_hl7v2.wants(x, "/feeds/north/adt_20230301.hl7.zst"));
+	assert_false(extract_hl7v2.wants(x, "/feeds/north/notes.pdf"));
+	extract_hl7v2.close(x);
+
+	/* a bad profile names its file and line */
+	const char *dir = tu_tmpdir("hl7prof");
+	snprintf(path, sizeof path, "%s/bad.conf", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[profile]\nbase = generic-2.5.1\n[patient]\nmrn_typo = MR\n", f);
+	fclose(f);
+	struct extractor *bad;
+	struct err e;
+	memset(&e, 0, sizeof e);
+	assert_int_equal(extract_hl7v2.open(&bad, path, NULL, &e), -E_CONFIG);
+	assert_int_equal(e.pos.line, 4);
+	assert_non_null(strstr(e.msg, "mrn_typo"));
+}
+
+/* --- malformed input ------------------------------------------------------ */
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	static const struct { const char *file; int code; const char *where; uint64_t line; } cases[] = {
+		{ "bad_date_short.hl7", E_DATE, "OBX[2]-14", 9 },
+		{ "bad_date_feb30.hl7", E_DATE, "PID[1]-7", 6 },
+		{ "bad_escape.hl7", E_ENCODING, "OBX[1]-5", 8 },
+		{ "wrong_delimiters.hl7", E_PARSE, "MSH-2", 5 },
+		{ "missing_msh.hl7", E_MISSING, "MSH", 7 },
+		{ "truncated_segment.hl7", E_PARSE, "segment 3", 7 },
+		{ "truncated_result.hl7", E_MISSING, "OBX[1]-14", 8 },
+		{ "no_patient.hl7", E_NO_PATIENT, "PID[1]-3", 6 },
+	};
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[1024];
+		snprintf(path, sizeof path, "hl7v2/%s", cases[i].file);
+		for (int mode = 0; mode < 2; mode++) {
+			struct tu_sink s;
+			x->max_read = mode;
+			run(x, tu_fixture(path), &s, NULL);
+			if (s.loaded != 2 || s.quarantined != 1)
+				fail_msg("%s: loaded %lu quarantined %lu", cases[i].file, s.loaded, s.quarantined);
+			assert_int_equal(s.last_q.code, cases[i].code);
+			assert_string_equal(s.last_q.pos.where, cases[i].where);
+			assert_int_equal(s.last_q.pos.record, 2);
+			assert_int_equal(s.last_q.pos.line, cases[i].line);
+			assert_non_null(strstr(s.last_q.pos.file, cases[i].file));
+		}
+	}
+	x->max_read = 0;
+	struct tu_sink s;
+	run(x, tu_fixture("hl7v2/mllp.hl7"), &s, NULL);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(s.begun, 2);
+	extract_hl7v2.close(x);
+}
+
+/* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
+ * limit; beyond a profile's smaller limit, quarantined and the next loads. */
+static void test_ten_megabytes_of_repetitions(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7big");
+	char path[1024], prof[1024];
+	snprintf(path, sizeof path, "%s/big.hl7", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("MSH|^~\\&|A|B|C|D|20230301||ADT^A04|1|P|2.5.1\rPID|1||", f);
+	size_t n = 0;
+	while (n < (10u << 20))
+		n += (size_t)fprintf(f, "%zu^^^SSA^SS~", n);
+	fputs("77^^^NORTH^MR||BIG^BERTHA||19700101|F\rPV1|1|O\r", f);
+	fputs("MSH|^~\\&|A|B|C|D|20230301||ADT^A04|2|P|2.5.1\rPID|1||78^^^NORTH^MR\rPV1|1|O\r", f);
+	fclose(f);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	find(&G, REC_PERSON, "NORTH|77"); /* the MR repetition, found after 10 MB */
+	extract_hl7v2.close(x);
+
+	snprintf(prof, sizeof prof, "%s", tu_fixture("hl7v2/profile-z.conf"));
+	x = xopen(prof, DT_TZ_KEEP);
+	run(x, path, &s, &G);
+	assert_int_equal(s.quarantined, 1);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(s.last_q.code, E_TOO_LARGE);
+	assert_int_equal(s.last_q.pos.record, 1);
+	find(&G, REC_PERSON, "NORTH|78");
+	extract_hl7v2.close(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_shared_file),
+		cmocka_unit_test(test_oru_normative_example),
+		cmocka_unit_test(test_lab_results_units_status),
+		cmocka_unit_test(test_adt_person_visit),
+		cmocka_unit_test(test_vxu_pharmacy_problems),
+		cmocka_unit_test(test_epic_profile),
+		cmocka_unit_test(test_cerner_profile),
+		cmocka_unit_test(test_profile_aliases_zfields),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_ten_megabytes_of_repetitions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

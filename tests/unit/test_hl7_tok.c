@@ -1,0 +1,481 @@
+/*
+ * test_hl7_tok.c - the HL7 v2 tokenizer (etl/extract/hl7_tok.h).
+ *
+ * Every file under ../shared/data/hl7v2 is read whole, one byte at a time and
+ * 7 bytes at a time; a digest of every frame (kind, record number, line,
+ * offset, segments, every field unescaped or its error) must be the same.
+ * Then: delimiters from MSH-1/MSH-2, escapes, repetitions/components/
+ * subcomponents, CR/LF/CRLF, BOM, MLLP, batches, comments, oversized
+ * messages in bounded memory.
+ */
+#include "testutil.h"
+#include "etl/extract/hl7_tok.h"
+#include "core/hash.h"
+#include "core/mem.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* --- a digest of everything the tokenizer yields ------------------------- */
+
+struct dig {
+	struct hash_stream hs;
+	unsigned long frames, msgs, junk, large, segs, fields, bad;
+};
+
+static void add(struct dig *d, const void *p, size_t n)
+{
+	hash_stream_add(&d->hs, p, n);
+}
+
+static void add_u64(struct dig *d, uint64_t v)
+{
+	add(d, &v, sizeof v);
+}
+
+/* Tokenize w completely into a digest (hex). */
+static void digest_win(struct win *w, struct dig *d, char hex[33])
+{
+	struct hl7_stream st;
+	struct hl7_frame f;
+	struct hl7_msg m;
+	struct arena a;
+	struct err e;
+	int r;
+
+	memset(d, 0, sizeof *d);
+	hash_stream_init(&d->hs);
+	arena_init(&a, 4096);
+	hl7_msg_setup(&m, &a);
+	win_skip_bom(w);
+	hl7_stream_init(&st, w);
+	while ((r = hl7_stream_next(&st, &f, &e)) > 0) {
+		d->frames++;
+		add_u64(d, (uint64_t)f.kind);
+		add_u64(d, f.msgno);
+		add_u64(d, f.line);
+		add_u64(d, f.offset);
+		add_u64(d, f.n);
+		add(d, f.p, f.n);
+		if (f.kind == HL7_JUNK)
+			d->junk++;
+		if (f.kind == HL7_TOO_LARGE)
+			d->large++;
+		if (f.kind != HL7_MSG)
+			continue;
+		d->msgs++;
+		memset(&e, 0, sizeof e);
+		if (hl7_msg_init(&m, &f, &e) < 0) {
+			d->bad++;
+			add(d, e.pos.where, strlen(e.pos.where));
+			continue;
+		}
+		for (size_t i = 0; i < m.nseg; i++) {
+			struct hl7_seg *s = &m.seg[i];
+			unsigned nf = hl7_nfields(&m, s);
+			d->segs++;
+			add(d, s->id, 3);
+			add_u64(d, s->ord);
+			add_u64(d, s->line);
+			for (unsigned k = 1; k <= nf; k++) {
+				struct span v = hl7_field(&m, s, k), t;
+				d->fields++;
+				if (i == 0 && k <= 2) {
+					add(d, v.p, v.n);
+					continue;
+				}
+				if (hl7_text(&m, v, &t, &e) < 0)
+					add(d, "!", 1);
+				else
+					add(d, t.p, t.n);
+			}
+		}
+		arena_reset(&a);
+	}
+	assert_int_equal(r, 0);
+	hash128_hex(hash_stream_end(&d->hs), hex);
+	hl7_stream_free(&st);
+	hl7_msg_free(&m);
+	arena_free(&a);
+}
+
+static void digest_file(const char *path, size_t max_read, struct dig *d, char hex[33])
+{
+	struct win w;
+	struct err e;
+	assert_int_equal(win_open(&w, path, 16u << 20, &e), 0);
+	if (max_read)
+		w.rd.max_read = max_read;
+	digest_win(&w, d, hex);
+	win_close(&w);
+}
+
+static void digest_mem(const char *s, size_t n, size_t max_read, size_t max, struct dig *d, char hex[33])
+{
+	struct win w;
+	struct err e;
+	assert_int_equal(win_open_mem(&w, s, n, max, &e), 0);
+	if (max_read)
+		w.rd.max_read = max_read;
+	digest_win(&w, d, hex);
+	win_close(&w);
+}
+
+/* every regular file below dir, sorted */
+static void list_files(const char *dir, char ***out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[4096];
+		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+		struct stat st;
+		if (stat(p, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			list_files(p, out, n);
+		} else if (S_ISREG(st.st_mode)) {
+			*out = xrealloc(*out, (*n + 1) * sizeof **out);
+			(*out)[(*n)++] = xstrdup(p);
+		}
+	}
+	closedir(d);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_every_fixture_whole_and_byte_by_byte(void **state)
+{
+	(void)state;
+	char **files = NULL;
+	size_t n = 0;
+	unsigned long msgs = 0, segs = 0;
+	list_files(tu_shared("hl7v2"), &files, &n);
+	qsort(files, n, sizeof *files, cmp_str);
+	assert_true(n >= 170);
+	for (size_t i = 0; i < n; i++) {
+		struct dig a, b, c;
+		char ha[33], hb[33], hc[33];
+		digest_file(files[i], 0, &a, ha);
+		digest_file(files[i], 1, &b, hb);
+		digest_file(files[i], 7, &c, hc);
+		if (strcmp(ha, hb) != 0 || strcmp(ha, hc) != 0)
+			fail_msg("%s: whole %s, byte by byte %s, 7 bytes %s", files[i], ha, hb, hc);
+		assert_true(a.frames >= 1);
+		msgs += a.msgs;
+		segs += a.segs;
+		free(files[i]);
+	}
+	free(files);
+	/* 173 files with 204 MSH segments between them (messages.txt 18, example_oml_o21 13 ...) */
+	assert_int_equal(msgs, 204);
+	assert_true(segs > 2500);
+}
+
+/* --- framing ------------------------------------------------------------- */
+
+struct fr {
+	int kind;
+	uint64_t msgno, line, offset;
+	size_t nsegs;
+	char first[4];
+};
+
+static size_t frames(const char *s, size_t n, size_t max_read, size_t max, struct fr *out, size_t cap)
+{
+	struct win w;
+	struct hl7_stream st;
+	struct hl7_frame f;
+	struct err e;
+	size_t k = 0;
+	int r;
+	assert_int_equal(win_open_mem(&w, s, n, max, &e), 0);
+	if (max_read)
+		w.rd.max_read = max_read;
+	win_skip_bom(&w);
+	hl7_stream_init(&st, &w);
+	while ((r = hl7_stream_next(&st, &f, &e)) > 0) {
+		assert_true(k < cap);
+		out[k].kind = f.kind;
+		out[k].msgno = f.msgno;
+		out[k].line = f.line;
+		out[k].offset = f.offset;
+		out[k].nsegs = f.nsegs;
+		memset(out[k].first, 0, 4);
+		if (f.nsegs)
+			memcpy(out[k].first, f.p + f.segs[0].off, 3);
+		k++;
+	}
+	assert_int_equal(r, 0);
+	hl7_stream_free(&st);
+	win_close(&w);
+	return k;
+}
+
+static void test_line_ends_bom_comments_batches(void **state)
+{
+	(void)state;
+	static const char in[] =
+		"\xEF\xBB\xBF/* a comment\n"
+		" * spanning lines */\n"
+		"FHS|^~\\&|A\r\n"
+		"BHS|^~\\&|A\r\n"
+		"MSH|^~\\&|A|B|C|D|20230101||ADT^A01|1|P|2.5\r\n"
+		"PID|1||1^^^H^MR\r\n"
+		"\r\n"
+		"// between messages\n"
+		"MSH|^~\\&|A|B|C|D|20230101||ADT^A01|2|P|2.5\r"
+		"PID|1||2^^^H^MR\r"
+		"PV1|1|I\n"
+		"BTS|2\r\n"
+		"EVN|A01\n"
+		"PID|1||3\n"
+		"FTS|1\r\n"
+		"MSH|^~\\&|A|B|C|D|20230101||ADT^A01|3|P|2.5\n"
+		"PID|1||4";
+	struct fr f[8];
+	for (size_t mr = 0; mr <= 3; mr++) {
+		size_t n = frames(in, sizeof in - 1, mr, 0, f, 8);
+		assert_int_equal(n, 4);
+		assert_int_equal(f[0].kind, HL7_MSG);
+		assert_int_equal(f[0].nsegs, 2);
+		assert_int_equal(f[0].line, 5);
+		assert_int_equal(f[0].offset, 3 + 13 + 21 + 12 + 12); /* after BOM, comment, FHS, BHS */
+		assert_int_equal(f[1].kind, HL7_MSG);
+		assert_int_equal(f[1].nsegs, 3);
+		assert_int_equal(f[1].line, 9);
+		assert_int_equal(f[2].kind, HL7_JUNK);   /* EVN, PID without MSH */
+		assert_int_equal(f[2].nsegs, 2);
+		assert_string_equal(f[2].first, "EVN");
+		assert_int_equal(f[2].line, 13);
+		assert_int_equal(f[3].kind, HL7_MSG);
+		assert_int_equal(f[3].nsegs, 2);         /* last line without terminator */
+		assert_int_equal(f[3].msgno, 4);
+	}
+}
+
+static void test_mllp(void **state)
+{
+	(void)state;
+	static const char in[] =
+		"\x0bMSH|^~\\&|A|B|C|D|20230101||ADT^A01|1|P|2.5\rPID|1||1\r\x1c\r"
+		"\x0bMSH|^~\\&|A|B|C|D|20230101||ADT^A01|2|P|2.5\rPID|1||2\rPV1|1|O\x1c\r";
+	struct fr f[4];
+	for (size_t mr = 0; mr <= 1; mr++) {
+		size_t n = frames(in, sizeof in - 1, mr, 0, f, 4);
+		assert_int_equal(n, 2);
+		assert_int_equal(f[0].nsegs, 2);
+		assert_int_equal(f[1].nsegs, 3);
+		assert_string_equal(f[1].first, "MSH");
+	}
+}
+
+/* A message far beyond the window's limit: one HL7_TOO_LARGE frame, the
+ * next message intact, memory bounded by the limit. */
+static void test_too_large(void **state)
+{
+	(void)state;
+	size_t big = 3u << 20;
+	char *in = xmalloc(big + 512);
+	size_t k = 0;
+	k += (size_t)sprintf(in + k, "MSH|^~\\&|A|B|C|D|20230101||ADT^A01|1|P|2.5\rPID|1||");
+	while (k < big)
+		k += (size_t)sprintf(in + k, "1^^^H^MR~");
+	k += (size_t)sprintf(in + k, "\rPV1|1|I\rMSH|^~\\&|A|B|C|D|20230101||ADT^A01|2|P|2.5\rPID|1||2\r");
+	struct fr f[4];
+	for (size_t mr = 0; mr <= 1; mr += 1) {
+		size_t n = frames(in, k, mr ? 4096 : 0, 1u << 20, f, 4);
+		assert_int_equal(n, 2);
+		assert_int_equal(f[0].kind, HL7_TOO_LARGE);
+		assert_int_equal(f[0].msgno, 1);
+		assert_int_equal(f[1].kind, HL7_MSG);
+		assert_int_equal(f[1].msgno, 2);
+		assert_int_equal(f[1].nsegs, 2);
+		assert_int_equal(f[1].line, 4);
+	}
+	/* with a limit above its size, it parses: one message of 3 segments */
+	size_t n = frames(in, k, 0, 16u << 20, f, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(f[0].kind, HL7_MSG);
+	assert_int_equal(f[0].nsegs, 3);
+	free(in);
+}
+
+/* --- one message --------------------------------------------------------- */
+
+struct one {
+	struct win w;
+	struct hl7_stream st;
+	struct hl7_frame f;
+	struct hl7_msg m;
+	struct arena a;
+	struct err e;
+};
+
+static int one_open(struct one *o, const char *s)
+{
+	memset(o, 0, sizeof *o);
+	assert_int_equal(win_open_mem(&o->w, s, strlen(s), 0, &o->e), 0);
+	hl7_stream_init(&o->st, &o->w);
+	assert_int_equal(hl7_stream_next(&o->st, &o->f, &o->e), 1);
+	arena_init(&o->a, 4096);
+	hl7_msg_setup(&o->m, &o->a);
+	return hl7_msg_init(&o->m, &o->f, &o->e);
+}
+
+static void one_close(struct one *o)
+{
+	hl7_stream_free(&o->st);
+	win_close(&o->w);
+	hl7_msg_free(&o->m);
+	arena_free(&o->a);
+}
+
+static void assert_span(struct span s, const char *want)
+{
+	if (!span_eq_str(s, want))
+		fail_msg("got '%.*s', want '%s'", (int)s.n, s.p ? s.p : "", want);
+}
+
+static struct span text(struct one *o, struct span raw)
+{
+	struct span t;
+	assert_int_equal(hl7_text(&o->m, raw, &t, &o->e), 0);
+	return t;
+}
+
+static void test_delimiters_from_msh(void **state)
+{
+	(void)state;
+	struct one o;
+	/* standard */
+	assert_int_equal(one_open(&o, "MSH|^~\\&|APP|FAC|||20230101||ORU^R01|1|P|2.5\r"
+	                              "PID|1||123^^^HOSP&1.2.3&ISO^MR~456^^^SSA^SS||DOE^JOHN\r"), 0);
+	struct hl7_seg *msh = &o.m.seg[0], *pid = &o.m.seg[1];
+	assert_span(hl7_field(&o.m, msh, 1), "|");
+	assert_span(hl7_field(&o.m, msh, 2), "^~\\&");
+	assert_span(hl7_field(&o.m, msh, 3), "APP");
+	assert_span(hl7_comp(&o.m, hl7_field(&o.m, msh, 9), 2), "R01");
+	assert_int_equal(hl7_nfields(&o.m, msh), 12);
+	struct span f3 = hl7_field(&o.m, pid, 3);
+	assert_int_equal(hl7_count(f3, o.m.d.rs), 2);
+	assert_span(hl7_comp(&o.m, hl7_rep(&o.m, f3, 2), 1), "456");
+	assert_span(hl7_sub(&o.m, hl7_comp(&o.m, hl7_rep(&o.m, f3, 1), 4), 2), "1.2.3");
+	assert_span(hl7_field(&o.m, pid, 9), "");     /* beyond the last field */
+	assert_span(hl7_comp(&o.m, hl7_field(&o.m, pid, 5), 3), "");
+	one_close(&o);
+
+	/* unusual but legal: field separator ^, component ~, repetition | */
+	assert_int_equal(one_open(&o, "MSH^~|\\&^SENDING^200M^^^20120918173931-0500^^ADT~A24^1^T^2.4\r\n"
+	                              "PID^1^^11111~~~FOO&&0363~NI|22222^^SMITH~JOHN\r\n"), 0);
+	pid = &o.m.seg[1];
+	assert_int_equal(o.m.d.fs, '^');
+	assert_int_equal(o.m.d.cs, '~');
+	assert_int_equal(o.m.d.rs, '|');
+	assert_span(hl7_comp(&o.m, hl7_field(&o.m, &o.m.seg[0], 9), 2), "A24");
+	f3 = hl7_field(&o.m, pid, 3);
+	assert_span(hl7_comp(&o.m, hl7_rep(&o.m, f3, 1), 5), "NI");
+	assert_span(hl7_sub(&o.m, hl7_comp(&o.m, hl7_rep(&o.m, f3, 1), 4), 1), "FOO");
+	assert_span(hl7_rep(&o.m, f3, 2), "22222");
+	one_close(&o);
+
+	/* only three encoding characters (v2.1 files): no subcomponents */
+	assert_int_equal(one_open(&o, "MSH|^~}|A|B|C|D|1993||BAR^P01|1|P|2.1\rPID|||1&2^x\r"), 0);
+	assert_int_equal(o.m.d.es, '}');
+	assert_int_equal(o.m.d.ss, '\0');
+	assert_span(hl7_sub(&o.m, hl7_comp(&o.m, hl7_field(&o.m, &o.m.seg[1], 3), 1), 1), "1&2");
+	one_close(&o);
+}
+
+static void test_bad_delimiters(void **state)
+{
+	(void)state;
+	struct one o;
+	static const struct { const char *msg, *where; } bad[] = {
+		{ "MSH|^^\\&|A\rPID|1\r", "MSH-2" },         /* component twice */
+		{ "MSH|^~\\\\|A\rPID|1\r", "MSH-2" },         /* escape = subcomponent */
+		{ "MSH||A|B\rPID|1\r", "MSH-2" },            /* none */
+		{ "MSHA^~\\&|A\rPID|1\r", "MSH-1" },         /* alphanumeric separator */
+		{ "MSH|^~\\&|A\rPID|1\rOB\r", "segment 3" }, /* truncated segment */
+		{ "MSH|^~\\&|A\rPID^1\r", "segment 2" },     /* another field separator */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		int rc = one_open(&o, bad[i].msg);
+		if (rc != -E_PARSE)
+			fail_msg("case %zu: %d", i, rc);
+		assert_string_equal(o.e.pos.where, bad[i].where);
+		one_close(&o);
+	}
+}
+
+static void test_escapes(void **state)
+{
+	(void)state;
+	struct one o;
+	assert_int_equal(one_open(&o, "MSH|^~\\&|A|B|C|D|20230101||ORU^R01|1|P|2.5\rOBX|1|TX|\r"), 0);
+	assert_span(text(&o, SPAN_LIT("A\\T\\E and \\F\\ \\S\\ \\R\\ \\E\\")), "A&E and | ^ ~ \\");
+	assert_span(text(&o, SPAN_LIT("line\\.br\\two")), "line\ntwo");
+	assert_span(text(&o, SPAN_LIT("\\H\\bold\\N\\")), "bold");
+	assert_span(text(&o, SPAN_LIT("\\X41C3A9\\")), "A\xC3\xA9");
+	assert_span(text(&o, SPAN_LIT("\"\"")), "");
+	struct span plain = SPAN_LIT("no escapes");
+	struct span t = text(&o, plain);
+	assert_ptr_equal(t.p, plain.p); /* not copied */
+	static const char *const bad[] = { "open \\F", "\\Q\\", "\\X4\\", "\\XZZ\\", "\\\\", "\\Cxxyy\\", "\xC3(" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct span out;
+		assert_int_equal(hl7_text(&o.m, span_of(bad[i]), &out, &o.e), -E_ENCODING);
+	}
+	/* Latin-1 is turned into UTF-8 */
+	o.m.charset = HL7_CS_LATIN1;
+	assert_span(text(&o, SPAN_LIT("caf\xE9")), "caf\xC3\xA9");
+	o.m.charset = HL7_CS_ASCII;
+	struct span out;
+	assert_int_equal(hl7_text(&o.m, SPAN_LIT("caf\xC3\xA9"), &out, &o.e), -E_ENCODING);
+	one_close(&o);
+}
+
+/* The same frames whatever the read size, on a synthetic stream that puts
+ * CRLF pairs, MLLP bytes and comment ends across read boundaries. */
+static void test_chunk_sizes(void **state)
+{
+	(void)state;
+	static const char in[] =
+		"\x0bMSH|^~\\&|A|B|C|D|20230101||ORU^R01|1|P|2.5\r\nPID|1||7^^^H^MR\r\n"
+		"OBX|1|NM|2345-7^Glucose^LN||5.5|mmol/L|3.9-6.1||||F|||20230101\r\n\x1c\r\n"
+		"/* x */\n/*\n*/\n"
+		"MSH|^~\\&|A|B|C|D|20230101||ORU^R01|2|P|2.5\nPID|1||8\r";
+	struct dig d;
+	char want[33], got[33];
+	digest_mem(in, sizeof in - 1, 0, 0, &d, want);
+	assert_int_equal(d.msgs, 2);
+	assert_int_equal(d.segs, 5);
+	for (size_t mr = 1; mr < 40; mr++) {
+		digest_mem(in, sizeof in - 1, mr, 0, &d, got);
+		assert_string_equal(got, want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_fixture_whole_and_byte_by_byte),
+		cmocka_unit_test(test_line_ends_bom_comments_batches),
+		cmocka_unit_test(test_mllp),
+		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_delimiters_from_msh),
+		cmocka_unit_test(test_bad_delimiters),
+		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_chunk_sizes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
