@@ -176,9 +176,14 @@ static void on_xml_error(void *arg, xmlErrorPtr err)
 #endif
 {
 	struct cx *c = arg;
-	if (c->xerr || !err || err->level < XML_ERR_ERROR)
+	if (!err || err->level < XML_ERR_ERROR)
+		return;
+	/* the first error; an undefined entity replaces an earlier recoverable one */
+	int entity = err->code == XML_WAR_UNDECLARED_ENTITY || err->code == XML_ERR_UNDECLARED_ENTITY;
+	if (c->xerr && !(entity && !c->xent))
 		return;
 	c->xerr = 1;
+	c->xent |= entity;
 	c->xline = err->line;
 	c->xcol = err->int2;
 	c->xcode = err->code;
@@ -423,8 +428,10 @@ static int document(struct cx *c)
 		if (t == XML_READER_TYPE_ELEMENT)
 			break;
 		if (t == XML_READER_TYPE_DOCUMENT_TYPE) {
-			xmlDocPtr doc = xmlTextReaderCurrentDoc(c->r);
-			if (doc && doc->intSubset && (doc->intSubset->entities || doc->intSubset->pentities)) {
+			/* (not xmlTextReaderCurrentDoc: that makes the reader keep the document) */
+			xmlNodePtr n = xmlTextReaderCurrentNode(c->r);
+			xmlDtdPtr dtd = n && n->type == XML_DTD_NODE ? (xmlDtdPtr)n : NULL;
+			if (dtd && (dtd->entities || dtd->pentities)) {
 				snprintf(c->e->pos.where, sizeof c->e->pos.where, "/!DOCTYPE");
 				c->e->pos.line = (uint64_t)xmlTextReaderGetParserLineNumber(c->r);
 				return err_set(c->e, E_PARSE, "the document type declaration declares entities: not accepted "
@@ -603,6 +610,11 @@ static int ccda_run(struct extractor *x, const char *path, struct sink *s, struc
 		c->r = x->rd;
 		xmlTextReaderSetStructuredErrorHandler(x->rd, on_xml_error, c);
 		rc = document(c);
+		/* an entity reference libxml2 could not expand (declared, if at
+		 * all, in an external DTD that is never loaded) loses the value it
+		 * stands for: the document is not what its sender wrote */
+		if (rc == 0 && c->xent)
+			rc = xml_fail(c);
 		/* nothing of this document may reach the next one's callback */
 		xmlTextReaderSetStructuredErrorHandler(x->rd, NULL, NULL);
 	}

@@ -121,6 +121,7 @@ struct cx {
 	xmlNodePtr xroot;             /* the expanded subtree being handled (its frame is st[depth]) */
 	/* the first XML error libxml2 reported */
 	int xerr, xline, xcol, xcode;
+	int xent;                     /* an entity reference was left unexpanded */
 	char xmsg[160];
 	/* header */
 	int have_target;
@@ -188,8 +189,10 @@ void cx_where(struct cx *c, const xmlNode *n, char *buf, size_t cap);
 /* Copy an element path into out (cap bytes), shortened in the middle
  * ("/ClinicalDocument/.../entry[2]/act/...") when it does not fit. */
 void cx_fit_path(const char *full, char *out, size_t cap);
-/* Emit r after copying its spans into the document arena. Event keys that
- * repeat within the document for another fact get "#n". */
+/* Emit r after copying its spans into the document arena. Within one
+ * document a key names one row: an event key repeated for another fact gets
+ * "#n", the same fact (id, kind and code) or the same visit again is counted
+ * (sink_note) and not emitted twice. */
 int cx_emit(struct cx *c, struct record *r);
 /* Copy the spans of r into the document arena. */
 void cx_keep(struct cx *c, struct record *r);

@@ -634,12 +634,22 @@ int cx_emit(struct cx *c, struct record *r)
 		uint64_t what = fact_hash(ev);
 		if (!found) {
 			k->what = what;
-		} else if (k->what != what) {
+		} else if (k->what == what) {
+			/* the same fact again (a problem listed in two sections): once */
+			sink_note(c->s, "ccda: entry repeated in the document (same id and code): loaded once");
+			return 0;
+		} else {
 			/* the same id on another fact in this document: keep both */
 			char *o = arena_alloc(c->a, ev->key.n + 16);
 			int n = snprintf(o, ev->key.n + 16, "%.*s#%u", (int)ev->key.n, ev->key.p, ++k->n + 1);
 			ev->key = span_make(o, (size_t)n);
 		}
+	}
+	if (r->kind == REC_VISIT && r->u.visit.key.n && !cx_first_use(c, REC_VISIT, r->u.visit.key)) {
+		/* an encounter both in the header (encompassingEncounter) and in the
+		 * Encounters section, or listed twice: the first one */
+		sink_note(c->s, "ccda: encounter repeated in the document (same id): loaded once");
+		return 0;
 	}
 	cx_keep(c, r);
 	int rc = sink_emit(c->s, r, c->e);

@@ -101,7 +101,7 @@ static int bind_columns(struct run *r, const char *path, struct sink *s, struct 
 	const struct csv_cols *cols = &fs->cols;
 	struct extractor *x = r->x;
 
-	r->idx = arena_alloc(&x->hdr, (cols->n + 1) * sizeof *r->idx);
+	r->idx = arena_zalloc(&x->hdr, (cols->n + 1) * sizeof *r->idx);
 	if (fs->d.header) {
 		int rc = csvtok_next(&r->t, e);
 		if (rc == 0) {
@@ -212,7 +212,7 @@ static int one_row(struct run *r, struct sink *s, int tokrc, struct err *why, st
 		r->skipped++;
 		return sink_skip(s, fs->skip, e);
 	}
-	struct csv_row row = { t->f, t->nf, r->idx, &r->x->row, fs->d.encoding, t->ascii,
+	struct csv_row row = { t->f, t->nf, &r->x->row, fs->d.encoding, t->ascii,
 	                       fs->d.encoding == CSV_UTF8 || t->ascii, t->raw.n };
 	size_t emitted = 0;
 	int rc = csv_build_row(&r->b, &row, s, why, &emitted);
@@ -250,12 +250,12 @@ static int csv_run(struct extractor *x, const char *path, struct sink *s, struct
 		r.t.w.rd.max_read = x->read_size;
 	err_pos_file(&r.pos, path);
 	memset(&why, 0, sizeof why);
-	if ((rc = csv_build_init(&r.b, x->p, r.fs, &why)) < 0) {
+	if ((rc = bind_columns(&r, path, s, e)) < 0)
+		goto out;
+	if ((rc = csv_build_init(&r.b, x->p, r.fs, r.idx, &why)) < 0) {
 		rc = err_set(e, E_CONFIG, "%s, [file %s]: %s: %s", x->p->path, r.fs->name, why.pos.where, why.msg);
 		goto out;
 	}
-	if ((rc = bind_columns(&r, path, s, e)) < 0)
-		goto out;
 	for (;;) {
 		rc = csvtok_next(&r.t, e);
 		if (rc == 0)

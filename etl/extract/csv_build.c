@@ -1,10 +1,13 @@
 /*
  * csv_build.c - records from one CSV row. See csv_build.h.
  *
- * The hot path of the CSV extractor: per row and per [record] one
- * record_init, one expression evaluation per binding (plain columns are
- * spans into the row, no copy), dates and numbers parsed without allocation,
- * one sink_emit. Nothing here allocates outside the row arena.
+ * The hot path of the CSV extractor. Per file, csv_build_init() makes a
+ * template record per [record] with the profile's constants already in it
+ * and lists the bindings that are not constants. Per row and [record]: a
+ * copy of the template, one evaluation per remaining binding (plain columns
+ * are spans into the row, no copy), dates (the last one per binding is
+ * remembered) and numbers parsed without allocation, one sink_emit.
+ * Nothing here allocates outside the row arena.
  */
 #include "etl/extract/csv_build.h"
 #include "core/date.h"
@@ -342,7 +345,8 @@ static int set_field(struct record *rec, struct csv_bind *bd, struct span v, int
 	return 0;
 }
 
-int csv_build_init(struct csv_build *b, const struct csv_profile *p, const struct csv_filespec *f, struct err *why)
+int csv_build_init(struct csv_build *b, const struct csv_profile *p, const struct csv_filespec *f,
+                   const size_t *idx, struct err *why)
 {
 	size_t n = f->nrecs ? f->nrecs : 1;
 	memset(b, 0, sizeof *b);
@@ -352,15 +356,24 @@ int csv_build_init(struct csv_build *b, const struct csv_profile *p, const struc
 	b->tmpl = xcalloc(n, sizeof *b->tmpl);
 	b->vtype = xcalloc(n, 1);
 	b->ocache = xcalloc(n, sizeof *b->ocache);
-	b->live = xcalloc(n, sizeof *b->live);
-	b->nlive = xcalloc(n, sizeof *b->nlive);
+	b->steps = xcalloc(n, sizeof *b->steps);
+	b->nsteps = xcalloc(n, sizeof *b->nsteps);
 	for (size_t ri = 0; ri < f->nrecs; ri++) {
 		const struct csv_recspec *r = f->recs[ri];
 		struct record *t = &b->tmpl[ri];
-		b->live[ri] = xcalloc(r->nb ? r->nb : 1, sizeof *b->live[ri]);
-		for (size_t i = 0; i < r->nb; i++)
-			if (!r->b[i].is_const)
-				b->live[ri][b->nlive[ri]++] = &r->b[i];
+		csv_expr_bind(r->when, idx);
+		csv_expr_bind(r->unless, idx);
+		csv_expr_bind(r->repeat, idx);
+		csv_expr_bind(r->origin_x, idx);
+		b->steps[ri] = xcalloc(r->nb ? r->nb : 1, sizeof *b->steps[ri]);
+		for (size_t i = 0; i < r->nb; i++) {
+			struct csv_bind *bd = &r->b[i];
+			csv_expr_bind(bd->x, idx);
+			if (bd->is_const)
+				continue;
+			b->steps[ri][b->nsteps[ri]++] = (struct csv_step){
+				bd->x->op == X_COL ? (int64_t)bd->x->col : -1, bd->off, bd->type, bd->req, bd };
+		}
 		record_init(t, (enum rec_kind)r->kind);
 		if (r->kind == REC_EVENT) {
 			t->u.event.kind = r->ev;
@@ -401,11 +414,11 @@ void csv_build_free(struct csv_build *b)
 	free(b->tmpl);
 	free(b->vtype);
 	free(b->ocache);
-	if (b->live && b->f)
+	if (b->steps && b->f)
 		for (size_t i = 0; i < b->f->nrecs; i++)
-			free(b->live[i]);
-	free(b->live);
-	free(b->nlive);
+			free(b->steps[i]);
+	free(b->steps);
+	free(b->nsteps);
 	memset(b, 0, sizeof *b);
 }
 
@@ -426,6 +439,19 @@ static int origin_of(struct csv_build *b, size_t ri, struct span w)
 	return o;
 }
 
+/* The record template, copied 32 bytes at a time (a plain memcpy of the
+ * struct becomes "rep movsq", whose start-up costs more than the copy). */
+static inline void copy_record(struct record *d, const struct record *s)
+{
+	char *dp = (char *)d;
+	const char *sp = (const char *)s;
+	size_t k = 0;
+	for (; k + 32 <= sizeof *d; k += 32)
+		memcpy(dp + k, sp + k, 32);
+	if (k < sizeof *d)
+		memcpy(dp + k, sp + k, sizeof *d - k);
+}
+
 static int build_one(struct csv_build *b, const struct csv_recspec *r, size_t ri, const struct csv_row *row,
                      struct record *rec, struct err *why)
 {
@@ -433,43 +459,47 @@ static int build_one(struct csv_build *b, const struct csv_recspec *r, size_t ri
 	struct span vtext = SPAN_NULL, vtype = SPAN_NULL;
 	const int site_tz = b->p->site_tz;
 
-	memcpy(rec, &b->tmpl[ri], sizeof *rec);
-	struct csv_bind *const *live = b->live[ri];
-	const size_t nlive = b->nlive[ri];
-	for (size_t i = 0; i < nlive; i++) {
-		struct csv_bind *bd = live[i];
-		struct span v = csv_expr_value(bd->x, row);
+	copy_record(rec, &b->tmpl[ri]);
+	const struct csv_step *st = b->steps[ri];
+	const size_t nst = b->nsteps[ri];
+	const struct span *F = row->f;
+	const int plain = row->plain;
+	char *base = (char *)rec;
+	for (size_t i = 0; i < nst; i++) {
+		struct span v = st[i].col >= 0 && plain ? F[st[i].col] : csv_expr_value(st[i].bd->x, row);
 		if (v.n == 0) {
-			if (bd->req == CSV_REQ_PERSON)
-				return soft(why, E_NO_PATIENT, bd->where, "no patient identifier (%s)", bd->name);
-			if (bd->req)
-				return soft(why, E_MISSING, bd->where, "%s is empty", bd->name);
+			if (st[i].req == CSV_REQ_PERSON)
+				return soft(why, E_NO_PATIENT, st[i].bd->where, "no patient identifier (%s)", st[i].bd->name);
+			if (st[i].req)
+				return soft(why, E_MISSING, st[i].bd->where, "%s is empty", st[i].bd->name);
 			continue;
 		}
-		switch (bd->type) {
+		switch (st[i].type) {
 		case CF_SPAN:
-			*(struct span *)(void *)((char *)rec + bd->off) = v;
+			*(struct span *)(void *)(base + st[i].off) = v;
 			break;
 		case CF_CODE:
-			((struct code *)(void *)((char *)rec + bd->off))->code = v;
+			((struct code *)(void *)(base + st[i].off))->code = v;
 			break;
 		case CF_VALUE:
 			vtext = v;
-			vb = bd;
+			vb = st[i].bd;
 			break;
 		case CF_VTYPE:
 			vtype = v;
-			tb = bd;
+			tb = st[i].bd;
 			break;
-		case CF_DATE:
+		case CF_DATE: {
 			/* rows of one encounter share their dates */
+			const struct csv_bind *bd = st[i].bd;
 			if (v.n == bd->dlast_n && csv_bytes_eq(v.p, bd->dlast, v.n)) {
-				*(struct dt *)(void *)((char *)rec + bd->off) = bd->dval;
+				*(struct dt *)(void *)(base + st[i].off) = bd->dval;
 				break;
 			}
+		}
 			/* fall through */
 		default: {
-			int rc = set_field(rec, bd, v, site_tz, why);
+			int rc = set_field(rec, st[i].bd, v, site_tz, why);
 			if (rc < 0)
 				return rc;
 		}

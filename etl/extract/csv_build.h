@@ -25,7 +25,7 @@
  * long as the order of rows within the scope is. Memory is bounded by the
  * rows of one scope (and capped: beyond CSV_REPEAT_MAX keys it starts over).
  */
-#define CSV_REPEAT_MAX (1u << 22)
+#define CSV_REPEAT_MAX (1u << 20)
 
 struct csv_repeat {
 	uint64_t *h;         /* key hashes (0 = empty) */
@@ -38,6 +38,15 @@ struct csv_repeat {
 };
 
 void csv_repeat_free(struct csv_repeat *rp);
+
+/* One binding to evaluate per row, flat: a plain column is read straight
+ * from the row by its field index (no chain of pointers to follow). */
+struct csv_step {
+	int64_t col;                  /* field index of a plain column, -1: evaluate bd->x */
+	uint16_t off;                 /* bd->off */
+	uint8_t type, req;            /* bd->type, bd->req */
+	struct csv_bind *bd;
+};
 
 #define CSV_OCACHE 4
 struct csv_ocache {
@@ -55,14 +64,16 @@ struct csv_build {
 	struct record *tmpl;          /* per [record]: initialised, constants applied */
 	uint8_t *vtype;               /* per [record]: value.type when constant (enum csv_vt), else 0xff */
 	struct csv_ocache *ocache;    /* per [record]: the last origin words seen */
-	struct csv_bind ***live;      /* per [record]: the bindings that are not constants */
-	size_t *nlive;
+	struct csv_step **steps;      /* per [record]: the bindings that are not constants */
+	size_t *nsteps;
 };
 
-/* Prepare b for the file section f of profile p: record templates with the
- * profile's constants. 0, or a negative soft error in why when a constant
- * cannot be used (a constant date that is not a date). */
-int csv_build_init(struct csv_build *b, const struct csv_profile *p, const struct csv_filespec *f, struct err *why);
+/* Prepare b for the file section f of profile p, whose column slots are
+ * bound to the file's fields by idx: record templates with the profile's
+ * constants, the steps of each [record]. 0, or a negative soft error in why
+ * when a constant cannot be used (a constant date that is not a date). */
+int csv_build_init(struct csv_build *b, const struct csv_profile *p, const struct csv_filespec *f,
+                   const size_t *idx, struct err *why);
 void csv_build_free(struct csv_build *b);
 
 /*

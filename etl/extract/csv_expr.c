@@ -508,7 +508,7 @@ struct span csv_expr_eval(struct csv_expr *x, const struct csv_row *r)
 {
 	switch (x->op) {
 	case X_COL: {
-		size_t i = r->idx[x->slot];
+		size_t i = x->col;
 		if (i >= r->nf)
 			return span_make("", 0);
 		struct span v = r->f[i];
@@ -534,6 +534,16 @@ struct span csv_expr_eval(struct csv_expr *x, const struct csv_row *r)
 	default:
 		return span_make("", 0);
 	}
+}
+
+void csv_expr_bind(struct csv_expr *x, const size_t *idx)
+{
+	if (!x)
+		return;
+	if (x->op == X_COL)
+		x->col = idx[x->slot];
+	for (size_t i = 0; i < x->narg; i++)
+		csv_expr_bind(x->arg[i], idx);
 }
 
 const char *csv_expr_column(const struct csv_expr *x, const struct csv_cols *cols, char *buf, size_t n)

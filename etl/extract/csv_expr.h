@@ -58,7 +58,8 @@ enum csv_xop { X_COL = 1, X_LIT, X_JOIN, X_FIRST, X_MAP, X_MATCH };
 
 struct csv_expr {
 	uint8_t op;
-	size_t slot;                   /* X_COL */
+	size_t slot;                   /* X_COL: the column slot (struct csv_cols) */
+	size_t col;                    /* X_COL: its field index in the file being read (csv_expr_bind) */
 	struct span lit;               /* X_LIT; X_JOIN: the separator */
 	struct csv_expr **arg;
 	size_t narg;
@@ -78,7 +79,6 @@ struct csv_expr {
 struct csv_row {
 	const struct span *f;          /* the row's fields */
 	size_t nf;
-	const size_t *idx;             /* slot -> field index (struct csv_cols.idx) */
 	struct arena *a;               /* the row arena */
 	int encoding;                  /* enum csv_encoding */
 	int ascii;                     /* 1: the row is known to be ASCII */
@@ -134,13 +134,16 @@ static inline int csv_bytes_eq(const char *a, const char *b, size_t n)
 static inline struct span csv_expr_value(struct csv_expr *x, const struct csv_row *r)
 {
 	if (x->op == X_COL && r->plain) {
-		size_t i = r->idx[x->slot];
-		return i < r->nf ? r->f[i] : span_make("", 0);
+		return x->col < r->nf ? r->f[x->col] : span_make("", 0);
 	}
 	if (x->op == X_LIT)
 		return x->lit;
 	return csv_expr_eval(x, r);
 }
+
+/* Resolve the columns x names to the field indexes of the file about to be
+ * read (idx: slot -> field index). */
+void csv_expr_bind(struct csv_expr *x, const size_t *idx);
 
 /* The column name if x is a plain column reference ("#3" style gives "column 3"), else NULL. */
 const char *csv_expr_column(const struct csv_expr *x, const struct csv_cols *cols, char *buf, size_t n);

@@ -1,7 +1,9 @@
 /*
  * derive.c - the derived tables after a load (sql/derive.sql): observation
- * periods, condition and drug eras for the persons the run touched, and the
- * CDM_SOURCE row. One transaction.
+ * periods, condition and drug eras for the persons loads touched, and the
+ * CDM_SOURCE row. One transaction, which also clears the touched-person rows
+ * it served: a run killed before this step leaves them for the next run,
+ * which then derives those persons too.
  */
 #include "etl/load/load.h"
 #include "etl/load/load_int.h"
@@ -13,14 +15,17 @@
 
 int load_derive(struct load_run *r, struct err *e)
 {
-	char run[24], n[24];
-	snprintf(run, sizeof run, "%lld", (long long)r->run_id);
-	const char *v[] = { run };
+	char n[24];
 	int rc;
-	if ((rc = db_exec(r->conn, "BEGIN; CREATE TEMP TABLE IF NOT EXISTS derive_person (person_id bigint PRIMARY KEY) ON COMMIT DELETE ROWS", e)) < 0)
+	if ((rc = db_exec(r->conn, "BEGIN; "
+	                  "CREATE TEMP TABLE IF NOT EXISTS derive_person (person_id bigint PRIMARY KEY) ON COMMIT DELETE ROWS; "
+	                  "CREATE TEMP TABLE IF NOT EXISTS derive_touched (run_id bigint, person_id bigint) ON COMMIT DELETE ROWS", e)) < 0)
 		return rc;
-	char *sql = db_render(r->conf, "INSERT INTO derive_person SELECT person_id FROM @omopipe.touched_person WHERE run_id = $1::bigint");
-	rc = db_exec_params(r->conn, sql, 1, v, NULL, e);
+	char *sql = db_render(r->conf,
+	        "INSERT INTO derive_touched SELECT run_id, person_id FROM @omopipe.touched_person; "
+	        "INSERT INTO derive_person SELECT DISTINCT person_id FROM derive_touched; "
+	        "DELETE FROM @omopipe.touched_person t USING derive_touched d WHERE t.run_id = d.run_id AND t.person_id = d.person_id");
+	rc = db_exec(r->conn, sql, e);
 	free(sql);
 	if (rc == 0)
 		rc = db_exec(r->conn, "ANALYZE derive_person", e);

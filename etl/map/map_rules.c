@@ -21,6 +21,7 @@
 #include "core/path.h"
 
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -655,16 +656,27 @@ int map_normalise(const struct map_rules *r, int id, struct span code, char out[
 	return k;
 }
 
+/* One match block per thread, made on first use (patterns are anchored at both
+ * ends: one pair of offsets is all a match needs). */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_free(void *p) { pcre2_match_data_free(p); }
+static void md_init(void) { pthread_key_create(&md_key, md_free); }
+
 int map_code_valid(const struct map_rules *r, int id, const char *code, size_t n)
 {
 	if (id < 0 || (uint32_t)id >= r->fmt_cap || !r->fmt[id].re)
 		return 1;
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(r->fmt[id].re, NULL);
-	if (!md)
-		return 1;
+	pthread_once(&md_once, md_init);
+	pcre2_match_data *md = pthread_getspecific(md_key);
+	if (!md) {
+		md = pcre2_match_data_create(1, NULL);
+		if (!md)
+			return 1;
+		pthread_setspecific(md_key, md);
+	}
 	int rc = pcre2_match(r->fmt[id].re, (PCRE2_SPTR)code, n, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
+	return rc >= 0 || rc == PCRE2_ERROR_NOMEMORY; /* ovector too small still means a match */
 }
 
 static int32_t fixed_probe(const struct map_rules *r, int kind, struct span sys, struct span v)

@@ -400,6 +400,29 @@ static void test_missing_column(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+/* Files the profile does not describe are not wanted, and not read. */
+static void test_wants(void **state)
+{
+	(void)state;
+	const struct extract_ops *op = extract_find("csv");
+	struct extractor *x;
+	struct err e = { 0 };
+	assert_int_equal(op->open(&x, "synthea", NULL, &e), 0);
+	assert_true(op->wants(x, "/feeds/north/patients.csv"));
+	assert_true(op->wants(x, "/feeds/north/PATIENTS.CSV.zst"));
+	assert_false(op->wants(x, "/feeds/north/states.csv"));
+	assert_false(op->wants(x, "/feeds/north/patients.csv.bak"));
+	struct rsink s;
+	memset(&s, 0, sizeof s);
+	s.base.ops = &r_ops;
+	assert_int_equal(op->run(x, "/feeds/north/states.csv", &s.base, &e), -E_INPUT);
+	assert_int_equal(s.n, 0);
+	op->close(x);
+	/* no such profile */
+	assert_int_equal(op->open(&x, "no-such-vendor", NULL, &e), -E_CONFIG);
+	assert_non_null(strstr(e.msg, "no-such-vendor"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_vendor_profile),
 		cmocka_unit_test(test_bad_profiles),
 		cmocka_unit_test(test_missing_column),
+		cmocka_unit_test(test_wants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
