@@ -39,6 +39,7 @@ int cli_help(const struct cmd *c);
 const struct cmd *cli_find(const char *name);
 
 /* subcommands */
+int cmd_demo(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);
 int cmd_psql(struct cli *cli, int argc, char **argv);
 int cmd_init(struct cli *cli, int argc, char **argv);

@@ -70,15 +70,6 @@ static void grow_fields(struct csvtok *t)
 	t->f = xrealloc(t->f, mem_mul(t->fcap, sizeof *t->f));
 }
 
-static inline void put_field(struct csvtok *t, const char *p, size_t n)
-{
-	if (t->nf == t->fcap)
-		grow_fields(t);
-	t->f[t->nf].p = p;
-	t->f[t->nf].n = n;
-	t->nf++;
-}
-
 static void add_ref(struct csvtok *t, size_t off, size_t n, int scratch)
 {
 	if (t->nf == t->rcap) {

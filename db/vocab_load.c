@@ -487,7 +487,7 @@ int vocab_load(PGconn *conn, const struct conf *c, const char *dir, struct vocab
 		if ((rc = db_exec(conn, sql, e)) < 0)
 			break;
 		uint64_t rows = 0;
-		log_info("loading %s", paths[i]);
+		log_debug("loading %s", paths[i]);
 		if ((rc = load_file(conn, c, paths[i], tables[i], &rows, e)) < 0)
 			break;
 		snprintf(st->table[st->n], sizeof st->table[0], "%s", tables[i]);

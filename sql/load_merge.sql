@@ -1,10 +1,14 @@
 -- Merge the staged persons, visits, health-system rows and deaths of one file
 -- into the CDM (run inside the file's transaction, after its rows are staged).
+-- One section per staged table, each starting with a "-- merge: TABLE" line;
+-- the loader runs the sections of the tables the file staged rows in, then
+-- empties those staging tables.
 -- The latest record of a file wins (DISTINCT ON ... ORDER BY _ord DESC); against
 -- rows already in the CDM, a new value replaces the old one only when it says
 -- something (not NULL, not concept 0): an ORU's thin PID must not erase what an
 -- ADT said. ON CONFLICT keeps this safe when workers merge the same person.
 
+-- merge: location
 INSERT INTO @cdm.location AS t
 SELECT location_id, address_1, address_2, city, state, zip, county, location_source_value,
        country_concept_id, country_source_value, latitude, longitude
@@ -23,6 +27,7 @@ ON CONFLICT (location_id) DO UPDATE SET
     latitude = coalesce(EXCLUDED.latitude, t.latitude),
     longitude = coalesce(EXCLUDED.longitude, t.longitude);
 
+-- merge: care_site
 INSERT INTO @cdm.care_site AS t
 SELECT care_site_id, care_site_name, place_of_service_concept_id, location_id,
        care_site_source_value, place_of_service_source_value
@@ -35,6 +40,7 @@ ON CONFLICT (care_site_id) DO UPDATE SET
     care_site_source_value = coalesce(EXCLUDED.care_site_source_value, t.care_site_source_value),
     place_of_service_source_value = coalesce(EXCLUDED.place_of_service_source_value, t.place_of_service_source_value);
 
+-- merge: provider
 INSERT INTO @cdm.provider AS t
 SELECT provider_id, provider_name, npi, dea, specialty_concept_id, care_site_id, year_of_birth,
        gender_concept_id, provider_source_value, specialty_source_value, specialty_source_concept_id,
@@ -55,6 +61,7 @@ ON CONFLICT (provider_id) DO UPDATE SET
     gender_source_value = coalesce(EXCLUDED.gender_source_value, t.gender_source_value),
     gender_source_concept_id = coalesce(nullif(EXCLUDED.gender_source_concept_id, 0), t.gender_source_concept_id);
 
+-- merge: person
 INSERT INTO @cdm.person AS t
 SELECT person_id, gender_concept_id, year_of_birth, month_of_birth, day_of_birth, birth_datetime,
        race_concept_id, ethnicity_concept_id, location_id, provider_id, care_site_id,
@@ -81,6 +88,7 @@ ON CONFLICT (person_id) DO UPDATE SET
     ethnicity_source_value = coalesce(EXCLUDED.ethnicity_source_value, t.ethnicity_source_value),
     ethnicity_source_concept_id = coalesce(nullif(EXCLUDED.ethnicity_source_concept_id, 0), t.ethnicity_source_concept_id);
 
+-- merge: visit_occurrence
 INSERT INTO @cdm.visit_occurrence AS t
 SELECT visit_occurrence_id, person_id, visit_concept_id, visit_start_date, visit_start_datetime,
        visit_end_date, visit_end_datetime, visit_type_concept_id, provider_id, care_site_id,
@@ -108,6 +116,7 @@ ON CONFLICT (visit_occurrence_id) DO UPDATE SET
     discharged_to_concept_id = coalesce(nullif(EXCLUDED.discharged_to_concept_id, 0), t.discharged_to_concept_id),
     discharged_to_source_value = coalesce(EXCLUDED.discharged_to_source_value, t.discharged_to_source_value);
 
+-- merge: death
 DELETE FROM @cdm.death d USING stage_death s WHERE d.person_id = s.person_id;
 INSERT INTO @cdm.death
 SELECT person_id, death_date, death_datetime, death_type_concept_id, cause_concept_id,

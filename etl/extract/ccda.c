@@ -13,11 +13,17 @@
  * offset 0, raw = the document), then
  *   sink_end         it loaded;
  *   sink_quarantine  E_PARSE (malformed XML: line and column in the message,
- *                    the open elements in the position), E_ENCODING,
- *                    E_NO_PATIENT (recordTarget without a usable id), E_DATE
- *                    (an impossible TS: the element path), E_TOO_LARGE;
- *   sink_skip        the root is not an HL7 v3 ClinicalDocument.
+ *                    the open elements in the position; an empty file; an
+ *                    entity reference left unexpanded; entity declarations),
+ *                    E_ENCODING, E_NO_PATIENT (recordTarget without a usable
+ *                    id), E_DATE (an impossible TS: the element path),
+ *                    E_TOO_LARGE (beyond max_document_bytes: not parsed);
+ *   sink_skip        well-formed XML whose root is not an HL7 v3
+ *                    ClinicalDocument (a fragment, a FHIR bundle ...).
  * The whole document is quarantined so that a steward can fix and replay it.
+ * What a loaded document holds but is not loaded on purpose (negated or
+ * planned entries, sections the profile does not list, entries without a
+ * code or a date) is counted through sink_note.
  *
  * Security: XML_PARSE_NONET; never XML_PARSE_NOENT, DTDLOAD, DTDATTR,
  * DTDVALID or XINCLUDE; a document whose DOCTYPE declares entities is
@@ -28,7 +34,6 @@
  */
 #include "etl/extract/ccda_int.h"
 #include "core/io.h"
-#include "core/log.h"
 #include "core/mem.h"
 
 #include <stdio.h>
@@ -584,23 +589,29 @@ static int ccda_run(struct extractor *x, const char *path, struct sink *s, struc
 	memset(&q, 0, sizeof q);
 	q.pos = pos;
 
-	sink_begin(s, &pos, too_large ? SPAN_NULL : span_make(x->buf, n));
+	/* what can be decided before parsing; the reader is reset before the
+	 * record begins, so that a hard error never leaves a record open */
 	int r;
-	uint64_t ent_line;
+	uint64_t ent_line = 0;
+	int is_blank = !too_large && blank(x->buf, n);
+	if (!too_large && !is_blank)
+		ent_line = doctype_entities(x->buf, n);
+	if (!too_large && !is_blank && !ent_line && (rc = reader_for(x, n, e)) < 0)
+		return rc;
+
+	sink_begin(s, &pos, too_large ? SPAN_NULL : span_make(x->buf, n));
 	if (too_large) {
 		snprintf(q.pos.where, sizeof q.pos.where, "/");
 		rc = err_set(&q, E_TOO_LARGE, "document larger than %zu bytes (profile max_document_bytes): not read",
 		             x->prof.max_doc);
-	} else if (blank(x->buf, n)) {
+	} else if (is_blank) {
 		snprintf(q.pos.where, sizeof q.pos.where, "/");
 		rc = err_set(&q, E_PARSE, "malformed XML: an empty document (%zu bytes, no element)", n);
-	} else if ((ent_line = doctype_entities(x->buf, n)) != 0) {
+	} else if (ent_line) {
 		snprintf(q.pos.where, sizeof q.pos.where, "/!DOCTYPE");
 		q.pos.line = ent_line;
 		rc = err_set(&q, E_PARSE, "the document type declaration declares entities: not accepted "
 		                          "(entity expansion is disabled)");
-	} else if ((rc = reader_for(x, n, e)) < 0) {
-		return rc;
 	} else {
 		struct cx *c = arena_zalloc(&x->doc, sizeof *c);
 		c->x = x;

@@ -166,8 +166,9 @@ int cx_true(struct cx *c, const xmlNode *n, const char *name);
 int cx_templ(struct cx *c, const xmlNode *n, const char *root);
 /* The text of an element (its text children, trimmed); points into the tree or the arena. */
 struct span cx_text(struct cx *c, const xmlNode *n);
-/* "root|extension" of an II (root alone when there is no extension); empty
- * for a nullFlavor or no root. In the arena. */
+/* "ROOT|EXTENSION" of an II: ROOT alone when there is no extension (the root
+ * is then the identifier), "|EXTENSION" without a root; empty for a
+ * nullFlavor or neither. In the arena. */
 struct span cx_ii(struct cx *c, const xmlNode *id);
 /* The first usable id child of n, as cx_ii. */
 struct span cx_id(struct cx *c, const xmlNode *n);

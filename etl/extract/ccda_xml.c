@@ -177,23 +177,20 @@ struct span cx_text(struct cx *c, const xmlNode *n)
 		return SPAN_NULL;
 	if (count == 1)
 		return span_trim(span_of((const char *)only->content));
-	struct buf_like { char *p; size_t n, cap; } b = { NULL, 0, 0 };
-	for (const xmlNode *k = n->children; k; k = k->next) {
-		if (k->type != XML_TEXT_NODE && k->type != XML_CDATA_SECTION_NODE)
-			continue;
-		size_t l = strlen((const char *)k->content);
-		if (b.n + l + 1 > b.cap) {
-			size_t cap = mem_add(mem_mul(b.cap ? b.cap : 32, 2), l);
-			char *np = arena_alloc(c->a, cap);
-			if (b.n)
-				memcpy(np, b.p, b.n);
-			b.p = np;
-			b.cap = cap;
+	/* text split by comments or entity references: joined in the arena */
+	size_t len = 0;
+	for (const xmlNode *k = n->children; k; k = k->next)
+		if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE)
+			len = mem_add(len, strlen((const char *)k->content));
+	char *o = arena_alloc(c->a, len + 1), *w = o;
+	for (const xmlNode *k = n->children; k; k = k->next)
+		if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) {
+			size_t l = strlen((const char *)k->content);
+			memcpy(w, k->content, l);
+			w += l;
 		}
-		memcpy(b.p + b.n, k->content, l);
-		b.n += l;
-	}
-	return span_trim(span_make(b.p, b.n));
+	*w = '\0';
+	return span_trim(span_make(o, len));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zstd.h>
 
 static int q(struct worker *w, const char *sql, int n, const char *const *vals, PGresult **res, struct err *e)
@@ -110,25 +111,6 @@ static int copy_quarantine(struct worker *w, struct filectx *f, struct err *e)
 	return db_copy_end(&cp, e);
 }
 
-/* Distinct rows of the staged tables: an ORU file repeats its patients' PID. */
-static int count_staged(struct worker *w, struct filectx *f, struct err *e)
-{
-	struct buf sql = BUF_INIT;
-	buf_puts(&sql, "SELECT ");
-	for (int t = 0; t < T_FIRST_EVENT; t++)
-		buf_printf(&sql, "%s(SELECT count(DISTINCT %s) FROM stage_%s)", t ? ", " : "",
-		           load_tables[t].id_col ? load_tables[t].id_col : "person_id", load_tables[t].name);
-	PGresult *r;
-	int rc = db_exec_params(w->conn, sql.p, 0, NULL, &r, e);
-	buf_free(&sql);
-	if (rc < 0)
-		return rc;
-	for (int t = 0; t < T_FIRST_EVENT; t++)
-		f->rows[t] = strtoull(PQgetvalue(r, 0, t), NULL, 10);
-	PQclear(r);
-	return 0;
-}
-
 static int touched_persons(struct worker *w, struct filectx *f, struct err *e)
 {
 	struct buf ids = BUF_INIT;
@@ -214,6 +196,8 @@ static void filectx_reset(struct worker *w, const struct job *j, int64_t file_id
 	for (int t = 0; t < T__COUNT; t++)
 		pend_reset(&f->pend[t]);
 	f->ord = 0;
+	f->staged = 0;
+	f->correcting = 0;
 	f->in_record = 0;
 	f->nrr = 0;
 	f->nops = 0;
@@ -291,8 +275,7 @@ static int load_attempt(struct worker *w, const struct job *j, const char *hash,
 		goto fail;
 	}
 	if ((rc = ids_flush(f, e)) < 0 ||
-	    (rc = db_run_file(w->conn, w->run->conf, "sql/load_merge.sql", e)) < 0 ||
-	    (rc = count_staged(w, f, e)) < 0 ||
+	    (rc = merge_staged(w, f, e)) < 0 ||
 	    (rc = touched_persons(w, f, e)) < 0 ||
 	    (rc = copy_quarantine(w, f, e)) < 0)
 		goto fail;
@@ -327,15 +310,18 @@ int file_load(struct worker *w, const struct job *j, struct err *e)
 	for (int attempt = 0;; attempt++) {
 		err_clear(e);
 		rc = load_attempt(w, j, hash, size, &unchanged, e);
-		if (rc == 0 || attempt >= 3 || !retryable(e))
+		if (rc == 0 || attempt >= 8 || !retryable(e))
 			break;
 		log_debug("%s: conflict with a concurrent load, retrying (%s)", j->path, e->msg);
+		/* the other transaction is finishing: give it a moment, a little more each time */
+		struct timespec ts = { 0, (long)(20 + 40 * attempt + (rand() % 20)) * 1000000L };
+		nanosleep(&ts, NULL);
 	}
 	w->tot.files++;
 	if (rc == 0 && unchanged) {
 		w->tot.files_unchanged++;
 		record_outcome(w, j, hash, "unchanged", NULL);
-		log_info("%s: unchanged since its last load, skipped", j->path);
+		log_debug("%s: unchanged since its last load, skipped", j->path);
 		return 0;
 	}
 	if (rc == 0) {
@@ -348,7 +334,7 @@ int file_load(struct worker *w, const struct job *j, struct err *e)
 		w->tot.skipped += f->skipped;
 		for (int t = 0; t < T__COUNT; t++)
 			w->tot.rows[t] += f->rows[t];
-		log_info("%s: %llu records: %llu loaded, %llu quarantined, %llu skipped", j->path,
+		log_debug("%s: %llu records: %llu loaded, %llu quarantined, %llu skipped", j->path,
 		         (unsigned long long)f->read, (unsigned long long)f->loaded,
 		         (unsigned long long)f->quarantined, (unsigned long long)f->skipped);
 		return 0;

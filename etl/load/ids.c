@@ -306,6 +306,23 @@ static int replace_old(struct filectx *f, struct err *e)
 		}
 	}
 	buf_putc(&ids, '}');
+	if (ids.n > 2 && !f->correcting) {
+		/*
+		 * Rows other files wrote are about to be replaced (a correction, a
+		 * later document of the same patient): files of a site that do this
+		 * take turns, held to the end of the file's transaction, so that two
+		 * workers never delete and re-insert the same rows crosswise.
+		 */
+		char cls[16], site[16];
+		snprintf(cls, sizeof cls, "%d", 7012004);
+		snprintf(site, sizeof site, "%d", f->site_no);
+		const char *lv[] = { cls, site };
+		PGresult *lr = PQexecParams(f->conn, "SELECT pg_advisory_xact_lock($1::int, $2::int)", 2, NULL, lv, NULL, NULL, 0);
+		if (PQresultStatus(lr) != PGRES_TUPLES_OK)
+			rc = db_error(f->conn, lr, "waiting for the site's correction lock", e);
+		PQclear(lr);
+		f->correcting = 1;
+	}
 	if (ids.n > 2) {
 		for (int t = T_FIRST_EVENT; t < T__COUNT && rc == 0; t++) {
 			char name[64];
@@ -377,6 +394,8 @@ static int copy_out(struct filectx *f, int t, struct err *e)
 	int rc = db_copy_begin(&cp, f->conn, sql, load_tables[t].name, e);
 	if (rc < 0)
 		return rc;
+	if (t < T_FIRST_EVENT)
+		f->staged |= 1u << t;
 	if (PQputCopyData(f->conn, p->b.p, (int)p->b.n) != 1) {
 		db_copy_abort(&cp);
 		return db_error(f->conn, NULL, "COPY", e);

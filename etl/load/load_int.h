@@ -85,6 +85,8 @@ struct filectx {
 	struct keytab keys;
 	struct pend pend[T__COUNT];
 	int64_t ord;                   /* order of staged rows in the file */
+	uint32_t staged;               /* tables (1 << T_x) with rows in staging (merge.c) */
+	int correcting;                /* holds the site's correction lock (ids.c) */
 	/* the source record in progress */
 	int in_record;
 	struct err_pos pos;
@@ -174,7 +176,13 @@ struct worker {
 	struct load_totals tot;
 	int hard_rc;
 	struct err hard;
+	char *merge_sql[T_FIRST_EVENT]; /* sections of sql/load_merge.sql, rendered */
 };
+
+/* Merging the staged tables (merge.c). */
+int merge_prepare(struct worker *w, struct err *e);
+int merge_staged(struct worker *w, struct filectx *f, struct err *e);
+void merge_free(struct worker *w);
 
 /* Load one file in its own transaction (file.c). Returns 0 when the file was
  * dealt with (loaded, unchanged, or failed and recorded), or a hard error

@@ -473,8 +473,11 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 		return err_set(e, E_DATE, "no date for the event");
 	struct map_result mr;
 	const struct code *code = &ev->code;
-	map_code(f->ix, f->mst, f->site->id, code, ev->start.day, &mr);
-	if (mr.status != MAP_MAPPED && (ev->code_alt.code.n)) {
+	/* the alternate coding (CWE 4-6, a C-CDA translation) is tried when the
+	 * code does not map; only a code that maps neither way counts as unmapped */
+	int has_alt = ev->code_alt.code.n > 0;
+	map_code(f->ix, has_alt ? NULL : f->mst, f->site->id, code, ev->start.day, &mr);
+	if (mr.status != MAP_MAPPED && has_alt) {
 		struct map_result alt;
 		map_code(f->ix, NULL, f->site->id, &ev->code_alt, ev->start.day, &alt);
 		if (alt.status == MAP_MAPPED) {
@@ -482,6 +485,8 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 				alt.source_concept_id = mr.source_concept_id;
 			mr = alt;
 			code = &ev->code_alt;
+		} else {
+			map_code(f->ix, f->mst, f->site->id, code, ev->start.day, &mr);
 		}
 	}
 	int32_t type = map_type_concept(f->ix, (enum rec_origin)ev->origin);

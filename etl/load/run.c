@@ -267,6 +267,8 @@ int load_exec(struct load_run *r, struct err *e)
 			break;
 		if ((rc = db_connect(r->conf, &w->conn_ids, e)) < 0 || (rc = ids_prepare(w->conn_ids, r->conf, e)) < 0)
 			break;
+		if ((rc = merge_prepare(w, e)) < 0)
+			break;
 		started++;
 	}
 	if (rc == 0) {
@@ -297,6 +299,7 @@ int load_exec(struct load_run *r, struct err *e)
 			ZSTD_freeCCtx(w->zctx);
 		db_close(w->conn);
 		db_close(w->conn_ids);
+		merge_free(w);
 	}
 	(void)started;
 	free(ws);

@@ -308,9 +308,9 @@ static void check_folder(const struct folder_expect *fe, size_t max_read, unsign
 }
 
 static const struct folder_expect folders[] = {
-	/* 67 documents; quarantined: 5 Allscripts Sunrise (the 00010101000000 sentinel date), the
-	 * Kareo CCD (low value="0"), Greenway 26933 export (a low of "000101"), 2 TXT/CCD exports
-	 * checked below with their own profiles */
+	/* 67 documents (64 .xml, 2 .ccd, the NextGen .txt); quarantined (E_DATE): the 5 Allscripts
+	 * Sunrise exports (the 00010101000000 sentinel) and the Kareo CCD (low value="0"), loaded
+	 * through their vendor profiles below, and Greenway's 26933 export (a low of "000101") */
 	{ "ccda/jmandel-sample_ccdas", 67, 60, 7, 0 },
 	/* 12 whole documents: History and Physical (high 20100431: April 31) and Transfer Summary
 	 * (a 9-digit date) are quarantined */
@@ -731,6 +731,24 @@ static void test_external_dtd(void **state)
 	assert_string_equal(find(REC_PERSON, 0, NULL)->key, "1.2|X1");
 }
 
+/* Bytes that are not UTF-8: E_ENCODING, and the message never quotes them. */
+static void test_bad_encoding(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("ccda_enc");
+	char p[4096];
+	snprintf(p, sizeof p, "%s/latin1.xml", dir);
+	write_text(p, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n"
+	              "<recordTarget><patientRole><id root=\"1.2\" extension=\"X\"/><patient><name><family>M\xFCller</family>"
+	              "</name></patient></patientRole></recordTarget>\n</ClinicalDocument>\n");
+	expect_q(NULL, p, E_ENCODING, NULL, 3, "malformed XML at line 3");
+	struct tu_sink s;
+	run_file(NULL, p, &s);
+	assert_null(strstr(s.last_q.msg, "0xFC"));
+	assert_null(strstr(s.last_q.msg, "Bytes"));
+	assert_non_null(strstr(s.last_q.pos.where, "/ClinicalDocument/recordTarget/patientRole/patient/name/family"));
+}
+
 static void test_too_large(void **state)
 {
 	(void)state;
@@ -928,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_entities_utf16),
 		cmocka_unit_test(test_external_dtd),
+		cmocka_unit_test(test_bad_encoding),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_record_position),
 		cmocka_unit_test(test_hl7_ccd1),

@@ -1,0 +1,100 @@
+/*
+ * merge.c - persons, visits, health-system rows and deaths: staged during a
+ * file, merged into the CDM at its end (sql/load_merge.sql, one section per
+ * table). Only the tables the file staged rows in are merged and emptied, so
+ * a C-CDA document or a lab file pays for what it holds, not for six upserts.
+ */
+#include "etl/load/load_int.h"
+#include "core/mem.h"
+#include "core/path.h"
+#include "db/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The order of the merges: what others refer to first. */
+static const int order[] = { T_LOCATION, T_CARE_SITE, T_PROVIDER, T_PERSON, T_VISIT, T_DEATH };
+
+int merge_prepare(struct worker *w, struct err *e)
+{
+	char path[4096];
+	int rc = path_share("sql/load_merge.sql", path, sizeof path, e);
+	if (rc < 0)
+		return rc;
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return err_set(e, E_INPUT, "cannot open %s", path);
+	struct buf b = BUF_INIT;
+	char tmp[8192];
+	size_t k;
+	while ((k = fread(tmp, 1, sizeof tmp, fp)) > 0)
+		buf_append(&b, tmp, k);
+	fclose(fp);
+	char *sql = db_render(w->run->conf, b.p ? b.p : "");
+	buf_free(&b);
+	/* cut at each "-- merge: TABLE" line */
+	for (char *p = strstr(sql, "-- merge: "); p; ) {
+		char *name = p + 10, *eol = strchr(name, '\n');
+		if (!eol)
+			break;
+		char *next = strstr(eol, "-- merge: ");
+		size_t nl = (size_t)(eol - name);
+		for (int t = 0; t < T_FIRST_EVENT; t++)
+			if (strlen(load_tables[t].name) == nl && strncmp(load_tables[t].name, name, nl) == 0)
+				w->merge_sql[t] = xstrndup(eol + 1, next ? (size_t)(next - eol - 1) : strlen(eol + 1));
+		p = next;
+	}
+	free(sql);
+	for (int t = 0; t < T_FIRST_EVENT; t++)
+		if (!w->merge_sql[t])
+			return err_set(e, E_INTERNAL, "sql/load_merge.sql has no section for %s", load_tables[t].name);
+	return 0;
+}
+
+void merge_free(struct worker *w)
+{
+	for (int t = 0; t < T_FIRST_EVENT; t++) {
+		free(w->merge_sql[t]);
+		w->merge_sql[t] = NULL;
+	}
+}
+
+/*
+ * One round trip: the sections of the staged tables and their emptying, sent
+ * together; each section's INSERT reports how many distinct rows it merged.
+ */
+int merge_staged(struct worker *w, struct filectx *f, struct err *e)
+{
+	int tables[T_FIRST_EVENT], n = 0, rc = 0;
+	struct buf sql = BUF_INIT;
+	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+		int t = order[i];
+		if (!(f->staged & (1u << t)))
+			continue;
+		tables[n++] = t;
+		buf_puts(&sql, w->merge_sql[t]);
+		buf_printf(&sql, ";\nDELETE FROM stage_%s;\n", load_tables[t].name);
+	}
+	f->staged = 0;
+	if (!n)
+		return 0;
+	if (!PQsendQuery(w->conn, sql.p)) {
+		buf_free(&sql);
+		return db_error(w->conn, NULL, "merging persons and visits", e);
+	}
+	buf_free(&sql);
+	int k = 0;
+	PGresult *r;
+	while ((r = PQgetResult(w->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			if (rc == 0)
+				rc = db_error(w->conn, r, "merging persons and visits", e);
+		} else if (strncmp(PQcmdStatus(r), "INSERT", 6) == 0 && k < n) {
+			f->rows[tables[k++]] = strtoull(PQcmdTuples(r), NULL, 10);
+		}
+		PQclear(r);
+	}
+	return rc;
+}
