@@ -188,7 +188,8 @@ int conf_load(struct conf *c, const struct conf_flags *fl, struct err *e)
 	c->schema_omopipe = "omopipe";
 	c->dq_thresholds = "";
 	c->log_level = "info";
-	c->workers = (int)(cores() < 8 ? cores() : 8);
+	/* a worker waits on the server about half the time: two per core keep both busy */
+	c->workers = (int)(2 * cores() < 8 ? 2 * cores() : 8);
 	c->src_workers = "default";
 
 	const char *file = fl && fl->config ? fl->config : getenv("OMOPIPE_CONFIG");

@@ -9,7 +9,7 @@
  *
  *   [database]  conninfo        libpq connection string; empty: embedded cluster
  *   [omopipe]   data_dir        where the embedded cluster, locks and reports live
- *               workers         parallel file workers (default: number of cores)
+ *               workers         parallel file workers (default: 2 per core, at most 8)
  *               log_level       debug | info | warning | error
  *   [schemas]   cdm, results, omopipe
  *   [dq]        thresholds      DQ threshold file

@@ -198,6 +198,7 @@ struct map_index {
 	int32_t ucum_vocab;        /* vocab id of UCUM, -1 */
 	double build_seconds;
 	uint64_t gen;              /* unique per index built in this process (per-thread caches) */
+	size_t recs_mapped, islot_mapped, edges_mapped; /* mmap sizes (0: malloc) */
 	/* build-time staging */
 	uint32_t *pend;            /* pending edges: src id, dst id, kind triples */
 	size_t npend, pcap;
