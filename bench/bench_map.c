@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	 * Zipf(1) weights, as a site's codes repeat (common labs, common diagnoses) */
 	double chase_ns = 0;
 	uint64_t x = 0;
-	for (int mix = 0; mix < 2; mix++) {
+	for (int mix = getenv("BENCH_FEED_ONLY") ? 1 : 0; mix < 2; mix++) {
 	uint64_t hot = mix ? (hot_n < ix->nrec ? hot_n : ix->nrec) : 0;
 	uint32_t *hotset = NULL;
 	double *cdf = NULL;

@@ -220,25 +220,26 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
 	out->t[0].value_concept_id = 0;
 	out->t[0].domain = DOM_NONE;
 
-	/* feeds repeat their systems: a one-entry cache per thread in front of the table */
-	static __thread uint64_t c_gen;
-	static __thread char c_sys[32], c_key[64];
-	static __thread size_t c_sysn = SIZE_MAX, c_kl;
-	static __thread int c_nm;
+	/* feeds repeat their systems: a small direct-mapped cache per thread in front
+	 * of the table (8 entries, by length and first and last byte) */
+	struct sys_cache { uint64_t gen; char sys[32], key[64]; size_t sysn, kl; int nm; };
+	static __thread struct sys_cache sc[8];
+	struct span sy = c->system;
+	struct sys_cache *ce = &sc[(sy.n + (sy.n ? (unsigned char)sy.p[0] * 3u + (unsigned char)sy.p[sy.n - 1] : 0u)) & 7];
 	int nm;
-	if (c_gen == ix->gen && c->system.n == c_sysn && memcmp(c->system.p, c_sys, c_sysn) == 0) {
-		nm = c_nm;
-		kl = c_kl;
-		memcpy(key, c_key, kl + 1);
+	if (ce->gen == ix->gen && sy.n == ce->sysn && memcmp(sy.p, ce->sys, sy.n) == 0) {
+		nm = ce->nm;
+		kl = ce->kl;
+		memcpy(key, ce->key, kl + 1);
 	} else {
-		nm = map_rules_system(&ix->rules, c->system, key, sizeof key, &kl);
-		if (c->system.n < sizeof c_sys) {
-			c_gen = ix->gen;
-			memcpy(c_sys, c->system.p, c->system.n);
-			c_sysn = c->system.n;
-			c_nm = nm;
-			c_kl = kl;
-			memcpy(c_key, key, kl + 1);
+		nm = map_rules_system(&ix->rules, sy, key, sizeof key, &kl);
+		if (sy.n < sizeof ce->sys) {
+			ce->gen = ix->gen;
+			memcpy(ce->sys, sy.p, sy.n);
+			ce->sysn = sy.n;
+			ce->nm = nm;
+			ce->kl = kl;
+			memcpy(ce->key, key, kl + 1);
 		}
 	}
 	int vocab = nm >= 0 ? ix->name_vocab[nm] : -1;
