@@ -106,13 +106,8 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 		for (size_t f = 0; rc == 0 && f < gen.sites[s].nfeeds; f++)
 			rc = load_add(r, &gen.sites[s], gen.sites[s].feeds[f].format, gen.sites[s].feeds[f].profile,
 			              gen.sites[s].feeds[f].path, &e);
-	if (rc == 0)
-		rc = load_exec(r, &e);
-	if (rc == 0)
-		rc = load_derive(r, &e);
 	struct load_totals t;
-	load_totals(r, &t);
-	load_close(r, rc < 0);
+	rc = load_finish(r, rc, 1, &t, &e);
 	conf_free(&gen);
 	if (rc < 0)
 		return cli_fail(&e);

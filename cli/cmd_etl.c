@@ -33,14 +33,8 @@ static int report(const struct load_totals *t)
 
 static int finish(struct load_run *r, int rc, struct err *e, int derive)
 {
-	if (rc == 0)
-		rc = load_exec(r, e);
-	if (rc == 0 && derive)
-		rc = load_derive(r, e);
 	struct load_totals t;
-	load_totals(r, &t);
-	load_close(r, rc < 0);
-	if (rc < 0)
+	if (load_finish(r, rc, derive, &t, e) < 0)
 		return cli_fail(e);
 	return report(&t);
 }

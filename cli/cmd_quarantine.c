@@ -217,14 +217,8 @@ static int q_replay(struct cli *cli, PGconn *conn, int argc, char **argv)
 		rc = load_open(&r, &cli->conf, cmd, &e);
 		if (rc == 0)
 			rc = load_add(r, site, q.format, q.profile, file, &e);
-		if (rc == 0)
-			rc = load_exec(r, &e);
-		if (rc == 0)
-			rc = load_derive(r, &e);
 		struct load_totals t;
-		load_totals(r, &t);
-		load_close(r, rc < 0);
-		if (rc < 0)
+		if (load_finish(r, rc, 1, &t, &e) < 0)
 			return cli_fail(&e);
 		if (t.loaded > 0 && t.quarantined == 0 && t.files_failed == 0) {
 			char run[24];

@@ -116,6 +116,18 @@ int tz_parse_offset(const char *s, int *minutes)
 	return k > 0 && (size_t)k == n ? 0 : -1;
 }
 
+/* the two digits at p as a number (the caller checked they are digits) */
+static inline int num2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+/* 1 if p[0, n) are all ASCII digits */
+static inline int all_digits(const char *p, size_t n)
+{
+	unsigned bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad |= (unsigned)((unsigned char)p[i] - '0') > 9;
+	return !bad;
+}
+
 int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 {
 	const char *p = s.p;
@@ -123,6 +135,28 @@ int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 	int y, mo = 1, d = 1, h = 0, mi = 0, sec = 0, prec, off = 0, has_off = 0;
 
 	*out = DT_EMPTY;
+	/* the common shapes first: YYYYMMDD, YYYYMMDDHHMM, YYYYMMDDHHMMSS, all
+	 * digits, optionally +/-ZZZZ; the same checks as below, fewer steps */
+	size_t fn = n >= 13 && (p[n - 5] == '+' || p[n - 5] == '-') ? n - 5 : n;
+	if ((fn == 8 || fn == 12 || fn == 14) && all_digits(p, fn) && (fn == n || all_digits(p + fn + 1, 4))) {
+		if (fn < n) {
+			int zh = num2(p + fn + 1), zm = num2(p + fn + 3);
+			if (zh > 14 || zm > 59)
+				return -E_DATE;
+			off = (p[fn] == '-' ? -1 : 1) * (zh * 60 + zm);
+			has_off = 1;
+		}
+		y = num2(p) * 100 + num2(p + 2);
+		mo = num2(p + 4);
+		d = num2(p + 6);
+		if (fn > 8) {
+			h = num2(p + 8);
+			mi = num2(p + 10);
+			if (fn == 14)
+				sec = num2(p + 12);
+		}
+		return make_dt(y, mo, d, h, mi, sec, fn == 8 ? DT_DAY : DT_TIME, has_off, off, tz_target, out);
+	}
 	/* the zone offset, if any, sits at the end */
 	for (size_t i = 4; i < n; i++) {
 		if (p[i] == '+' || p[i] == '-') {

@@ -256,15 +256,16 @@ char *db_render(const struct conf *c, const char *sql)
 	return buf_take(&b);
 }
 
-int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err *e)
+char *db_load_sql(const struct conf *c, const char *rel, struct err *e)
 {
 	char path[4096];
-	int rc = path_share(rel, path, sizeof path, e);
-	if (rc < 0)
-		return rc;
+	if (path_share(rel, path, sizeof path, e) < 0)
+		return NULL;
 	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(e, E_INPUT, "cannot open %s", path);
+	if (!f) {
+		err_set(e, E_INPUT, "cannot open %s", path);
+		return NULL;
+	}
 	struct buf b = BUF_INIT;
 	char tmp[8192];
 	size_t k;
@@ -273,8 +274,17 @@ int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err 
 	fclose(f);
 	char *sql = db_render(c, b.p ? b.p : "");
 	buf_free(&b);
+	return sql;
+}
+
+int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err *e)
+{
+	char *sql = db_load_sql(c, rel, e);
+	if (!sql)
+		return -e->code;
 	PGresult *r = PQexec(conn, sql);
 	ExecStatusType st = PQresultStatus(r);
+	int rc = 0;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		char what[600];
 		snprintf(what, sizeof what, "running %s", rel);

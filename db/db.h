@@ -39,6 +39,8 @@ int db_error(PGconn *conn, const PGresult *r, const char *what, struct err *e);
 
 /* Replace @cdm, @results, @omopipe in sql with the configured schema names. */
 char *db_render(const struct conf *c, const char *sql);
+/* Read an sql/ file and render it (caller frees); NULL with e filled. */
+char *db_load_sql(const struct conf *c, const char *rel, struct err *e);
 /* Load an sql/ file, render it and run it. */
 int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err *e);
 

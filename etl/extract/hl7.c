@@ -63,22 +63,10 @@ struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *s
 	return NULL;
 }
 
-struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub)
-{
-	struct span v = hl7_field(h->m, s, (unsigned)f);
-	if (rep > 0 && !(s->id[0] == 'M' && s->id[1] == 'S' && s->id[2] == 'H' && f <= 2))
-		v = hl7_rep(h->m, v, (unsigned)rep);
-	if (c > 0)
-		v = hl7_comp(h->m, v, (unsigned)c);
-	if (sub > 0)
-		v = hl7_sub(h->m, v, (unsigned)sub);
-	return v;
-}
-
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out)
 {
 	struct span v = hx_raw(h, s, f, rep, c, sub);
-	int rc = hl7_text(h->m, v, out, h->e);
+	int rc = hx_tx(h, s, v, out);
 	if (rc < 0)
 		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
 	return 0;
@@ -88,7 +76,7 @@ static struct span alias(struct hx *h, struct span sys)
 {
 	const struct hl7_prof *p = &h->x->prof;
 	for (size_t i = 0; i < p->nalias; i++)
-		if (span_eq_str(sys, p->alias[i].from))
+		if (sys.n == p->alias[i].nfrom && memcmp(sys.p, p->alias[i].from, sys.n) == 0)
 			return span_of(p->alias[i].to);
 	return sys;
 }
@@ -105,11 +93,11 @@ static int code_at(struct hx *h, struct hl7_seg *s, int f, const struct span *co
 		a = hl7_sub(h->m, a, 1);
 		c = hl7_sub(h->m, c, 1);
 	}
-	if (hl7_text(h->m, a, &out->code, h->e) < 0 || hl7_text(h->m, b, &out->display, h->e) < 0 ||
-	    hl7_text(h->m, c, &out->system, h->e) < 0)
+	if (hx_tx(h, s, a, &out->code) < 0 || hx_tx(h, s, b, &out->display) < 0 ||
+	    hx_tx(h, s, c, &out->system) < 0)
 		return hx_fail(h, s, f, k, E_ENCODING, "%s", h->e->msg);
-	out->code = span_trim(out->code);
-	out->system = span_trim(out->system);
+	out->code = hx_trim(out->code);
+	out->system = hx_trim(out->system);
 	if (out->system.n)
 		out->system = alias(h, out->system);
 	else if (dflt && (out->code.n || out->display.n))
@@ -151,7 +139,7 @@ static void dt_shift(struct dt *d, int minutes)
 
 int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
 {
-	struct span v = span_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0));
+	struct span v = hx_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0));
 	*out = DT_EMPTY;
 	if (v.n == 0 || (v.n == 2 && v.p[0] == '"' && v.p[1] == '"'))
 		return 0;
@@ -176,7 +164,7 @@ static const double pow10tab[] = {
 
 int hx_number(struct span s, double *out)
 {
-	s = span_trim(s);
+	s = hx_trim(s);
 	const char *p = s.p, *end = s.p + s.n;
 	int neg = 0;
 	if (p < end && (*p == '-' || *p == '+')) {
@@ -219,9 +207,10 @@ int hx_number(struct span s, double *out)
 
 struct span hx_join(struct hx *h, size_t n, const struct span *parts)
 {
+	/* no overflow: a handful of spans, each inside a buffer in memory */
 	size_t len = n ? n - 1 : 0;
 	for (size_t i = 0; i < n; i++)
-		len = mem_add(len, parts[i].n);
+		len += parts[i].n;
 	char *o = arena_alloc(h->a, len + 1), *w = o;
 	for (size_t i = 0; i < n; i++) {
 		if (i)

@@ -62,6 +62,7 @@ struct hl7_prof {
 	struct { char type[16]; uint8_t h; } types[HL7_MAX_TYPES];
 	size_t ntypes;
 	char mrn_types[8][16];
+	size_t mrn_len[8];
 	size_t nmrn;
 	int mrn_first;             /* no typed match: take the first repetition */
 	int mrn_rep;               /* > 0: always this repetition */
@@ -73,7 +74,7 @@ struct hl7_prof {
 	size_t nrxa_skip;
 	char rxa_retract[4][4];
 	size_t nrxa_retract;
-	struct { const char *from, *to; } alias[HL7_MAX_ALIASES];
+	struct { const char *from, *to; size_t nfrom; } alias[HL7_MAX_ALIASES];
 	size_t nalias;
 	struct hl7_zfield z[HL7_MAX_ZFIELDS];
 	size_t nz;
@@ -130,7 +131,36 @@ struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *s
 /* Index of a segment in the message. */
 static inline size_t hx_index(const struct hx *h, const struct hl7_seg *s) { return (size_t)(s - h->m->seg); }
 /* Raw span of SEG-f, repetition rep (1-based), component c (0: all), sub (0: all). */
-struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub);
+static inline struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub)
+{
+	struct span v = hl7_field(h->m, s, (unsigned)f);
+	if (rep > 0 && !(hl7_is_msh(s) && f <= 2))
+		v = hl7_rep(h->m, v, (unsigned)rep);
+	if (c > 0)
+		v = hl7_comp(h->m, v, (unsigned)c);
+	if (sub > 0)
+		v = hl7_sub(h->m, v, (unsigned)sub);
+	return v;
+}
+/* span_trim (core/span.h), with the common case (nothing to trim) inline. */
+static inline int hx_is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static inline struct span hx_trim(struct span s)
+{
+	if (s.n && (hx_is_space(s.p[0]) || hx_is_space(s.p[s.n - 1])))
+		return span_trim(s);
+	return s;
+}
+/* hl7_text of raw, a span inside segment s (already split): the segment's
+ * clean flag spares the byte-by-byte look when it holds no escape character
+ * and no byte beyond ASCII. Same results and errors as hl7_text. */
+static inline int hx_tx(struct hx *h, const struct hl7_seg *s, struct span raw, struct span *out)
+{
+	if (s->clean) {
+		*out = raw.n == 2 && raw.p[0] == '"' && raw.p[1] == '"' ? span_make(raw.p, 0) : raw;
+		return 0;
+	}
+	return hl7_text(h->m, raw, out, h->e);
+}
 /* The same, unescaped; error with position on a bad escape. */
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);
 /* A coded element (CE/CWE/CNE) in a repetition of SEG-f: code 1-3, alternate

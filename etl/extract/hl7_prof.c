@@ -77,6 +77,7 @@ static int put_mrn(void *arg, const char *w, size_t n)
 	if (p->nmrn == 8 || n >= sizeof p->mrn_types[0])
 		return -1;
 	memcpy(p->mrn_types[p->nmrn], w, n);
+	p->mrn_len[p->nmrn] = n;
 	p->mrn_types[p->nmrn++][n] = '\0';
 	return 0;
 }
@@ -307,6 +308,7 @@ static int apply(struct hl7_prof *p, struct ini *ini, struct err *e, int depth)
 		}
 		p->alias[j].from = en->key;
 		p->alias[j].to = en->value;
+		p->alias[j].nfrom = strlen(en->key);
 	}
 
 	/* [zfield SEG-N] */

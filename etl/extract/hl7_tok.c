@@ -428,99 +428,75 @@ static void fo_reserve(struct hl7_msg *m, size_t extra)
 	}
 }
 
-/* Record where each field of s starts. */
-static void split(struct hl7_msg *m, struct hl7_seg *s)
+/* More room at w (the write position in m->fo): the new w, *lim its end. */
+static uint32_t *fo_grow(struct hl7_msg *m, uint32_t *w, uint32_t **lim)
+{
+	m->nfo = (size_t)(w - m->fo);
+	fo_reserve(m, 64);
+	*lim = m->fo + m->focap;
+	return m->fo + m->nfo;
+}
+
+/* Record where each field of s starts; note whether it holds the escape
+ * character or a byte beyond ASCII (s->clean). One pass, 16 bytes at a time. */
+void hl7_split(struct hl7_msg *m, struct hl7_seg *s)
 {
 	const char *p = s->p;
 	size_t n = s->n, i = 3;
-	char fs = m->d.fs;
-	s->f0 = (uint32_t)m->nfo;
+	char fs = m->d.fs, es = m->d.es;
+	/* room for 16 field starts per block, checked once per block */
+	fo_reserve(m, 64);
+	uint32_t *w = m->fo + m->nfo, *lim = m->fo + m->focap;
+	unsigned dirty = 0;
 #ifdef __SSE2__
-	const __m128i vf = _mm_set1_epi8(fs);
+	const __m128i vf = _mm_set1_epi8(fs), ve = _mm_set1_epi8(es);
 	for (; i + 16 <= n; i += 16) {
+		if (lim - w < 18)
+			w = fo_grow(m, w, &lim);
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf));
-		if (!mask)
-			continue;
-		fo_reserve(m, 16);
+		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, ve)));
 		while (mask) {
-			m->fo[m->nfo++] = (uint32_t)(i + (size_t)__builtin_ctz(mask) + 1);
+			*w++ = (uint32_t)(i + (size_t)__builtin_ctz(mask) + 1);
 			mask &= mask - 1;
 		}
 	}
-#endif
-	for (; i < n; i++) {
-		if (p[i] == fs) {
-			fo_reserve(m, 1);
-			m->fo[m->nfo++] = (uint32_t)(i + 1);
+	if (lim - w < 18)
+		w = fo_grow(m, w, &lim);
+	if (i < n && n >= 19) {
+		/* the last 16 bytes of the segment, those before i masked off */
+		size_t j = n - 16;
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+		unsigned keep = 0xFFFFu << (i - j);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf)) & keep;
+		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, ve))) & keep;
+		while (mask) {
+			*w++ = (uint32_t)(j + (size_t)__builtin_ctz(mask) + 1);
+			mask &= mask - 1;
 		}
+		i = n;
 	}
-	fo_reserve(m, 1);
-	m->fo[m->nfo++] = (uint32_t)(n + 1);
-	s->nf = (uint32_t)(m->nfo - s->f0 - 1);
+#endif
+	for (; i < n; i++) { /* with SSE2: at most 15 bytes */
+		unsigned char c = (unsigned char)p[i];
+		if (lim - w < 2)
+			w = fo_grow(m, w, &lim);
+		if (c == (unsigned char)fs)
+			*w++ = (uint32_t)(i + 1);
+		dirty |= (c == (unsigned char)es) | (c >= 0x80);
+	}
+	*w++ = (uint32_t)(n + 1);
+	s->f0 = (uint32_t)m->nfo;
+	s->nf = (uint32_t)((size_t)(w - m->fo) - m->nfo - 1);
+	s->clean = !dirty;
+	m->nfo = (size_t)(w - m->fo);
 }
 
 unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s)
 {
 	if (s->f0 == UINT32_MAX)
-		split(m, s);
-	return s->id[0] == 'M' && s->id[1] == 'S' && s->id[2] == 'H' ? s->nf + 1 : s->nf;
-}
-
-struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
-{
-	if (s->f0 == UINT32_MAX)
-		split(m, s);
-	unsigned k = n;
-	if (s->id[0] == 'M' && s->id[1] == 'S' && s->id[2] == 'H') {
-		if (n == 1)
-			return span_make(s->p + 3, 1);
-		k = n - 1;
-	}
-	if (k == 0)
-		return span_make(s->p, 3);
-	if (k > s->nf)
-		return span_make(s->p + s->n, 0);
-	uint32_t a = m->fo[s->f0 + k - 1], b = m->fo[s->f0 + k] - 1;
-	return span_make(s->p + a, b - a);
-}
-
-/* Fields and components are short: a plain loop beats a memchr call. */
-static inline const char *find_byte(const char *p, const char *end, char c)
-{
-	/* eight bytes at a time: a zero byte in (word ^ c...c) is a match */
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	const uint64_t cc = ones * (unsigned char)c;
-	while (end - p >= 8) {
-		uint64_t v;
-		memcpy(&v, p, 8);
-		v ^= cc;
-		uint64_t z = (v - ones) & ~v & highs;
-		if (z)
-			return p + (__builtin_ctzll(z) >> 3);
-		p += 8;
-	}
-	for (; p < end; p++)
-		if (*p == c)
-			return p;
-	return NULL;
-}
-
-struct span hl7_piece(struct span s, char c, unsigned k)
-{
-	if (s.n == 0 || k == 0)
-		return span_make(s.p, 0);
-	if (!c)
-		return k == 1 ? s : span_make(s.p + s.n, 0);
-	const char *p = s.p, *end = s.p + s.n;
-	while (--k) {
-		const char *q = find_byte(p, end, c);
-		if (!q)
-			return span_make(end, 0);
-		p = q + 1;
-	}
-	const char *q = find_byte(p, end, c);
-	return span_make(p, (size_t)((q ? q : end) - p));
+		hl7_split(m, s);
+	return hl7_is_msh(s) ? s->nf + 1 : s->nf;
 }
 
 size_t hl7_pieces(struct span s, char c, struct span *out, size_t max)
@@ -532,16 +508,14 @@ size_t hl7_pieces(struct span s, char c, struct span *out, size_t max)
 		out[0] = s;
 		return 1;
 	}
-	const char *p = s.p, *end = s.p + s.n, *start = p;
-	for (; p < end; p++) {
-		if (*p != c)
-			continue;
-		out[k++] = span_make(start, (size_t)(p - start));
-		start = p + 1;
+	const char *p = s.p, *end = s.p + s.n, *q;
+	while ((q = hl7_find_byte(p, end, c)) != NULL) {
+		out[k++] = span_make(p, (size_t)(q - p));
+		p = q + 1;
 		if (k == max)
 			return k;
 	}
-	out[k++] = span_make(start, (size_t)(end - start));
+	out[k++] = span_make(p, (size_t)(end - p));
 	return k;
 }
 

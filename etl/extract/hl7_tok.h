@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/io.h"
@@ -114,6 +115,8 @@ struct hl7_seg {
 	uint64_t line;
 	uint32_t f0;               /* first field offset in hl7_msg.fo; UINT32_MAX: not split yet */
 	uint32_t nf;               /* number of fields after the segment id */
+	uint8_t clean;             /* once split: 1 if no escape character and no byte
+	                              beyond ASCII, so hl7_text changes nothing in it */
 };
 
 struct hl7_msg {
@@ -139,17 +142,76 @@ void hl7_msg_free(struct hl7_msg *m);
  */
 int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e);
 
+/* Record where each field of s starts (and whether it is clean); done once,
+ * on the first hl7_field / hl7_nfields of the segment. */
+void hl7_split(struct hl7_msg *m, struct hl7_seg *s);
+
+static inline int hl7_is_msh(const struct hl7_seg *s) { return memcmp(s->id, "MSH", 4) == 0; }
+
 /*
  * Field n of a segment, raw (all repetitions, escapes unresolved); empty if
  * absent. MSH-1 is the field separator itself, MSH-2 the encoding characters.
  */
-struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n);
+static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
+{
+	if (s->f0 == UINT32_MAX)
+		hl7_split(m, s);
+	unsigned k = n;
+	if (hl7_is_msh(s)) {
+		if (n == 1)
+			return span_make(s->p + 3, 1);
+		k = n - 1;
+	}
+	if (k == 0)
+		return span_make(s->p, 3);
+	if (k > s->nf)
+		return span_make(s->p + s->n, 0);
+	const uint32_t *fo = m->fo + s->f0 + k - 1;
+	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
+}
 /* Number of fields of a segment (after its id; for MSH counting MSH-1). */
 unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s);
 
+/* The first c in [p, end), or NULL. Eight bytes at a time: fields and
+ * components are short, a plain word loop beats a memchr call. */
+static inline const char *hl7_find_byte(const char *p, const char *end, char c)
+{
+	/* a zero byte in (word ^ c...c) is a match */
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t cc = ones * (unsigned char)c;
+	while (end - p >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		v ^= cc;
+		uint64_t z = (v - ones) & ~v & highs;
+		if (z)
+			return p + (__builtin_ctzll(z) >> 3);
+		p += 8;
+	}
+	for (; p < end; p++)
+		if (*p == c)
+			return p;
+	return NULL;
+}
+
 /* The k-th (1-based) piece of s cut at c; empty if there are fewer. c '\0':
  * s itself for k == 1. */
-struct span hl7_piece(struct span s, char c, unsigned k);
+static inline struct span hl7_piece(struct span s, char c, unsigned k)
+{
+	if (s.n == 0 || k == 0)
+		return span_make(s.p, 0);
+	if (!c)
+		return k == 1 ? s : span_make(s.p + s.n, 0);
+	const char *p = s.p, *end = s.p + s.n;
+	while (--k) {
+		const char *q = hl7_find_byte(p, end, c);
+		if (!q)
+			return span_make(end, 0);
+		p = q + 1;
+	}
+	const char *q = hl7_find_byte(p, end, c);
+	return span_make(p, (size_t)((q ? q : end) - p));
+}
 static inline struct span hl7_rep(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.rs, k); }
 static inline struct span hl7_comp(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.cs, k); }
 static inline struct span hl7_sub(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.ss, k); }

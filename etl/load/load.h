@@ -46,5 +46,9 @@ int load_derive(struct load_run *r, struct err *e);
 void load_totals(const struct load_run *r, struct load_totals *t);
 /* Finish the run (status ok, or failed when rc < 0 or files failed) and free it. */
 void load_close(struct load_run *r, int failed);
+/* The usual end of a run: unless rc (from load_open / load_add) is already an
+ * error, load_exec, then load_derive when derive; fill t; load_close. Returns
+ * the first error. */
+int load_finish(struct load_run *r, int rc, int derive, struct load_totals *t, struct err *e);
 
 #endif

@@ -6,7 +6,6 @@
  */
 #include "etl/load/load_int.h"
 #include "core/mem.h"
-#include "core/path.h"
 #include "db/db.h"
 
 #include <stdio.h>
@@ -18,21 +17,9 @@ static const int order[] = { T_LOCATION, T_CARE_SITE, T_PROVIDER, T_PERSON, T_VI
 
 int merge_prepare(struct worker *w, struct err *e)
 {
-	char path[4096];
-	int rc = path_share("sql/load_merge.sql", path, sizeof path, e);
-	if (rc < 0)
-		return rc;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return err_set(e, E_INPUT, "cannot open %s", path);
-	struct buf b = BUF_INIT;
-	char tmp[8192];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, fp)) > 0)
-		buf_append(&b, tmp, k);
-	fclose(fp);
-	char *sql = db_render(w->run->conf, b.p ? b.p : "");
-	buf_free(&b);
+	char *sql = db_load_sql(w->run->conf, "sql/load_merge.sql", e);
+	if (!sql)
+		return -e->code;
 	/* cut at each "-- merge: TABLE" line */
 	for (char *p = strstr(sql, "-- merge: "); p; ) {
 		char *name = p + 10, *eol = strchr(name, '\n');

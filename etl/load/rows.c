@@ -210,6 +210,16 @@ static void f_ts(struct buf *b, struct dt d, int last)
 	f_sep(b, last);
 }
 
+/* Start date and time, end date and time (an end before the start is no end). */
+static void f_period(struct buf *b, const struct rec_event *ev)
+{
+	struct dt end = ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY;
+	f_date(b, ev->start, 0);
+	f_ts(b, ev->start, 0);
+	f_date(b, end, 0);
+	f_ts(b, end, 0);
+}
+
 /* "code" or "system|code" as a source value (the code is what stewards search for). */
 static struct span src_value(struct filectx *f, const struct code *c)
 {
@@ -515,10 +525,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 		switch (tbl) {
 		case T_CONDITION:
 			f_concept(b, concept, 0);
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_date(b, ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY, 0);
-			f_ts(b, ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY, 0);
+			f_period(b, ev);
 			f_concept(b, type, 0);
 			f_concept_opt(b, fixed(f, MAPF_CONDITION_STATUS, &ev->qualifier), ev->qualifier.code.n || ev->qualifier.display.n, 0);
 			f_text(b, ev->stop_reason, 20, 0);
@@ -558,10 +565,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 		}
 		case T_PROCEDURE:
 			f_concept(b, concept, 0);
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_date(b, ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY, 0);
-			f_ts(b, ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY, 0);
+			f_period(b, ev);
 			f_concept(b, type, 0);
 			f_concept_opt(b, 0, 0, 0);
 			f_num(b, ev->quantity, 0);
@@ -572,10 +576,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			break;
 		case T_DEVICE:
 			f_concept(b, concept, 0);
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_date(b, ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY, 0);
-			f_ts(b, ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY, 0);
+			f_period(b, ev);
 			f_concept(b, type, 0);
 			f_text(b, ev->lot, 255, 0);
 			f_num(b, ev->quantity, 0);

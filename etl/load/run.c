@@ -344,3 +344,14 @@ void load_close(struct load_run *r, int failed)
 	arena_free(&r->arena);
 	free(r);
 }
+
+int load_finish(struct load_run *r, int rc, int derive, struct load_totals *t, struct err *e)
+{
+	if (rc == 0)
+		rc = load_exec(r, e);
+	if (rc == 0 && derive)
+		rc = load_derive(r, e);
+	load_totals(r, t);
+	load_close(r, rc < 0);
+	return rc;
+}
