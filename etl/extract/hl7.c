@@ -105,6 +105,25 @@ static int code_at(struct hx *h, struct hl7_seg *s, int f, const struct span *co
 	return 0;
 }
 
+/* `""` (HL7 null) as an empty span, as hl7_text gives it */
+static inline struct span nul_empty(struct span v)
+{
+	return v.n == 2 && v.p[0] == '"' && v.p[1] == '"' ? span_make(v.p, 0) : v;
+}
+
+/* code_at for a segment without escapes, high bytes or subcomponents: the
+ * components are the values themselves */
+static void code_clean(struct hx *h, const struct span *comp, size_t nc, int k, const char *dflt, struct code *out)
+{
+	out->code = (size_t)k - 1 < nc ? hx_trim(nul_empty(comp[k - 1])) : span_make(NULL, 0);
+	out->display = (size_t)k < nc ? nul_empty(comp[k]) : span_make(NULL, 0);
+	out->system = (size_t)k + 1 < nc ? hx_trim(nul_empty(comp[k + 1])) : span_make(NULL, 0);
+	if (out->system.n)
+		out->system = alias(h, out->system);
+	else if (dflt && (out->code.n || out->display.n))
+		out->system = span_of(dflt);
+}
+
 int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt, struct code *c, struct code *alt)
 {
 	struct span r = hx_raw(h, s, f, rep, 0, 0), comp[7];
@@ -113,6 +132,22 @@ int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt, s
 		memset(alt, 0, sizeof *alt);
 	if (r.n == 0)
 		return 0;
+	if (s->clean && s->nosub) {
+		/* the components up to the alternate system: nothing else is read */
+		size_t max = alt ? 6 : 3, nc = 0;
+		const char *p = r.p, *end = r.p + r.n, *q;
+		char cs = h->m->d.cs;
+		while (nc + 1 < max && (q = hl7_find_byte(p, end, cs)) != NULL) {
+			comp[nc++] = span_make(p, (size_t)(q - p));
+			p = q + 1;
+		}
+		q = hl7_find_byte(p, end, cs);
+		comp[nc++] = span_make(p, (size_t)((q ? q : end) - p));
+		code_clean(h, comp, nc, 1, dflt, c);
+		if (alt && nc > 3)
+			code_clean(h, comp, nc, 4, NULL, alt);
+		return 0;
+	}
 	size_t nc = hl7_pieces(r, h->m->d.cs, comp, alt ? 7 : 4);
 	int rc = code_at(h, s, f, comp, nc, 1, dflt, c);
 	if (rc == 0 && alt && nc > 3)
@@ -241,12 +276,12 @@ int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 	*key = span_make(NULL, 0);
 	if ((rc = hx_text(h, s, f, rep, 1, 0, &id)) < 0)
 		return rc;
-	id = span_trim(id);
+	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
 	if ((rc = hx_text(h, s, f, rep, 4, 1, &ns)) < 0 || (rc = hx_text(h, s, f, rep, 4, 2, &uid)) < 0)
 		return rc;
-	struct span parts[2] = { ns.n ? span_trim(ns) : span_trim(uid), id };
+	struct span parts[2] = { ns.n ? hx_trim(ns) : hx_trim(uid), id };
 	*key = hx_join(h, 2, parts);
 	return 0;
 }
@@ -260,10 +295,10 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		return 0;
 	if ((rc = hx_text(h, s, f, 1, 1, 0, &id)) < 0 || (rc = hx_text(h, s, f, 1, 2, 0, &ns)) < 0)
 		return rc;
-	id = span_trim(id);
+	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
-	struct span parts[2] = { span_trim(ns), id };
+	struct span parts[2] = { hx_trim(ns), id };
 	*key = hx_join(h, 2, parts);
 	return 0;
 }
@@ -277,7 +312,7 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		return 0;
 	if ((rc = hx_text(h, s, f, 1, 1, 0, &id)) < 0)
 		return rc;
-	id = span_trim(id);
+	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
 	*key = id;
@@ -312,7 +347,7 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 
 static int charset_of(struct span v, int dflt)
 {
-	v = span_trim(v);
+	v = hx_trim(v);
 	if (v.n == 0)
 		return dflt;
 	if (span_ieq_str(v, "8859/1") || span_ieq_str(v, "ISO-8859-1") || span_ieq_str(v, "ISO IR100"))
@@ -328,7 +363,7 @@ static int charset_of(struct span v, int dflt)
 static size_t type_part(char *o, size_t cap, struct span v)
 {
 	size_t k = 0;
-	v = span_trim(v);
+	v = hx_trim(v);
 	for (size_t i = 0; i < v.n && k + 1 < cap; i++) {
 		char c = v.p[i];
 		o[k++] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? c : '?';
@@ -358,7 +393,7 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	m->charset = x->prof.charset;
 	m->charset = charset_of(hl7_rep(m, hl7_field(m, h.msh, 18), 1), x->prof.charset);
 
-	char type[16], ev[8];
+	char type[16] = { 0 }, ev[8];
 	struct span t9 = hl7_rep(m, hl7_field(m, h.msh, 9), 1);
 	size_t k = type_part(type, 8, hl7_comp(m, t9, 1));
 	if (k == 0)
@@ -366,10 +401,17 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	size_t ke = type_part(ev, sizeof ev, hl7_comp(m, t9, 2));
 	if (ke == 0 && h.evn)
 		ke = type_part(ev, sizeof ev, hl7_rep(m, hl7_field(m, h.evn, 1), 1));
-	snprintf(type + k, sizeof type - k, "^%s", ev);
+	/* "TYPE^EVENT": at most 7 + 1 + 7 characters, it fits */
+	type[k] = '^';
+	memcpy(type + k + 1, ev, ke + 1);
 	memcpy(h.trigger, ev, sizeof h.trigger);
 
-	h.handler = hl7_prof_handler(&x->prof, type);
+	/* a file mostly holds one message type: remember the last lookup */
+	if (memcmp(type, x->last_type, sizeof type) != 0) {
+		memcpy(x->last_type, type, sizeof type);
+		x->last_handler = hl7_prof_handler(&x->prof, type);
+	}
+	h.handler = x->last_handler;
 	if (h.handler == HH_NONE) {
 		snprintf(reason, rn, "message type %s not loaded", type);
 		return 1;

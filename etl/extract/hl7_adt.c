@@ -41,7 +41,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		const char *r = m->d.rs ? memchr(q, m->d.rs, (size_t)(end - q)) : NULL;
 		struct span one = span_make(q, (size_t)((r ? r : end) - q));
 		rep++;
-		struct span id = span_trim(hl7_comp(m, one, 1));
+		struct span id = hx_trim(hl7_comp(m, one, 1));
 		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
 			if (p->mrn_rep == rep) {
 				first = rep;
@@ -49,7 +49,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 			}
 			if (!first)
 				first = rep;
-			struct span type = span_trim(hl7_comp(m, one, 5));
+			struct span type = hx_trim(hl7_comp(m, one, 5));
 			for (size_t i = 0; i < p->nmrn; i++)
 				if (!best[i] && span_eq_str(type, p->mrn_types[i]))
 					best[i] = rep;
@@ -95,7 +95,7 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 				struct span sub;
 				if ((rc = hx_text(h, s, f, 1, 1, j, &sub)) < 0)
 					return rc;
-				sub = span_trim(sub);
+				sub = hx_trim(sub);
 				if (!sub.n)
 					continue;
 				if (k)
@@ -105,7 +105,7 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 			}
 			part[0] = span_make(o, k);
 		}
-		part[i] = span_trim(part[i]);
+		part[i] = hx_trim(part[i]);
 	}
 	if (!part[0].n && !part[2].n && !part[3].n && !part[4].n)
 		return 0;
@@ -157,7 +157,7 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 	struct dt death;
 	if ((rc = hx_date(h, pid, 29, 1, &death)) < 0)
 		return rc;
-	struct span ind = span_trim(hx_raw(h, pid, 30, 1, 0, 0));
+	struct span ind = hx_trim(hx_raw(h, pid, 30, 1, 0, 0));
 	if (death.prec != DT_NONE) {
 		record_init(&r, REC_DEATH);
 		r.u.death.person = key;
@@ -248,7 +248,7 @@ static int event_date(struct hx *h, struct hl7_seg *s, int f, struct dt vstart, 
 static int coded_event(struct hx *h, struct hl7_seg *s, int cf, int mf, int tf, struct code *c, struct code *alt)
 {
 	int rc;
-	struct span method = mf ? span_trim(hx_raw(h, s, mf, 1, 1, 0)) : span_make(NULL, 0);
+	struct span method = mf ? hx_trim(hx_raw(h, s, mf, 1, 1, 0)) : span_make(NULL, 0);
 	char dflt[32] = "";
 	if (method.n && method.n < sizeof dflt && !memchr(method.p, h->m->d.es ? h->m->d.es : '\\', method.n))
 		memcpy(dflt, method.p, method.n);
@@ -299,7 +299,7 @@ static int adt_events(struct hx *h, struct dt vstart)
 			}
 			struct span kp[6] = { SPAN_LIT("pr1"), owner, ev->code.system, ev->code.code,
 			                      ev->code.code.n ? span_make(NULL, 0) : ev->code.display,
-			                      span_trim(hx_raw(h, s, 5, 1, 1, 0)) };
+			                      hx_trim(hx_raw(h, s, 5, 1, 1, 0)) };
 			ev->key = hx_join(h, 6, kp);
 		} else if (memcmp(s->id, "AL1", 3) == 0) {
 			record_init(&r, REC_EVENT);
@@ -416,7 +416,7 @@ int hx_ppr(struct hx *h)
 		ev->origin = ORIG_PROBLEM_LIST;
 		ev->person = h->person;
 		ev->visit = h->visit;
-		struct span inst, action = span_trim(hx_raw(h, s, 1, 1, 1, 0));
+		struct span inst, action = hx_trim(hx_raw(h, s, 1, 1, 1, 0));
 		if ((rc = hx_code(h, s, 3, 1, NULL, &ev->code, &ev->code_alt)) < 0 ||
 		    (rc = hx_ei_key(h, s, 4, &inst)) < 0)
 			return rc;
@@ -478,7 +478,7 @@ int hx_zfields(struct hx *h)
 			ev->code.system = span_of(zf->system);
 			ev->code.code = span_of(zf->code);
 			ev->code.display = span_of(zf->display);
-			struct span raw = span_trim(hx_raw(h, s, zf->field, 1, zf->comp, 0));
+			struct span raw = hx_trim(hx_raw(h, s, zf->field, 1, zf->comp, 0));
 			if (!raw.n || (raw.n == 2 && raw.p[0] == '"'))
 				continue;
 			if (zf->value == VAL_CODED && !zf->comp) {

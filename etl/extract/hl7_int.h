@@ -95,6 +95,8 @@ struct extractor {
 	struct hl7_msg m;
 	size_t max_read;           /* tests: bytes per read (0: default) */
 	uint64_t batch_mismatch;   /* last run: BTS counts that did not match */
+	char last_type[16];        /* the last message type looked up ... */
+	int last_handler;          /* ... and its handler */
 };
 
 /* Per message. */
@@ -134,13 +136,19 @@ static inline size_t hx_index(const struct hx *h, const struct hl7_seg *s) { ret
 static inline struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub)
 {
 	struct span v = hl7_field(h->m, s, (unsigned)f);
-	if (rep > 0 && !(hl7_is_msh(s) && f <= 2))
+	if (rep > 0 && !(hl7_is_msh(s) && f <= 2) && !(rep == 1 && s->norep))
 		v = hl7_rep(h->m, v, (unsigned)rep);
 	if (c > 0)
 		v = hl7_comp(h->m, v, (unsigned)c);
 	if (sub > 0)
 		v = hl7_sub(h->m, v, (unsigned)sub);
 	return v;
+}
+/* The first repetition of SEG-f (hl7_rep of hl7_field). */
+static inline struct span hx_rep1(struct hx *h, struct hl7_seg *s, int f)
+{
+	struct span v = hl7_field(h->m, s, (unsigned)f);
+	return s->norep ? v : hl7_rep(h->m, v, 1);
 }
 /* span_trim (core/span.h), with the common case (nothing to trim) inline. */
 static inline int hx_is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }

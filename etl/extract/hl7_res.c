@@ -46,7 +46,7 @@ static struct span take_op(struct span *v)
 static void range(struct span r, struct value *v)
 {
 	double a, b;
-	r = span_trim(r);
+	r = hx_trim(r);
 	if (!r.n)
 		return;
 	if (r.p[0] == '>' || r.p[0] == '<') {
@@ -116,7 +116,7 @@ static int text_value(struct hx *h, struct hl7_seg *s, struct span *out)
 static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *numeric)
 {
 	struct hl7_msg *m = h->m;
-	struct span type = span_trim(hl7_comp(m, hl7_field(m, s, 2), 1));
+	struct span type = hx_trim(hl7_comp(m, hl7_field(m, s, 2), 1));
 	struct span f5 = hl7_field(m, s, 5);
 	int rc;
 	*numeric = 0;
@@ -129,7 +129,7 @@ static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *nume
 		if ((rc = hx_text(h, s, 5, 1, type.n == 2 && type.p[0] == 'N' ? 0 : 1, 0, &t)) < 0)
 			return rc;
 		v->text = t;
-		t = span_trim(t);
+		t = hx_trim(t);
 		v->op = take_op(&t);
 		if (hx_number(t, &v->num) == 0) {
 			v->kind = VAL_NUM;
@@ -156,9 +156,9 @@ static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *nume
 		if ((rc = hx_text(h, s, 5, 1, 1, 0, &op)) < 0 || (rc = hx_text(h, s, 5, 1, 2, 0, &n1)) < 0 ||
 		    (rc = hx_text(h, s, 5, 1, 3, 0, &sep)) < 0 || (rc = hx_text(h, s, 5, 1, 4, 0, &n2)) < 0)
 			return rc;
-		op = span_trim(op);
-		sep = span_trim(sep);
-		n2 = span_trim(n2);
+		op = hx_trim(op);
+		sep = hx_trim(sep);
+		n2 = hx_trim(n2);
 		size_t len = op.n + n1.n + sep.n + n2.n;
 		char *o = arena_alloc(h->a, len + 1);
 		size_t k = 0;
@@ -221,7 +221,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 
 	if (!h->person.n)
 		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
-	struct span st = span_trim(hl7_comp(h->m, hl7_field(h->m, s, 11), 1));
+	struct span st = hx_trim(hl7_comp(h->m, hl7_field(h->m, s, 11), 1));
 	uint8_t action;
 	if (st.n == 0)
 		action = p->obx_missing;
@@ -241,14 +241,14 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
-	struct span sub = span_trim(hl7_rep(h->m, hl7_field(h->m, s, 4), 1));
+	struct span sub = hx_trim(hx_rep1(h, s, 4));
 	struct span order = h->obr_order;
 	if (order.n) {
 		struct span kp[5] = { SPAN_LIT("obx"), order, ev->code.system, ev->code.code, sub };
 		ev->key = hx_join(h, 5, kp);
 	} else if (!obr) {
 		struct span kp[6] = { SPAN_LIT("obx"), h->visit.n ? h->visit : h->person, ev->code.system,
-		                      ev->code.code, sub, span_trim(hx_raw(h, s, 14, 1, 1, 0)) };
+		                      ev->code.code, sub, hx_trim(hx_raw(h, s, 14, 1, 1, 0)) };
 		ev->key = hx_join(h, 6, kp);
 	}
 
@@ -284,7 +284,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
 	    (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
-	range(hl7_comp(h->m, hl7_rep(h->m, hl7_field(h->m, s, 7), 1), 1), &ev->value);
+	range(hl7_comp(h->m, hx_rep1(h, s, 7), 1), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);
 }
@@ -365,7 +365,7 @@ static int quantity(struct hx *h, struct hl7_seg *s, int f, double *q)
 	int rc = hx_text(h, s, f, 1, 1, 0, &v);
 	if (rc < 0)
 		return rc;
-	v = span_trim(v);
+	v = hx_trim(v);
 	*q = NAN;
 	if (v.n && hx_number(v, q) < 0)
 		return hx_fail(h, s, f, 0, E_VALUE, "a quantity that is not a number");
@@ -386,17 +386,17 @@ static int rxa(struct hx *h, size_t i, int immunization)
 	ev->visit = h->visit;
 	if ((rc = hx_code(h, s, 5, 1, NULL, &ev->code, &ev->code_alt)) < 0)
 		return rc;
-	struct span order, completion = span_trim(hx_raw(h, s, 20, 1, 1, 0));
-	struct span action = span_trim(hx_raw(h, s, 21, 1, 1, 0));
+	struct span order, completion = hx_trim(hx_raw(h, s, 20, 1, 1, 0));
+	struct span action = hx_trim(hx_raw(h, s, 21, 1, 1, 0));
 	if ((rc = order_key(h, orc, 0, &order)) < 0)
 		return rc;
 	if (order.n) {
-		struct span kp[4] = { SPAN_LIT("rxa"), order, span_trim(hx_raw(h, s, 1, 1, 0, 0)),
-		                      span_trim(hx_raw(h, s, 2, 1, 0, 0)) };
+		struct span kp[4] = { SPAN_LIT("rxa"), order, hx_trim(hx_raw(h, s, 1, 1, 0, 0)),
+		                      hx_trim(hx_raw(h, s, 2, 1, 0, 0)) };
 		ev->key = hx_join(h, 4, kp);
 	} else {
 		struct span kp[5] = { SPAN_LIT("rxa"), h->person, ev->code.system, ev->code.code,
-		                      span_trim(hx_raw(h, s, 3, 1, 1, 0)) };
+		                      hx_trim(hx_raw(h, s, 3, 1, 1, 0)) };
 		ev->key = hx_join(h, 5, kp);
 	}
 	if (in_list(action, p->rxa_retract, p->nrxa_retract)) {
@@ -432,7 +432,7 @@ static int rxa(struct hx *h, size_t i, int immunization)
 		return rc;
 	ev->origin = ORIG_ADMINISTRATION;
 	if (immunization) {
-		struct span src = span_trim(hx_raw(h, s, 9, 1, 1, 0));
+		struct span src = hx_trim(hx_raw(h, s, 9, 1, 1, 0));
 		if (src.n && !span_eq_str(src, "00"))
 			ev->origin = span_eq_str(src, "03") || span_eq_str(src, "04") ? ORIG_SELF_REPORT :
 			             span_eq_str(src, "05") ? ORIG_REGISTRY : ORIG_EHR;
@@ -458,8 +458,8 @@ int hx_vxu(struct hx *h)
 static int days_supply(struct hx *h, struct hl7_seg *tq1)
 {
 	double n;
-	struct span num = span_trim(hx_raw(h, tq1, 6, 1, 1, 0));
-	struct span unit = span_trim(hx_raw(h, tq1, 6, 1, 2, 1));
+	struct span num = hx_trim(hx_raw(h, tq1, 6, 1, 1, 0));
+	struct span unit = hx_trim(hx_raw(h, tq1, 6, 1, 2, 1));
 	if (!num.n || hx_number(num, &n) < 0 || n < 0 || n > 100000)
 		return -1;
 	if (span_ieq_str(unit, "D") || span_ieq_str(unit, "d") || span_ieq_str(unit, "day") || span_ieq_str(unit, "days"))
@@ -492,7 +492,7 @@ static int rxe(struct hx *h, size_t i)
 		struct span kp[2] = { SPAN_LIT("rxe"), order };
 		ev->key = hx_join(h, 2, kp);
 	}
-	struct span control = orc ? span_trim(hx_raw(h, orc, 1, 1, 0, 0)) : span_make(NULL, 0);
+	struct span control = orc ? hx_trim(hx_raw(h, orc, 1, 1, 0, 0)) : span_make(NULL, 0);
 	if (span_eq_str(control, "CA") || span_eq_str(control, "OC") || span_eq_str(control, "CR")) {
 		hx_note(h, "order cancelled (ORC-1)");
 		if (!ev->key.n)
@@ -534,7 +534,7 @@ static int rxe(struct hx *h, size_t i)
 	    (rc = route(h, i, "ORC RXE RXD RXA RXO", &ev->route)) < 0)
 		return rc;
 	int64_t rf;
-	if (span_trim(refills).n) {
+	if (hx_trim(refills).n) {
 		if (span_to_i64(refills, &rf) < 0 || rf < 0 || rf > 1000)
 			return hx_fail(h, s, 12, 0, E_VALUE, "number of refills is not a count");
 		ev->refills = (int32_t)rf;
@@ -572,7 +572,7 @@ static int rxd(struct hx *h, size_t i)
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 2, 0, E_CODE, "a dispense without a code");
 	if (order.n) {
-		struct span kp[3] = { SPAN_LIT("rxd"), order, span_trim(hx_raw(h, s, 1, 1, 0, 0)) };
+		struct span kp[3] = { SPAN_LIT("rxd"), order, hx_trim(hx_raw(h, s, 1, 1, 0, 0)) };
 		ev->key = hx_join(h, 3, kp);
 	}
 	if ((rc = hx_date(h, s, 3, 1, &ev->start)) < 0)
@@ -587,7 +587,7 @@ static int rxd(struct hx *h, size_t i)
 		return rc;
 	struct hl7_seg *e = orc ? hx_find(h, hx_index(h, orc) + 1, "RXE", "ORC") : NULL;
 	if (e) {
-		struct span refills = span_trim(hx_raw(h, e, 12, 1, 0, 0));
+		struct span refills = hx_trim(hx_raw(h, e, 12, 1, 0, 0));
 		int64_t rf;
 		if (refills.n && span_to_i64(refills, &rf) == 0 && rf >= 0 && rf <= 1000)
 			ev->refills = (int32_t)rf;

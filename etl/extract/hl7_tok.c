@@ -2,6 +2,7 @@
 #include "etl/extract/hl7_tok.h"
 #include "core/mem.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -399,7 +400,8 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		s->id[3] = '\0';
 		s->line = r->line;
 		s->f0 = UINT32_MAX;
-		s->nf = 0;
+		s->nfo = s->pos = s->nf = 0;
+		s->done = s->clean = s->nosub = s->norep = 0;
 		uint32_t key = (uint32_t)(unsigned char)p[0] << 16 | (uint32_t)(unsigned char)p[1] << 8 | (unsigned char)p[2];
 		uint32_t h = (key * 2654435761u) >> 25;
 		for (;;) {
@@ -437,29 +439,56 @@ static uint32_t *fo_grow(struct hl7_msg *m, uint32_t *w, uint32_t **lim)
 	return m->fo + m->nfo;
 }
 
-/* Record where each field of s starts; note whether it holds the escape
- * character or a byte beyond ASCII (s->clean). One pass, 16 bytes at a time. */
-void hl7_split(struct hl7_msg *m, struct hl7_seg *s)
+/*
+ * Find field starts from s->pos on, 16 bytes at a time, until s->nfo > k or
+ * the end; note whether the bytes looked at hold the escape character or a
+ * byte beyond ASCII (s->clean), the subcomponent separator (s->nosub) or the
+ * repetition separator (s->norep).
+ * A segment's entries are contiguous in m->fo: one split partly before
+ * another segment's is moved to the end first.
+ */
+void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
+	if (s->done)
+		return;
+	if (s->f0 == UINT32_MAX) {
+		s->f0 = (uint32_t)m->nfo;
+		s->nfo = 0;
+		s->pos = 3;
+		s->clean = s->nosub = s->norep = 1;
+	} else if (s->f0 + s->nfo != m->nfo) {
+		fo_reserve(m, s->nfo);
+		memcpy(m->fo + m->nfo, m->fo + s->f0, s->nfo * sizeof *m->fo);
+		s->f0 = (uint32_t)m->nfo;
+		m->nfo += s->nfo;
+	}
 	const char *p = s->p;
-	size_t n = s->n, i = 3;
-	char fs = m->d.fs, es = m->d.es;
+	size_t n = s->n, i = s->pos;
+	size_t want = (size_t)k + 1; /* entries */
+	char fs = m->d.fs, es = m->d.es, ss = m->d.ss, rs = m->d.rs;
 	/* room for 16 field starts per block, checked once per block */
 	fo_reserve(m, 64);
-	uint32_t *w = m->fo + m->nfo, *lim = m->fo + m->focap;
-	unsigned dirty = 0;
+	uint32_t *base = m->fo + s->f0, *w = m->fo + m->nfo, *lim = m->fo + m->focap;
+	unsigned dirty = 0, subs = 0, reps = 0;
 #ifdef __SSE2__
-	const __m128i vf = _mm_set1_epi8(fs), ve = _mm_set1_epi8(es);
-	for (; i + 16 <= n; i += 16) {
-		if (lim - w < 18)
+	const __m128i vf = _mm_set1_epi8(fs), ve = _mm_set1_epi8(es), vs = _mm_set1_epi8(ss), vr = _mm_set1_epi8(rs);
+	while (i + 16 <= n) {
+		if (lim - w < 18) {
 			w = fo_grow(m, w, &lim);
+			base = m->fo + s->f0;
+		}
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf));
 		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, ve)));
+		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs));
+		reps |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vr));
 		while (mask) {
 			*w++ = (uint32_t)(i + (size_t)__builtin_ctz(mask) + 1);
 			mask &= mask - 1;
 		}
+		i += 16;
+		if ((size_t)(w - base) >= want)
+			goto out;
 	}
 	if (lim - w < 18)
 		w = fo_grow(m, w, &lim);
@@ -470,6 +499,8 @@ void hl7_split(struct hl7_msg *m, struct hl7_seg *s)
 		unsigned keep = 0xFFFFu << (i - j);
 		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf)) & keep;
 		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, ve))) & keep;
+		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs)) & keep;
+		reps |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vr)) & keep;
 		while (mask) {
 			*w++ = (uint32_t)(j + (size_t)__builtin_ctz(mask) + 1);
 			mask &= mask - 1;
@@ -484,18 +515,25 @@ void hl7_split(struct hl7_msg *m, struct hl7_seg *s)
 		if (c == (unsigned char)fs)
 			*w++ = (uint32_t)(i + 1);
 		dirty |= (c == (unsigned char)es) | (c >= 0x80);
+		subs |= c == (unsigned char)ss;
+		reps |= c == (unsigned char)rs;
 	}
 	*w++ = (uint32_t)(n + 1);
-	s->f0 = (uint32_t)m->nfo;
-	s->nf = (uint32_t)((size_t)(w - m->fo) - m->nfo - 1);
-	s->clean = !dirty;
+	s->done = 1;
+out:
+	s->pos = (uint32_t)i;
+	s->nfo = (uint32_t)((size_t)(w - m->fo) - s->f0);
+	if (s->done)
+		s->nf = s->nfo - 1;
+	s->clean &= !dirty;
+	s->nosub &= !subs;
+	s->norep &= !reps;
 	m->nfo = (size_t)(w - m->fo);
 }
 
 unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s)
 {
-	if (s->f0 == UINT32_MAX)
-		hl7_split(m, s);
+	hl7_split_more(m, s, UINT_MAX);
 	return hl7_is_msh(s) ? s->nf + 1 : s->nf;
 }
 

@@ -113,10 +113,18 @@ struct hl7_seg {
 	char id[4];                /* "PID", NUL-terminated */
 	uint32_t ord;              /* 1-based occurrence of this id in the message */
 	uint64_t line;
-	uint32_t f0;               /* first field offset in hl7_msg.fo; UINT32_MAX: not split yet */
-	uint32_t nf;               /* number of fields after the segment id */
-	uint8_t clean;             /* once split: 1 if no escape character and no byte
-	                              beyond ASCII, so hl7_text changes nothing in it */
+	/* The split, done as far as fields are asked for: hl7_msg.fo[f0 ..
+	 * f0 + nfo) hold where fields 1, 2 ... start (after their separator)
+	 * and, once done, n + 1 (the end). */
+	uint32_t f0;               /* UINT32_MAX: not split at all yet */
+	uint32_t nfo;
+	uint32_t pos;              /* where splitting goes on */
+	uint32_t nf;               /* once done: number of fields after the segment id */
+	uint8_t done;              /* split to the end */
+	uint8_t clean;             /* 1 if the part split so far holds no escape character
+	                              and no byte beyond ASCII: hl7_text changes nothing there */
+	uint8_t nosub;             /* 1 if the part split so far holds no subcomponent separator */
+	uint8_t norep;             /* 1 if the part split so far holds no repetition separator */
 };
 
 struct hl7_msg {
@@ -142,11 +150,14 @@ void hl7_msg_free(struct hl7_msg *m);
  */
 int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e);
 
-/* Record where each field of s starts (and whether it is clean); done once,
- * on the first hl7_field / hl7_nfields of the segment. */
-void hl7_split(struct hl7_msg *m, struct hl7_seg *s);
+/* Split s on (hl7_field does it when asked for a field not split yet) until
+ * s->nfo > k, or to the end; k UINT_MAX: to the end. */
+void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k);
 
-static inline int hl7_is_msh(const struct hl7_seg *s) { return memcmp(s->id, "MSH", 4) == 0; }
+static inline int hl7_is_msh(const struct hl7_seg *s)
+{
+	return s->id[0] == 'M' && s->id[1] == 'S' && s->id[2] == 'H';
+}
 
 /*
  * Field n of a segment, raw (all repetitions, escapes unresolved); empty if
@@ -154,8 +165,6 @@ static inline int hl7_is_msh(const struct hl7_seg *s) { return memcmp(s->id, "MS
  */
 static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
 {
-	if (s->f0 == UINT32_MAX)
-		hl7_split(m, s);
 	unsigned k = n;
 	if (hl7_is_msh(s)) {
 		if (n == 1)
@@ -164,8 +173,13 @@ static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsign
 	}
 	if (k == 0)
 		return span_make(s->p, 3);
-	if (k > s->nf)
-		return span_make(s->p + s->n, 0);
+	if (k >= s->nfo) {
+		/* field k runs from entry k - 1 to entry k */
+		if (!s->done)
+			hl7_split_more(m, s, k);
+		if (k >= s->nfo)
+			return span_make(s->p + s->n, 0);
+	}
 	const uint32_t *fo = m->fo + s->f0 + k - 1;
 	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
 }
@@ -179,14 +193,21 @@ static inline const char *hl7_find_byte(const char *p, const char *end, char c)
 	/* a zero byte in (word ^ c...c) is a match */
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	const uint64_t cc = ones * (unsigned char)c;
-	while (end - p >= 8) {
-		uint64_t v;
-		memcpy(&v, p, 8);
+	if (end - p >= 8) {
+		const char *last = end - 8;
+		uint64_t v, z;
+		for (; p < last; p += 8) {
+			memcpy(&v, p, 8);
+			v ^= cc;
+			z = (v - ones) & ~v & highs;
+			if (z)
+				return p + (__builtin_ctzll(z) >> 3);
+		}
+		/* the last 8 bytes, some looked at already: no match there */
+		memcpy(&v, last, 8);
 		v ^= cc;
-		uint64_t z = (v - ones) & ~v & highs;
-		if (z)
-			return p + (__builtin_ctzll(z) >> 3);
-		p += 8;
+		z = (v - ones) & ~v & highs;
+		return z ? last + (__builtin_ctzll(z) >> 3) : NULL;
 	}
 	for (; p < end; p++)
 		if (*p == c)

@@ -1,14 +1,20 @@
 /*
- * file.c - one input file, one transaction.
+ * file.c - input files into the CDM, a transaction at a time.
  *
- *   hash -> unchanged? record and stop
- *   BEGIN; claim the file in @omopipe.source_file (a new version removes the
- *   rows of the old one) -> extractor -> sink -> batches (ids.c)
- *   -> merge staged persons/visits/... (sql/load_merge.sql) -> quarantine rows
- *   -> accounting: read = loaded + quarantined + skipped -> ledger -> COMMIT
+ *   hash -> BEGIN
+ *   for each file of the group:
+ *     claim it in @omopipe.source_file (unchanged: skip it; a new version:
+ *     remove the rows of the old one) -> extractor -> sink -> batches (ids.c)
+ *     -> accounting: read = loaded + quarantined + skipped
+ *   -> merge staged persons/visits/... (merge.c) -> quarantine rows -> a
+ *   ledger row per file -> COMMIT
  *
- * Killed at any instant, the transaction is rolled back by the server and the
- * next run loads the file again from scratch: the CDM never holds part of a file.
+ * A group is one file, or several small files of the same site and feed (a
+ * night's C-CDA documents), which then share the transaction's fixed costs.
+ * Each file is still all or nothing: should one of a group fail, the group is
+ * rolled back and its files are loaded one by one. Killed at any instant, the
+ * open transaction is rolled back by the server and the next run loads those
+ * files again: the CDM never holds part of a file.
  */
 #include "etl/load/load_int.h"
 #include "core/io.h"
@@ -135,47 +141,51 @@ static int touched_persons(struct worker *w, struct filectx *f, struct err *e)
 	return rc;
 }
 
-static int write_ledger(struct worker *w, const struct job *j, struct filectx *f, const char *hash, struct err *e)
+static int write_ledger(struct worker *w, const struct file_done *d, struct err *e)
 {
+	const struct job *j = d->j;
 	struct buf rows = BUF_INIT, skips = BUF_INIT, notes = BUF_INIT;
 	buf_putc(&rows, '{');
 	int first = 1;
 	for (int t = 0; t < T__COUNT; t++) {
-		if (!f->rows[t])
+		if (!d->rows[t])
 			continue;
-		buf_printf(&rows, "%s\"%s\": %llu", first ? "" : ", ", load_tables[t].name, (unsigned long long)f->rows[t]);
+		buf_printf(&rows, "%s\"%s\": %llu", first ? "" : ", ", load_tables[t].name, (unsigned long long)d->rows[t]);
 		first = 0;
 	}
 	buf_putc(&rows, '}');
-	reasons_json(&f->skips, &skips);
-	reasons_json(&f->notes, &notes);
-	char run[24], site[16], fid[24], nr[24], nl[24], nq[24], ns[24];
+	reasons_json(&d->skips, &skips);
+	reasons_json(&d->notes, &notes);
+	char run[24], site[16], fid[24], nr[24], nl[24], nq[24], ns[24], t0[32], t1[32];
 	snprintf(run, sizeof run, "%lld", (long long)w->run->run_id);
 	snprintf(site, sizeof site, "%d", j->site_no);
-	snprintf(fid, sizeof fid, "%lld", (long long)f->file_id);
-	snprintf(nr, sizeof nr, "%llu", (unsigned long long)f->read);
-	snprintf(nl, sizeof nl, "%llu", (unsigned long long)f->loaded);
-	snprintf(nq, sizeof nq, "%llu", (unsigned long long)f->quarantined);
-	snprintf(ns, sizeof ns, "%llu", (unsigned long long)f->skipped);
-	const char *vals[] = { run, site, j->path, fid, hash, j->format, j->profile, nr, nl, nq, ns, rows.p, skips.p, notes.p };
+	snprintf(fid, sizeof fid, "%lld", (long long)d->file_id);
+	snprintf(nr, sizeof nr, "%llu", (unsigned long long)d->read);
+	snprintf(nl, sizeof nl, "%llu", (unsigned long long)d->loaded);
+	snprintf(nq, sizeof nq, "%llu", (unsigned long long)d->quarantined);
+	snprintf(ns, sizeof ns, "%llu", (unsigned long long)d->skipped);
+	snprintf(t0, sizeof t0, "%.6f", d->t0);
+	snprintf(t1, sizeof t1, "%.6f", d->t1);
+	const char *vals[] = { run, site, j->path, fid, d->hash, j->format, j->profile, nr, nl, nq, ns, rows.p, skips.p, notes.p, t0, t1 };
 	int rc = q(w, "INSERT INTO @omopipe.run_file (run_id, site_no, path, file_id, content_hash, format, profile, status, "
 	              "records_read, records_loaded, records_quarantined, records_skipped, rows_per_table, skipped_per_reason, "
 	              "notes_per_reason, started_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'loaded', $8, $9, $10, $11, $12, $13, $14, "
-	              "now(), clock_timestamp()) "
+	              "to_timestamp($15::float8), to_timestamp($16::float8)) "
 	              "ON CONFLICT (run_id, site_no, path) DO UPDATE SET status = 'loaded', file_id = EXCLUDED.file_id, "
 	              "records_read = EXCLUDED.records_read, records_loaded = EXCLUDED.records_loaded, "
 	              "records_quarantined = EXCLUDED.records_quarantined, records_skipped = EXCLUDED.records_skipped, "
 	              "rows_per_table = EXCLUDED.rows_per_table, skipped_per_reason = EXCLUDED.skipped_per_reason, "
 	              "notes_per_reason = EXCLUDED.notes_per_reason, message = NULL, started_at = EXCLUDED.started_at, "
 	              "finished_at = EXCLUDED.finished_at",
-	           14, vals, NULL, e);
+	           16, vals, NULL, e);
 	buf_free(&rows);
 	buf_free(&skips);
 	buf_free(&notes);
 	return rc;
 }
 
-static void filectx_reset(struct worker *w, const struct job *j, int64_t file_id)
+/* A new transaction: empty batch state. */
+static void filectx_reset(struct worker *w, const struct job *j, struct file_done *done)
 {
 	struct filectx *f = &w->f;
 	f->w = w;
@@ -185,13 +195,13 @@ static void filectx_reset(struct worker *w, const struct job *j, int64_t file_id
 	f->site = j->site;
 	f->site_no = j->site_no;
 	f->run_id = w->run->run_id;
-	f->file_id = file_id;
-	f->path = j->path;
 	f->format = j->format;
 	f->profile = j->profile;
 	f->ix = w->run->ix;
 	f->mst = w->mst;
 	f->zctx = w->zctx;
+	f->done = done;
+	f->gi = 0;
 	keytab_clear(&f->keys);
 	for (int t = 0; t < T__COUNT; t++)
 		pend_reset(&f->pend[t]);
@@ -201,14 +211,30 @@ static void filectx_reset(struct worker *w, const struct job *j, int64_t file_id
 	f->in_record = 0;
 	f->nrr = 0;
 	f->nops = 0;
-	f->read = f->loaded = f->quarantined = f->skipped = 0;
-	memset(f->rows, 0, sizeof f->rows);
-	f->skips.n = 0;
-	f->notes.n = 0;
 	buf_reset(&f->quar);
-	buf_reset(&f->context);
 	f->nquar_rows = 0;
 	filectx_sink_init(f);
+}
+
+/* The next file of the group: its own id, path and counters. */
+static void filectx_file(struct filectx *f, int gi)
+{
+	struct file_done *d = &f->done[gi];
+	f->gi = gi;
+	f->file_id = d->file_id;
+	f->path = d->j->path;
+	buf_reset(&f->context);
+	d->read = d->loaded = d->quarantined = d->skipped = 0;
+	memset(d->rows, 0, sizeof d->rows);
+	d->skips.n = 0;
+	d->notes.n = 0;
+}
+
+static double wall(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* Is this a conflict with a concurrent transaction that a retry resolves? */
@@ -217,134 +243,208 @@ static int retryable(const struct err *e)
 	return strstr(e->msg, "40P01") || strstr(e->msg, "40001") || strstr(e->msg, "23505");
 }
 
-static int load_attempt(struct worker *w, const struct job *j, const char *hash, uint64_t size, int *unchanged, struct err *e)
+/* Claim file d in the ledger: unchanged (*unchanged = 1), or its file_id,
+ * after removing what an earlier version of it loaded. */
+static int claim(struct worker *w, struct file_done *d, struct err *e)
 {
+	const struct job *j = d->j;
 	char site[16], sz[24], run[24];
 	PGresult *r;
 	int rc;
-	int64_t file_id = 0;
-
-	*unchanged = 0;
 	snprintf(site, sizeof site, "%d", j->site_no);
-	snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+	snprintf(sz, sizeof sz, "%llu", (unsigned long long)d->size);
 	snprintf(run, sizeof run, "%lld", (long long)w->run->run_id);
-	if ((rc = db_exec(w->conn, "BEGIN", e)) < 0)
-		return rc;
+	d->unchanged = 0;
 	const char *v1[] = { site, j->path };
 	if ((rc = q(w, "SELECT file_id, content_hash FROM @omopipe.source_file WHERE site_no = $1 AND path = $2 FOR UPDATE", 2, v1, &r, e)) < 0)
-		goto fail;
+		return rc;
 	if (PQntuples(r) == 1) {
-		file_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		int same = strcmp(PQgetvalue(r, 0, 1), hash) == 0;
+		d->file_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		d->unchanged = strcmp(PQgetvalue(r, 0, 1), d->hash) == 0;
 		PQclear(r);
-		if (same) {
-			*unchanged = 1;
-			return db_exec(w->conn, "ROLLBACK", e);
-		}
+		if (d->unchanged)
+			return 0;
 		log_info("%s: changed since it was loaded: replacing its rows", j->path);
-		if ((rc = remove_old_version(w, file_id, e)) < 0)
-			goto fail;
+		if ((rc = remove_old_version(w, d->file_id, e)) < 0)
+			return rc;
 		char fid[24];
-		snprintf(fid, sizeof fid, "%lld", (long long)file_id);
-		const char *v2[] = { fid, hash, sz, j->format, j->profile, run };
-		if ((rc = q(w, "UPDATE @omopipe.source_file SET content_hash = $2, size_bytes = $3, format = $4, profile = $5, "
-		               "loaded_run_id = $6, loaded_at = now() WHERE file_id = $1", 6, v2, NULL, e)) < 0)
-			goto fail;
-	} else {
-		PQclear(r);
-		const char *v2[] = { site, j->path, hash, sz, j->format, j->profile, run };
-		if ((rc = q(w, "INSERT INTO @omopipe.source_file (site_no, path, content_hash, size_bytes, format, profile, loaded_run_id) "
-		               "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING file_id", 7, v2, &r, e)) < 0)
-			goto fail;
-		file_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		PQclear(r);
+		snprintf(fid, sizeof fid, "%lld", (long long)d->file_id);
+		const char *v2[] = { fid, d->hash, sz, j->format, j->profile, run };
+		return q(w, "UPDATE @omopipe.source_file SET content_hash = $2, size_bytes = $3, format = $4, profile = $5, "
+		            "loaded_run_id = $6, loaded_at = now() WHERE file_id = $1", 6, v2, NULL, e);
 	}
+	PQclear(r);
+	const char *v2[] = { site, j->path, d->hash, sz, j->format, j->profile, run };
+	if ((rc = q(w, "INSERT INTO @omopipe.source_file (site_no, path, content_hash, size_bytes, format, profile, loaded_run_id) "
+	               "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING file_id", 7, v2, &r, e)) < 0)
+		return rc;
+	d->file_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
 
-	filectx_reset(w, j, file_id);
+/* Load the group's files in one transaction. On error, e names the file. */
+static int load_attempt(struct worker *w, struct file_done *done, int n, struct err *e)
+{
+	int rc;
+	if ((rc = db_exec(w->conn, "BEGIN", e)) < 0)
+		return rc;
+	filectx_reset(w, done[0].j, done);
 	struct filectx *f = &w->f;
-	const struct extract_ops *ops;
-	struct extractor *x = extractor_for(w, j, &ops, e);
-	if (!x) {
-		rc = -e->code;
+	int any = 0;
+	for (int i = 0; i < n; i++) {
+		struct file_done *d = &done[i];
+		const struct job *j = d->j;
+		d->t0 = wall();
+		if ((rc = claim(w, d, e)) < 0)
+			goto fail_file;
+		if (d->unchanged)
+			continue;
+		any = 1;
+		filectx_file(f, i);
+		const struct extract_ops *ops;
+		struct extractor *x = extractor_for(w, j, &ops, e);
+		if (!x) {
+			rc = -e->code;
+			goto fail_file;
+		}
+		if ((rc = ops->run(x, j->path, &f->base, e)) < 0)
+			goto fail_file;
+		if (f->in_record) {
+			rc = err_set(e, E_INTERNAL, "the %s extractor left a record open", j->format);
+			goto fail_file;
+		}
+		if (d->read != d->loaded + d->quarantined + d->skipped) {
+			rc = err_set(e, E_ACCOUNTING, "records read %llu != loaded %llu + quarantined %llu + skipped %llu",
+			             (unsigned long long)d->read, (unsigned long long)d->loaded,
+			             (unsigned long long)d->quarantined, (unsigned long long)d->skipped);
+			goto fail_file;
+		}
+		d->t1 = wall();
+		continue;
+fail_file:
+		if (!e->pos.file[0])
+			err_pos_file(&e->pos, j->path);
 		goto fail;
 	}
-	if ((rc = ops->run(x, j->path, &f->base, e)) < 0)
-		goto fail;
-	if (f->in_record) {
-		rc = err_set(e, E_INTERNAL, "the %s extractor left a record open", j->format);
-		goto fail;
-	}
+	if (!any)
+		return db_exec(w->conn, "ROLLBACK", e);
 	if ((rc = ids_flush(f, e)) < 0 ||
 	    (rc = merge_staged(w, f, e)) < 0 ||
 	    (rc = touched_persons(w, f, e)) < 0 ||
 	    (rc = copy_quarantine(w, f, e)) < 0)
 		goto fail;
-	if (f->read != f->loaded + f->quarantined + f->skipped) {
-		rc = err_set(e, E_ACCOUNTING, "records read %llu != loaded %llu + quarantined %llu + skipped %llu",
-		             (unsigned long long)f->read, (unsigned long long)f->loaded,
-		             (unsigned long long)f->quarantined, (unsigned long long)f->skipped);
-		goto fail;
-	}
-	if ((rc = write_ledger(w, j, f, hash, e)) < 0)
-		goto fail;
+	for (int i = 0; i < n; i++)
+		if (!done[i].unchanged && (rc = write_ledger(w, &done[i], e)) < 0)
+			goto fail;
+	if (n > 1)
+		done[n - 1].t1 = wall();
 	return db_exec(w->conn, "COMMIT", e);
 fail:
 	db_exec(w->conn, "ROLLBACK", NULL);
 	return rc;
 }
 
-int file_load(struct worker *w, const struct job *j, struct err *e)
+/* Load the group with retries for conflicts with concurrent loads. */
+static int load_group(struct worker *w, struct file_done *done, int n, struct err *e)
 {
-	struct hash128 h;
-	uint64_t size;
-	char hash[33];
-	int rc, unchanged;
-
-	if ((rc = io_hash_file(j->path, &h, &size, e)) < 0) {
-		log_err(LOG_ERROR, e);
-		record_outcome(w, j, "", "failed", e->msg);
-		w->tot.files_failed++;
-		return 0;
-	}
-	hash128_hex(h, hash);
+	int rc;
 	for (int attempt = 0;; attempt++) {
 		err_clear(e);
-		rc = load_attempt(w, j, hash, size, &unchanged, e);
+		rc = load_attempt(w, done, n, e);
 		if (rc == 0 || attempt >= 8 || !retryable(e))
-			break;
-		log_debug("%s: conflict with a concurrent load, retrying (%s)", j->path, e->msg);
+			return rc;
+		log_debug("%s: conflict with a concurrent load, retrying (%s)", done[0].j->path, e->msg);
 		/* the other transaction is finishing: give it a moment, a little more each time */
 		struct timespec ts = { 0, (long)(20 + 40 * attempt + (rand() % 20)) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+}
+
+static void count_done(struct worker *w, const struct file_done *d)
+{
 	w->tot.files++;
-	if (rc == 0 && unchanged) {
+	if (d->unchanged) {
 		w->tot.files_unchanged++;
-		record_outcome(w, j, hash, "unchanged", NULL);
-		log_debug("%s: unchanged since its last load, skipped", j->path);
-		return 0;
+		record_outcome(w, d->j, d->hash, "unchanged", NULL);
+		log_debug("%s: unchanged since its last load, skipped", d->j->path);
+		return;
 	}
-	if (rc == 0) {
-		struct filectx *f = &w->f;
-		w->tot.files_loaded++;
-		w->tot.bytes += size;
-		w->tot.read += f->read;
-		w->tot.loaded += f->loaded;
-		w->tot.quarantined += f->quarantined;
-		w->tot.skipped += f->skipped;
-		for (int t = 0; t < T__COUNT; t++)
-			w->tot.rows[t] += f->rows[t];
-		log_debug("%s: %llu records: %llu loaded, %llu quarantined, %llu skipped", j->path,
-		         (unsigned long long)f->read, (unsigned long long)f->loaded,
-		         (unsigned long long)f->quarantined, (unsigned long long)f->skipped);
-		return 0;
-	}
+	w->tot.files_loaded++;
+	w->tot.bytes += d->size;
+	w->tot.read += d->read;
+	w->tot.loaded += d->loaded;
+	w->tot.quarantined += d->quarantined;
+	w->tot.skipped += d->skipped;
+	for (int t = 0; t < T__COUNT; t++)
+		w->tot.rows[t] += d->rows[t];
+	log_debug("%s: %llu records: %llu loaded, %llu quarantined, %llu skipped", d->j->path,
+	          (unsigned long long)d->read, (unsigned long long)d->loaded,
+	          (unsigned long long)d->quarantined, (unsigned long long)d->skipped);
+}
+
+/* A file that failed alone: log and record it. 0, or rc when the connection is gone. */
+static int count_failed(struct worker *w, const struct file_done *d, int rc, struct err *e)
+{
+	w->tot.files++;
 	w->tot.files_failed++;
 	if (!e->pos.file[0])
-		err_pos_file(&e->pos, j->path);
+		err_pos_file(&e->pos, d->j->path);
 	log_err(LOG_ERROR, e);
 	if (PQstatus(w->conn) == CONNECTION_BAD)
 		return rc; /* the run cannot go on */
-	record_outcome(w, j, hash, "failed", e->msg);
+	record_outcome(w, d->j, d->hash, "failed", e->msg);
 	return 0;
+}
+
+int file_load(struct worker *w, const struct job *jobs, int n, struct err *e)
+{
+	struct file_done *done = xcalloc((size_t)n, sizeof *done);
+	int rc = 0, m = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct hash128 h;
+		struct file_done *d = &done[m];
+		d->j = &jobs[i];
+		if (io_hash_file(jobs[i].path, &h, &d->size, e) < 0) {
+			log_err(LOG_ERROR, e);
+			record_outcome(w, &jobs[i], "", "failed", e->msg);
+			w->tot.files++;
+			w->tot.files_failed++;
+			continue;
+		}
+		hash128_hex(h, d->hash);
+		m++;
+	}
+	if (m && (rc = load_group(w, done, m, e)) == 0) {
+		for (int i = 0; i < m; i++)
+			count_done(w, &done[i]);
+	} else if (m == 1) {
+		rc = count_failed(w, &done[0], rc, e);
+	} else if (m > 1) {
+		/* one of the group failed: each file alone, so only that one fails */
+		if (PQstatus(w->conn) == CONNECTION_BAD) {
+			log_err(LOG_ERROR, e);
+		} else {
+			rc = 0;
+			for (int i = 0; i < m && rc == 0; i++) {
+				struct file_done one = done[i];
+				memset(&one.skips, 0, sizeof one.skips);
+				memset(&one.notes, 0, sizeof one.notes);
+				int r1 = load_group(w, &one, 1, e);
+				if (r1 == 0)
+					count_done(w, &one);
+				else
+					rc = count_failed(w, &one, r1, e);
+				reasons_free(&one.skips);
+				reasons_free(&one.notes);
+			}
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		reasons_free(&done[i].skips);
+		reasons_free(&done[i].notes);
+	}
+	free(done);
+	return rc;
 }

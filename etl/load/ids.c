@@ -238,7 +238,7 @@ static int resolve_events(struct filectx *f, const uint32_t *idx, size_t n, stru
 		}
 		buf_putc(&b, '\t');
 		buf_i64(&b, en->id);
-		buf_printf(&b, "\t%d\t%d\t%lld\n", KC_EVENT, f->site_no, (long long)f->file_id);
+		buf_printf(&b, "\t%d\t%d\t%lld\n", KC_EVENT, f->site_no, (long long)en->file_id);
 	}
 	PQclear(r);
 	char sql[256];
@@ -300,10 +300,6 @@ static int replace_old(struct filectx *f, struct err *e)
 				buf_putc(&ids, ',');
 			buf_i64(&ids, en->id);
 		}
-		if (en->has_pending && !en->refiled) {
-			buf_append(&refile, &en->key, 16);
-			en->refiled = 1;
-		}
 	}
 	buf_putc(&ids, '}');
 	if (ids.n > 2 && !f->correcting) {
@@ -331,13 +327,34 @@ static int replace_old(struct filectx *f, struct err *e)
 			rc = exec_bin(f, name, 1, v, NULL, NULL, NULL, e);
 		}
 	}
-	if (rc == 0 && refile.n) {
-		char file[24];
-		snprintf(file, sizeof file, "%lld", (long long)f->file_id);
-		const char *v[] = { refile.p, file };
-		int l[] = { (int)refile.n, 0 };
-		int fm[] = { 1, 0 };
-		rc = exec_bin(f, "omo_refile", 2, v, l, fm, NULL, e);
+	/* keys written again now belong to the file that wrote them last (one
+	 * statement per file of the group; usually one) */
+	for (int more = 1; rc == 0 && more;) {
+		int64_t fid = 0;
+		more = 0;
+		buf_reset(&refile);
+		for (size_t i = 0; i < f->keys.n; i++) {
+			struct key_ent *en = &f->keys.v[i];
+			if (en->cls != KC_EVENT || !en->has_pending || en->refiled)
+				continue;
+			int64_t want = f->done[en->pend_file].file_id;
+			if (!fid)
+				fid = want;
+			if (want != fid) {
+				more = 1;
+				continue;
+			}
+			buf_append(&refile, &en->key, 16);
+			en->refiled = 1;
+		}
+		if (refile.n) {
+			char file[24];
+			snprintf(file, sizeof file, "%lld", (long long)fid);
+			const char *v[] = { refile.p, file };
+			int l[] = { (int)refile.n, 0 };
+			int fm[] = { 1, 0 };
+			rc = exec_bin(f, "omo_refile", 2, v, l, fm, NULL, e);
+		}
 	}
 	buf_free(&ids);
 	buf_free(&refile);
@@ -362,24 +379,21 @@ static void patch(struct filectx *f, struct pend *p)
 }
 
 /* Drop rows that a later record with the same key replaced. */
-static uint64_t compact(struct pend *p)
+static void compact(struct pend *p)
 {
 	if (!p->ndead)
-		return 0;
+		return;
 	/* dead ranges arrive in increasing order of offset */
 	size_t w = 0, r = 0;
-	uint64_t dropped = 0;
 	for (size_t i = 0; i < p->ndead; i++) {
 		size_t off = p->dead[i].off, len = p->dead[i].len; /* the row with its newline */
 		memmove(p->b.p + w, p->b.p + r, off - r);
 		w += off - r;
 		r = off + len;
-		dropped++;
 	}
 	memmove(p->b.p + w, p->b.p + r, p->b.n - r);
 	w += p->b.n - r;
 	p->b.n = w;
-	return dropped;
 }
 
 static int copy_out(struct filectx *f, int t, struct err *e)
@@ -476,9 +490,7 @@ int ids_flush(struct filectx *f, struct err *e)
 		if (p->b.n == 0)
 			continue;
 		patch(f, p);
-		uint64_t dropped = compact(p);
-		if (t >= T_FIRST_EVENT)
-			f->rows[t] += p->rows - dropped; /* staged rows: counted after the merge (file.c) */
+		compact(p); /* rows are counted when their record settles (sink.c) */
 		if (p->b.n && (rc = copy_out(f, t, e)) < 0)
 			return rc;
 		pend_reset(p);

@@ -60,8 +60,9 @@ void reasons_free(struct reasons *r);
 
 struct worker;
 
-/* An event row written by the current record, to settle at its end;
- * tbl == TBL_TOMB: the record retracts that key. */
+/* A row written by the current record, to settle at its end (staged rows are
+ * counted once per key and file; event rows replace an earlier row with the
+ * same key); tbl == TBL_TOMB: the record retracts that key. */
 #define TBL_TOMB 0xFF
 struct rec_row { uint32_t key; uint8_t tbl; size_t off, len; };
 
@@ -70,8 +71,24 @@ struct rec_row { uint32_t key; uint8_t tbl; size_t off, len; };
 enum op_kind { OP_RETRACT_VISIT = 1, OP_RETRACT_PERSON, OP_MERGE };
 struct op { uint8_t kind; uint32_t a, b; int64_t ord; };
 
+/* What one file of a group did (a group: several small files of a site in one
+ * transaction, file.c). */
+struct file_done {
+	const struct job *j;
+	char hash[33];
+	uint64_t size;
+	int64_t file_id;
+	int unchanged;
+	uint64_t read, loaded, quarantined, skipped;
+	uint64_t rows[T__COUNT];
+	struct reasons skips, notes;
+	double t0, t1;                 /* wall clock, seconds since the epoch */
+};
+
 struct filectx {
 	struct sink base;              /* must be first: the extractor's sink */
+	struct file_done *done;        /* the group's files; done[gi] is the current one */
+	int gi;
 	struct worker *w;
 	PGconn *conn;                  /* the file's transaction */
 	PGconn *conn_ids;              /* autocommit: ids of persons, visits ... (ids.c) */
@@ -98,10 +115,6 @@ struct filectx {
 	struct op *ops;                /* of the batch; the current record's are at the end */
 	size_t nops, capops, opmark;
 	int ev_ordinal;                /* events emitted by the record, for keyless events */
-	/* accounting */
-	uint64_t read, loaded, quarantined, skipped;
-	uint64_t rows[T__COUNT];
-	struct reasons skips, notes;
 	struct buf quar;               /* COPY rows for @omopipe.quarantine */
 	struct buf context;            /* sink_context: stored before each raw record */
 	uint64_t nquar_rows;
@@ -184,7 +197,8 @@ int merge_prepare(struct worker *w, struct err *e);
 int merge_staged(struct worker *w, struct filectx *f, struct err *e);
 void merge_free(struct worker *w);
 
-/* Load one file in its own transaction (file.c). Returns 0 when the file was
- * dealt with (loaded, unchanged, or failed and recorded), or a hard error
- * when the database connection is unusable. */
-int file_load(struct worker *w, const struct job *j, struct err *e);
+/* Load jobs[0..n) (one file, or a group of small files of one site and feed)
+ * in one transaction (file.c). Returns 0 when every file was dealt with
+ * (loaded, unchanged, or failed and recorded), or a hard error when the
+ * database connection is unusable. */
+int file_load(struct worker *w, const struct job *jobs, int n, struct err *e);

@@ -47,19 +47,16 @@ void merge_free(struct worker *w)
 	}
 }
 
-/*
- * One round trip: the sections of the staged tables and their emptying, sent
- * together; each section's INSERT reports how many distinct rows it merged.
- */
+/* One round trip: the sections of the staged tables and their emptying, sent together. */
 int merge_staged(struct worker *w, struct filectx *f, struct err *e)
 {
-	int tables[T_FIRST_EVENT], n = 0, rc = 0;
+	int n = 0, rc = 0;
 	struct buf sql = BUF_INIT;
 	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
 		int t = order[i];
 		if (!(f->staged & (1u << t)))
 			continue;
-		tables[n++] = t;
+		n++;
 		buf_puts(&sql, w->merge_sql[t]);
 		buf_printf(&sql, ";\nDELETE FROM stage_%s;\n", load_tables[t].name);
 	}
@@ -71,16 +68,11 @@ int merge_staged(struct worker *w, struct filectx *f, struct err *e)
 		return db_error(w->conn, NULL, "merging persons and visits", e);
 	}
 	buf_free(&sql);
-	int k = 0;
 	PGresult *r;
 	while ((r = PQgetResult(w->conn)) != NULL) {
 		ExecStatusType st = PQresultStatus(r);
-		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-			if (rc == 0)
-				rc = db_error(w->conn, r, "merging persons and visits", e);
-		} else if (strncmp(PQcmdStatus(r), "INSERT", 6) == 0 && k < n) {
-			f->rows[tables[k++]] = strtoull(PQcmdTuples(r), NULL, 10);
-		}
+		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			rc = db_error(w->conn, r, "merging persons and visits", e);
 		PQclear(r);
 	}
 	return rc;

@@ -116,8 +116,10 @@ uint32_t rows_key(struct filectx *f, uint8_t cls, struct span key, int suffix, i
 	size_t before = t->n;
 	uint32_t k = keytab_get(t, keytab_hash(f->site->id, cls, key, suffix), cls);
 	struct key_ent *en = &t->v[k];
-	if (t->n > before)
+	if (t->n > before) {
 		en->probe = (uint8_t)probe;
+		en->file_id = f->file_id;
+	}
 	else if (!probe && en->probe) {
 		/* retracted earlier, now used for a row: it needs a real id */
 		en->probe = 0;
@@ -255,7 +257,7 @@ static int table_of_domain(uint8_t dom, uint8_t kind)
 	}
 }
 
-/* Remember the event row just written, to settle duplicates at record end. */
+/* Remember a row just written, to settle at the record's end (sink.c). */
 static void note_row(struct filectx *f, uint32_t key, int tbl, size_t off)
 {
 	if (f->nrr == f->caprr) {
@@ -271,13 +273,16 @@ static void row_end(struct filectx *f, int tbl)
 	f->pend[tbl].rows++;
 }
 
-/* Staged rows end with their order in the file (the latest wins at the merge). */
-static void staged_end(struct filectx *f, int tbl)
+/* Staged rows end with their order in the file (the latest wins at the
+ * merge); own is the row's own key, for counting distinct rows. */
+static void staged_end(struct filectx *f, int tbl, uint32_t own)
 {
 	struct buf *b = &f->pend[tbl].b;
+	size_t off = b->n;
 	buf_putc(b, '\t');
 	buf_i64(b, f->ord++);
 	row_end(f, tbl);
+	note_row(f, own, tbl, off);
 }
 
 static int32_t fixed(struct filectx *f, enum map_fixed k, const struct code *c)
@@ -301,7 +306,8 @@ static int row_person(struct filectx *f, const struct rec_person *p, struct err 
 	int y, m, d;
 	date_to_ymd(p->birth.day, &y, &m, &d);
 	int32_t g = fixed(f, MAPF_GENDER, &p->gender), r = fixed(f, MAPF_RACE, &p->race), eth = fixed(f, MAPF_ETHNICITY, &p->ethnicity);
-	f_key(f, T_PERSON, key_of(f, KC_PERSON, p->key, 0), 0);
+	uint32_t own = key_of(f, KC_PERSON, p->key, 0);
+	f_key(f, T_PERSON, own, 0);
 	f_concept(b, g, 0);
 	f_int(b, y, 0);
 	if (p->birth.prec >= DT_MONTH) f_int(b, m, 0); else copy_null(b, 0);
@@ -319,7 +325,7 @@ static int row_person(struct filectx *f, const struct rec_person *p, struct err 
 	f_concept_opt(b, 0, 0, 0);
 	f_text(b, src_value(f, &p->ethnicity), 50, 0);
 	f_concept_opt(b, 0, 0, 1);
-	staged_end(f, T_PERSON);
+	staged_end(f, T_PERSON, own);
 	return 0;
 }
 
@@ -337,7 +343,8 @@ static int row_visit(struct filectx *f, const struct rec_visit *v, struct err *e
 	struct buf *b = &f->pend[T_VISIT].b;
 	int end_known = v->end.prec >= DT_DAY && v->end.day >= v->start.day;
 	struct dt end = end_known ? v->end : v->start;
-	f_key(f, T_VISIT, key_of(f, KC_VISIT, v->key, 0), 0);
+	uint32_t own = key_of(f, KC_VISIT, v->key, 0);
+	f_key(f, T_VISIT, own, 0);
 	f_key(f, T_VISIT, key_of(f, KC_PERSON, v->person, 0), 0);
 	f_concept(b, fixed(f, MAPF_VISIT, &v->cls), 0);
 	f_date(b, v->start, 0);
@@ -353,7 +360,7 @@ static int row_visit(struct filectx *f, const struct rec_visit *v, struct err *e
 	f_text(b, src_value(f, &v->admitted_from), 50, 0);
 	f_concept_opt(b, fixed(f, MAPF_DISCHARGE, &v->discharged_to), v->discharged_to.code.n > 0, 0);
 	f_text(b, src_value(f, &v->discharged_to), 50, 1);
-	staged_end(f, T_VISIT);
+	staged_end(f, T_VISIT, own);
 	return 0;
 }
 
@@ -368,14 +375,15 @@ static int row_death(struct filectx *f, const struct rec_death *d, struct err *e
 	int have_cause = d->cause.code.n > 0;
 	if (have_cause)
 		map_code(f->ix, f->mst, f->site->id, &d->cause, d->date.day, &mr);
-	f_key(f, T_DEATH, key_of(f, KC_PERSON, d->person, 0), 0);
+	uint32_t own = key_of(f, KC_PERSON, d->person, 0);
+	f_key(f, T_DEATH, own, 0);
 	f_date(b, d->date, 0);
 	f_ts(b, d->date, 0);
 	f_concept(b, map_type_concept(f->ix, (enum rec_origin)d->origin), 0);
 	f_concept_opt(b, have_cause ? mr.t[0].concept_id : 0, have_cause, 0);
 	f_text(b, d->cause.code, 50, 0);
 	f_concept_opt(b, have_cause ? mr.source_concept_id : 0, have_cause, 1);
-	staged_end(f, T_DEATH);
+	staged_end(f, T_DEATH, own);
 	return 0;
 }
 
@@ -384,7 +392,8 @@ static int row_provider(struct filectx *f, const struct rec_provider *p, struct 
 	if (p->key.n == 0)
 		return err_set(e, E_MISSING, "provider without an identifier");
 	struct buf *b = &f->pend[T_PROVIDER].b;
-	f_key(f, T_PROVIDER, key_of(f, KC_PROVIDER, p->key, 0), 0);
+	uint32_t own = key_of(f, KC_PROVIDER, p->key, 0);
+	f_key(f, T_PROVIDER, own, 0);
 	f_text(b, p->name, 255, 0);
 	f_text(b, p->npi, 20, 0);
 	f_text(b, p->dea, 20, 0);
@@ -397,7 +406,7 @@ static int row_provider(struct filectx *f, const struct rec_provider *p, struct 
 	f_concept_opt(b, 0, 0, 0);
 	f_text(b, src_value(f, &p->gender), 50, 0);
 	f_concept_opt(b, 0, 0, 1);
-	staged_end(f, T_PROVIDER);
+	staged_end(f, T_PROVIDER, own);
 	return 0;
 }
 
@@ -406,13 +415,14 @@ static int row_care_site(struct filectx *f, const struct rec_care_site *c, struc
 	if (c->key.n == 0)
 		return err_set(e, E_MISSING, "care site without an identifier");
 	struct buf *b = &f->pend[T_CARE_SITE].b;
-	f_key(f, T_CARE_SITE, key_of(f, KC_CARE_SITE, c->key, 0), 0);
+	uint32_t own = key_of(f, KC_CARE_SITE, c->key, 0);
+	f_key(f, T_CARE_SITE, own, 0);
 	f_text(b, c->name, 255, 0);
 	f_concept_opt(b, fixed(f, MAPF_PLACE_OF_SERVICE, &c->place_of_service), c->place_of_service.code.n > 0, 0);
 	f_ref(f, T_CARE_SITE, KC_LOCATION, c->location, 0);
 	f_text(b, c->key, 50, 0);
 	f_text(b, src_value(f, &c->place_of_service), 50, 1);
-	staged_end(f, T_CARE_SITE);
+	staged_end(f, T_CARE_SITE, own);
 	return 0;
 }
 
@@ -421,7 +431,8 @@ static int row_location(struct filectx *f, const struct rec_location *l, struct 
 	if (l->key.n == 0)
 		return err_set(e, E_MISSING, "location without an identifier");
 	struct buf *b = &f->pend[T_LOCATION].b;
-	f_key(f, T_LOCATION, key_of(f, KC_LOCATION, l->key, 0), 0);
+	uint32_t own = key_of(f, KC_LOCATION, l->key, 0);
+	f_key(f, T_LOCATION, own, 0);
 	f_text(b, l->address_1, 50, 0);
 	f_text(b, l->address_2, 50, 0);
 	f_text(b, l->city, 50, 0);
@@ -432,7 +443,7 @@ static int row_location(struct filectx *f, const struct rec_location *l, struct 
 	f_text(b, l->country, 80, 0);
 	f_num(b, l->latitude, 0);
 	f_num(b, l->longitude, 1);
-	staged_end(f, T_LOCATION);
+	staged_end(f, T_LOCATION, own);
 	return 0;
 }
 

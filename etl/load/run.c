@@ -201,6 +201,17 @@ int load_add(struct load_run *r, const struct conf_site *s, const char *format, 
 	return rc;
 }
 
+/* Small files of one site and feed share a transaction: up to GROUP_FILES
+ * files under GROUP_FILE_BYTES each, GROUP_BYTES in all. */
+#define GROUP_FILES 64
+#define GROUP_FILE_BYTES (256u << 10)
+#define GROUP_BYTES (8u << 20)
+
+static int same_feed(const struct job *a, const struct job *b)
+{
+	return a->site == b->site && strcmp(a->format, b->format) == 0 && strcmp(a->profile, b->profile) == 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -213,9 +224,19 @@ static void *worker_main(void *arg)
 			break;
 		}
 		const struct job *j = &r->jobs[r->next++];
+		int n = 1;
+		uint64_t bytes = j->size;
+		while (j->size < GROUP_FILE_BYTES && n < GROUP_FILES && r->next < r->njobs) {
+			const struct job *k = &r->jobs[r->next];
+			if (!same_feed(j, k) || k->size >= GROUP_FILE_BYTES || bytes + k->size > GROUP_BYTES)
+				break;
+			bytes += k->size;
+			r->next++;
+			n++;
+		}
 		pthread_mutex_unlock(m);
 		struct err e = { 0 };
-		int rc = file_load(w, j, &e);
+		int rc = file_load(w, j, n, &e);
 		if (rc < 0) {
 			pthread_mutex_lock(m);
 			if (!r->stop) {
@@ -293,8 +314,6 @@ int load_exec(struct load_run *r, struct err *e)
 		free(w->f.ops);
 		buf_free(&w->f.quar);
 		buf_free(&w->f.context);
-		reasons_free(&w->f.skips);
-		reasons_free(&w->f.notes);
 		if (w->zctx)
 			ZSTD_freeCCtx(w->zctx);
 		db_close(w->conn);

@@ -63,7 +63,7 @@ static void s_begin(struct sink *s, const struct err_pos *pos, struct span raw)
 {
 	struct filectx *f = (struct filectx *)s;
 	f->in_record = 1;
-	f->read++;
+	f->done[f->gi].read++;
 	f->pos = *pos;
 	f->raw = raw;
 	f->nrr = 0;
@@ -119,28 +119,46 @@ static int s_end(struct sink *s, struct err *e)
 	struct filectx *f = (struct filectx *)s;
 	if (!f->in_record)
 		return err_set(e, E_INTERNAL, "sink_end outside a record");
-	/* settle: a key used earlier in this batch replaces that row */
+	/* settle: count the rows; a key used earlier in this batch replaces that row */
 	for (size_t i = 0; i < f->nrr; i++) {
 		struct rec_row *rr = &f->rr[i];
 		struct key_ent *en = &f->keys.v[rr->key];
 		if (rr->tbl == TBL_TOMB) {
 			/* a retraction: the key's row of this batch goes, its stored row at the flush */
-			if (en->has_pending)
+			if (en->has_pending) {
 				add_dead(&f->pend[en->tbl], en->pend_off, en->pend_len);
+				f->done[en->pend_file].rows[en->tbl]--;
+			}
 			en->has_pending = 0;
 			en->tomb = 1;
 			continue;
 		}
-		if (en->has_pending && !(en->tbl == rr->tbl && en->pend_off == rr->off))
+		if (rr->tbl < T_FIRST_EVENT) {
+			/* staged: one row per key and file, however often the file repeats it */
+			if (en->staged_file != f->gi + 1) {
+				en->staged_file = (uint16_t)(f->gi + 1);
+				en->staged_mask = 0;
+			}
+			if (!(en->staged_mask & (1u << rr->tbl))) {
+				en->staged_mask |= (uint8_t)(1u << rr->tbl);
+				f->done[f->gi].rows[rr->tbl]++;
+			}
+			continue;
+		}
+		if (en->has_pending && !(en->tbl == rr->tbl && en->pend_off == rr->off)) {
 			add_dead(&f->pend[en->tbl], en->pend_off, en->pend_len);
+			f->done[en->pend_file].rows[en->tbl]--;
+		}
 		en->has_pending = 1;
 		en->tbl = rr->tbl;
 		en->pend_off = rr->off;
 		en->pend_len = rr->len;
+		en->pend_file = (uint16_t)f->gi;
+		f->done[f->gi].rows[rr->tbl]++;
 	}
 	f->nrr = 0;
 	f->in_record = 0;
-	f->loaded++;
+	f->done[f->gi].loaded++;
 	size_t bytes = 0;
 	for (int t = 0; t < T__COUNT; t++)
 		bytes += f->pend[t].b.n;
@@ -202,7 +220,7 @@ static int s_quarantine(struct sink *s, const struct err *why, struct err *e)
 	if (!f->in_record)
 		return err_set(e, E_INTERNAL, "sink_quarantine outside a record");
 	undo_record(f);
-	f->quarantined++;
+	f->done[f->gi].quarantined++;
 	struct err at = *why;
 	if (!at.pos.file[0])
 		err_pos_file(&at.pos, f->path);
@@ -221,14 +239,15 @@ static int s_skip(struct sink *s, const char *reason, struct err *e)
 	if (!f->in_record)
 		return err_set(e, E_INTERNAL, "sink_skip outside a record");
 	undo_record(f);
-	f->skipped++;
-	reasons_add(&f->skips, reason, 1);
+	f->done[f->gi].skipped++;
+	reasons_add(&f->done[f->gi].skips, reason, 1);
 	return 0;
 }
 
 static void s_note(struct sink *s, const char *what)
 {
-	reasons_add(&((struct filectx *)s)->notes, what, 1);
+	struct filectx *f = (struct filectx *)s;
+	reasons_add(&f->done[f->gi].notes, what, 1);
 }
 
 static void s_context(struct sink *s, struct span header)

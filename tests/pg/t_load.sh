@@ -168,6 +168,19 @@ expect_rc "replay the fixed record" 0 omo quarantine replay "$qid" --from "$T/fi
 expect_grep "replayed" "replayed, loaded in run" "$T/out"
 expect_eq "the fixed result is in" 1 "$(sql "SELECT count(*) FROM cdm.measurement m JOIN cdm.person p USING (person_id) WHERE p.person_source_value LIKE '%Q9' AND m.value_as_number = 77")"
 
+# --- small files share a transaction; one that fails does not take the others with it ---
+GR="$T/group"; mkdir -p "$GR"
+for i in 1 2 3 4 5; do
+  printf 'MSH|^~\\&|EPIC|NORTH|OMOP|NORTH|2023030%d080000||ADT^A04|G%d|P|2.5.1\rPID|1||G%d^^^NORTH^MR||G^G||19700101|M\r' "$i" "$i" "$i" > "$GR/g$i.hl7"
+done
+printf 'MSH|^~\\&|EPIC|NORTH|OMOP|NORTH|20230309080000||ADT^A04|G9|P|2.5.1\rPID|1||G9^^^NORTH^MR||G^G||19700101|M\r' | zstd -q > "$GR/g3b.hl7.zst"
+head -c 20 "$GR/g3b.hl7.zst" > "$GR/g3c.hl7.zst"   # a truncated zstd stream: an I/O error
+expect_rc "a group with a broken file" 1 omo etl --site grp --format hl7v2 --profile epic "$GR"
+expect_grep "the others load" "6 loaded, 0 unchanged, 1 failed" "$T/out"
+expect_grep "the broken one is named" "g3c.hl7.zst" "$T/err"
+expect_eq "their persons are in" 6 "$(sql "SELECT count(*) FROM cdm.person WHERE person_source_value LIKE 'NORTH|G%'")"
+expect_eq "one ledger row each" 7 "$(sql "SELECT count(*) FROM omopipe.run_file f JOIN omopipe.site s USING (site_no) WHERE s.site_id = 'grp'")"
+
 # --- the ledger ---
 expect_rc "runs" 0 omo runs --site north
 expect_grep "runs listed" "ok" "$T/out"
