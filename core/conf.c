@@ -175,7 +175,17 @@ static int apply_file(struct conf *c, const char *path, struct err *e)
 	return rc;
 }
 
+static int conf_resolve(struct conf *c, const struct conf_flags *fl, struct err *e);
+
 int conf_load(struct conf *c, const struct conf_flags *fl, struct err *e)
+{
+	int rc = conf_resolve(c, fl, e);
+	if (rc < 0)
+		conf_free(c); /* nothing of a configuration that failed stays allocated */
+	return rc;
+}
+
+static int conf_resolve(struct conf *c, const struct conf_flags *fl, struct err *e)
 {
 	memset(c, 0, sizeof *c);
 	arena_init(&c->arena, 16 * 1024);

@@ -483,7 +483,11 @@ int vocab_load(PGconn *conn, const struct conf *c, const char *dir, struct vocab
 		char sql[256];
 		if ((rc = drop_indexes(conn, c, tables[i], e)) < 0)
 			break;
-		snprintf(sql, sizeof sql, "TRUNCATE %s.%s", c->schema_cdm, tables[i]);
+		if (strcmp(tables[i], "source_to_concept_map") == 0)
+			/* site code maps ("SITE:SYSTEM" namespaces, omopipe sitemap load) are not the vocabulary's */
+			snprintf(sql, sizeof sql, "DELETE FROM %s.%s WHERE source_vocabulary_id NOT LIKE '%%:%%'", c->schema_cdm, tables[i]);
+		else
+			snprintf(sql, sizeof sql, "TRUNCATE %s.%s", c->schema_cdm, tables[i]);
 		if ((rc = db_exec(conn, sql, e)) < 0)
 			break;
 		uint64_t rows = 0;

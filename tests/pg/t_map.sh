@@ -126,3 +126,9 @@ expect_rc "bad site id" 2 omo unmapped --site 'Bad Site' --out "$T/x.csv"
 expect_rc "unmapped without out" 2 omo unmapped --site east
 expect_rc "help" 0 omo sitemap --help
 echo "all map checks passed"
+
+# a vocabulary load with its own SOURCE_TO_CONCEPT_MAP file keeps the site maps
+before=$(sql "select count(*) from cdm.source_to_concept_map where source_vocabulary_id like '%:%'")
+[ "$before" -gt 0 ] || fail "no site map rows to keep"
+expect_rc "vocab load with a SOURCE_TO_CONCEPT_MAP file" 0 omo vocab load "$OMO_SHARED_DATA/vocab/Eunomia-GiBleed_5.3"
+expect_eq "site map rows survive" "$before" "$(sql "select count(*) from cdm.source_to_concept_map where source_vocabulary_id like '%:%'")"
