@@ -72,7 +72,8 @@ WHERE f.status = 'loaded' GROUP BY f.format ORDER BY f.format"
 echo "== rows per CDM table"
 tables=$(psql_ -c "SELECT string_agg(t, ' ') FROM unnest(ARRAY['person','visit_occurrence','condition_occurrence',
   'drug_exposure','procedure_occurrence','device_exposure','measurement','observation','death','note',
-  'specimen','provider','care_site','location','observation_period','condition_era','drug_era']) t")
+  'specimen','provider','care_site','location','observation_period','condition_era','drug_era',
+  'cost','payer_plan_period']) t")
 total=0
 mkdir -p "$W/ceiling"
 for t in $tables; do

@@ -130,6 +130,8 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
 		"('measurement', (SELECT count(*) FROM @cdm.measurement)), "
 		"('observation', (SELECT count(*) FROM @cdm.observation)), "
 		"('death', (SELECT count(*) FROM @cdm.death)), "
+		"('payer_plan_period', (SELECT count(*) FROM @cdm.payer_plan_period)), "
+		"('cost', (SELECT count(*) FROM @cdm.cost)), "
 		"('observation_period', (SELECT count(*) FROM @cdm.observation_period)), "
 		"('condition_era', (SELECT count(*) FROM @cdm.condition_era)), "
 		"('drug_era', (SELECT count(*) FROM @cdm.drug_era))) v(t, n) WHERE n > 0");

@@ -119,14 +119,25 @@ int tz_parse_offset(const char *s, int *minutes)
 /* the two digits at p as a number (the caller checked they are digits) */
 static inline int num2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
 
-/* 1 if p[0, n) are all ASCII digits */
-static inline int all_digits(const char *p, size_t n)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DT_LITTLE_ENDIAN 1
+#else
+#define DT_LITTLE_ENDIAN 0
+#endif
+
+/* Eight bytes at p, as pairs of digits: 16-bit lane j = 10 * p[2j] + p[2j+1]
+ * (lane 0 lowest); 0 in *ok unless all eight are ASCII digits. */
+static inline uint64_t pairs8(const char *p, int *ok)
 {
-	unsigned bad = 0;
-	for (size_t i = 0; i < n; i++)
-		bad |= (unsigned)((unsigned char)p[i] - '0') > 9;
-	return !bad;
+	uint64_t v;
+	memcpy(&v, p, 8); /* little-endian: p[0] in the lowest byte */
+	const uint64_t lo = v & 0x0F0F0F0F0F0F0F0Full;
+	*ok &= (v & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull &&
+	       ((lo + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) == 0;
+	return (lo * 10 + (lo >> 8)) & 0x00FF00FF00FF00FFull;
 }
+
+static inline int lane(uint64_t v, int j) { return (int)((v >> (16 * j)) & 0xFF); }
 
 int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 {
@@ -138,24 +149,38 @@ int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 	/* the common shapes first: YYYYMMDD, YYYYMMDDHHMM, YYYYMMDDHHMMSS, all
 	 * digits, optionally +/-ZZZZ; the same checks as below, fewer steps */
 	size_t fn = n >= 13 && (p[n - 5] == '+' || p[n - 5] == '-') ? n - 5 : n;
-	if ((fn == 8 || fn == 12 || fn == 14) && all_digits(p, fn) && (fn == n || all_digits(p + fn + 1, 4))) {
+	if (DT_LITTLE_ENDIAN && (fn == 8 || fn == 12 || fn == 14)) {
+		int ok = 1;
+		uint64_t a = pairs8(p, &ok), b = fn > 8 ? pairs8(p + fn - 8, &ok) : 0;
+		int zh = 0, zm = 0;
 		if (fn < n) {
-			int zh = num2(p + fn + 1), zm = num2(p + fn + 3);
-			if (zh > 14 || zm > 59)
-				return -E_DATE;
-			off = (p[fn] == '-' ? -1 : 1) * (zh * 60 + zm);
-			has_off = 1;
+			ok &= (unsigned)(p[n - 4] - '0') <= 9 && (unsigned)(p[n - 3] - '0') <= 9 &&
+			      (unsigned)(p[n - 2] - '0') <= 9 && (unsigned)(p[n - 1] - '0') <= 9;
+			zh = num2(p + n - 4);
+			zm = num2(p + n - 2);
 		}
-		y = num2(p) * 100 + num2(p + 2);
-		mo = num2(p + 4);
-		d = num2(p + 6);
-		if (fn > 8) {
-			h = num2(p + 8);
-			mi = num2(p + 10);
-			if (fn == 14)
-				sec = num2(p + 12);
+		if (ok) {
+			if (fn < n) {
+				if (zh > 14 || zm > 59)
+					return -E_DATE;
+				off = (p[fn] == '-' ? -1 : 1) * (zh * 60 + zm);
+				has_off = 1;
+			}
+			y = lane(a, 0) * 100 + lane(a, 1);
+			mo = lane(a, 2);
+			d = lane(a, 3);
+			if (fn == 12) {
+				/* b: bytes 4-11, MMDDHHMM */
+				h = lane(b, 2);
+				mi = lane(b, 3);
+			} else if (fn == 14) {
+				/* b: bytes 6-13, DDHHMMSS */
+				h = lane(b, 1);
+				mi = lane(b, 2);
+				sec = lane(b, 3);
+			}
+			return make_dt(y, mo, d, h, mi, sec, fn == 8 ? DT_DAY : DT_TIME, has_off, off, tz_target, out);
 		}
-		return make_dt(y, mo, d, h, mi, sec, fn == 8 ? DT_DAY : DT_TIME, has_off, off, tz_target, out);
 	}
 	/* the zone offset, if any, sits at the end */
 	for (size_t i = 4; i < n; i++) {

@@ -28,6 +28,14 @@ void record_init(struct record *r, enum rec_kind kind)
 	case REC_LOCATION:
 		r->u.location.latitude = r->u.location.longitude = NAN;
 		break;
+	case REC_COST:
+		r->u.cost.total_charge = r->u.cost.total_cost = r->u.cost.total_paid = NAN;
+		r->u.cost.paid_by_payer = r->u.cost.paid_by_patient = NAN;
+		r->u.cost.origin = ORIG_CLAIM;
+		break;
+	case REC_PAYER_PERIOD:
+		r->u.payer_period.start = r->u.payer_period.end = DT_EMPTY;
+		break;
 	default:
 		break;
 	}

@@ -42,6 +42,8 @@ enum rec_kind {
 	REC_LOCATION,
 	REC_RETRACT,   /* remove what an earlier record said (A11/A13 cancel, OBX-11 = D, RXA-21 = D) */
 	REC_MERGE,     /* two person keys are one person (ADT A40): rows move to the survivor */
+	REC_COST,      /* what a visit or an event cost (claims, Synthea's cost columns) -> COST */
+	REC_PAYER_PERIOD, /* a person's coverage by a payer plan -> PAYER_PLAN_PERIOD */
 };
 
 /* What the source says an event is. Decides the default CDM table when the
@@ -177,6 +179,24 @@ struct rec_merge {
 	struct span from, to;
 };
 
+/* The cost of a visit or an event of the same source record (or an earlier
+ * one of the same file). Amounts NaN when unknown. */
+struct rec_cost {
+	struct span key;       /* the cost's own key (a claim line, or the event's key) */
+	struct span event;     /* key of the visit or event it is the cost of */
+	uint8_t event_kind;    /* REC_VISIT or REC_EVENT */
+	uint8_t origin;        /* enum rec_origin, usually ORIG_CLAIM */
+	struct span currency;  /* ISO 4217 code, e.g. "USD"; empty: unknown */
+	double total_charge, total_cost, total_paid, paid_by_payer, paid_by_patient;
+	struct span revenue_code, drg;
+};
+
+struct rec_payer_period {
+	struct span key, person;
+	struct dt start, end;
+	struct span payer, plan, family;  /* source values */
+};
+
 struct record {
 	uint8_t kind;          /* enum rec_kind */
 	union {
@@ -189,6 +209,8 @@ struct record {
 		struct rec_location location;
 		struct rec_retract retract;
 		struct rec_merge merge;
+		struct rec_cost cost;
+		struct rec_payer_period payer_period;
 	} u;
 };
 

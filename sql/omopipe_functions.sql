@@ -12,6 +12,8 @@ BEGIN
     DELETE FROM @cdm.observation WHERE observation_id = p_id;
     DELETE FROM @cdm.note WHERE note_id = p_id;
     DELETE FROM @cdm.specimen WHERE specimen_id = p_id;
+    DELETE FROM @cdm.payer_plan_period WHERE payer_plan_period_id = p_id;
+    DELETE FROM @cdm.cost WHERE cost_id = p_id OR cost_event_id = p_id;
 END $$;
 
 -- A cancelled visit goes; its events stay, no longer tied to it.
@@ -24,6 +26,7 @@ BEGIN
     UPDATE @cdm.measurement SET visit_occurrence_id = NULL WHERE visit_occurrence_id = p_id;
     UPDATE @cdm.observation SET visit_occurrence_id = NULL WHERE visit_occurrence_id = p_id;
     UPDATE @cdm.note SET visit_occurrence_id = NULL WHERE visit_occurrence_id = p_id;
+    DELETE FROM @cdm.cost WHERE cost_event_id = p_id AND cost_domain_id = 'Visit';
     DELETE FROM @cdm.visit_occurrence WHERE visit_occurrence_id = p_id;
 END $$;
 
@@ -37,6 +40,7 @@ BEGIN
     DELETE FROM @cdm.observation WHERE person_id = p_id;
     DELETE FROM @cdm.note WHERE person_id = p_id;
     DELETE FROM @cdm.specimen WHERE person_id = p_id;
+    DELETE FROM @cdm.payer_plan_period WHERE person_id = p_id;
     DELETE FROM @cdm.visit_occurrence WHERE person_id = p_id;
     DELETE FROM @cdm.death WHERE person_id = p_id;
     DELETE FROM @cdm.observation_period WHERE person_id = p_id;
@@ -60,6 +64,7 @@ BEGIN
     UPDATE @cdm.observation SET person_id = p_into WHERE person_id = p_from;
     UPDATE @cdm.note SET person_id = p_into WHERE person_id = p_from;
     UPDATE @cdm.specimen SET person_id = p_into WHERE person_id = p_from;
+    UPDATE @cdm.payer_plan_period SET person_id = p_into WHERE person_id = p_from;
     UPDATE @cdm.visit_occurrence SET person_id = p_into WHERE person_id = p_from;
     DELETE FROM @cdm.death WHERE person_id = p_from AND EXISTS (SELECT 1 FROM @cdm.death WHERE person_id = p_into);
     UPDATE @cdm.death SET person_id = p_into WHERE person_id = p_from;

@@ -206,6 +206,34 @@ int hx_number(struct span s, double *out)
 		neg = *p == '-';
 		p++;
 	}
+	if (end - p <= 15) {
+		/* at most 15 digits: the loop below without its digit count */
+		uint64_t m = 0;
+		int frac = -1, any = 0;
+		const char *q = p;
+		for (; q < end; q++) {
+			unsigned d = (unsigned)(unsigned char)*q - '0';
+			if (d <= 9) {
+				m = m * 10 + d;
+				frac += frac >= 0;
+				any = 1;
+			} else if (*q == '.' && frac < 0) {
+				frac = 0;
+			} else {
+				break;
+			}
+		}
+		if (q == end) {
+			if (!any)
+				return -1;
+			double v = (double)m;
+			if (frac > 0)
+				v /= pow10tab[frac];
+			*out = neg ? -v : v;
+			return 0;
+		}
+		return span_to_double(s, out);
+	}
 	/* fast path: up to 15 digits with an optional point (exact in a double) */
 	uint64_t m = 0;
 	int nd = 0, frac = -1, any = 0;
@@ -269,17 +297,44 @@ void hx_note(struct hx *h, const char *what)
 	sink_note(h->s, what);
 }
 
+void hx_comps(struct span v, char cs, struct span *out, size_t max)
+{
+	const char *p = v.p, *end = v.p + v.n;
+	size_t k = 0;
+	if (v.n) {
+		for (;;) {
+			const char *q = hl7_find_byte(p, end, cs);
+			out[k++] = span_make(p, (size_t)((q ? q : end) - p));
+			if (!q || k == max)
+				break;
+			p = q + 1;
+		}
+	}
+	while (k < max)
+		out[k++] = span_make(end, 0);
+}
+
+/* hx_tx with the position SEG-f.c of a failure */
+static inline int tx_at(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct span *out)
+{
+	if (hx_tx(h, s, raw, out) < 0)
+		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
+	return 0;
+}
+
 int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 {
-	struct span id, ns, uid;
+	struct span id, ns, uid, c[4];
 	int rc;
 	*key = span_make(NULL, 0);
-	if ((rc = hx_text(h, s, f, rep, 1, 0, &id)) < 0)
+	hx_comps(hx_raw(h, s, f, rep, 0, 0), h->m->d.cs, c, 4);
+	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
-	if ((rc = hx_text(h, s, f, rep, 4, 1, &ns)) < 0 || (rc = hx_text(h, s, f, rep, 4, 2, &uid)) < 0)
+	if ((rc = tx_at(h, s, f, 4, hl7_sub(h->m, c[3], 1), &ns)) < 0 ||
+	    (rc = tx_at(h, s, f, 4, hl7_sub(h->m, c[3], 2), &uid)) < 0)
 		return rc;
 	struct span parts[2] = { ns.n ? hx_trim(ns) : hx_trim(uid), id };
 	*key = hx_join(h, 2, parts);
@@ -288,12 +343,13 @@ int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 
 int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
-	struct span id, ns;
+	struct span id, ns, c[2];
 	int rc;
 	*key = span_make(NULL, 0);
 	if (!s)
 		return 0;
-	if ((rc = hx_text(h, s, f, 1, 1, 0, &id)) < 0 || (rc = hx_text(h, s, f, 1, 2, 0, &ns)) < 0)
+	hx_comps(hx_raw(h, s, f, 1, 0, 0), h->m->d.cs, c, 2);
+	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0 || (rc = tx_at(h, s, f, 2, c[1], &ns)) < 0)
 		return rc;
 	id = hx_trim(id);
 	if (id.n == 0)
@@ -305,12 +361,14 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 
 int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
-	struct span id, fam, given, idtype;
+	struct span id, fam, given, idtype, c[13];
 	int rc;
 	*key = span_make(NULL, 0);
 	if (!s)
 		return 0;
-	if ((rc = hx_text(h, s, f, 1, 1, 0, &id)) < 0)
+	struct span x = hx_raw(h, s, f, 1, 0, 0);
+	hx_comps(x, h->m->d.cs, c, 1);
+	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
 	if (id.n == 0)
@@ -319,8 +377,9 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	for (size_t i = 0; i < h->nprov; i++)
 		if (span_eq(h->providers[i], id))
 			return 0;
-	if ((rc = hx_text(h, s, f, 1, 2, 1, &fam)) < 0 || (rc = hx_text(h, s, f, 1, 3, 0, &given)) < 0 ||
-	    (rc = hx_text(h, s, f, 1, 13, 0, &idtype)) < 0)
+	hx_comps(x, h->m->d.cs, c, 13);
+	if ((rc = tx_at(h, s, f, 2, hl7_sub(h->m, c[1], 1), &fam)) < 0 || (rc = tx_at(h, s, f, 3, c[2], &given)) < 0 ||
+	    (rc = tx_at(h, s, f, 13, c[12], &idtype)) < 0)
 		return rc;
 	struct record r;
 	record_init(&r, REC_PROVIDER);

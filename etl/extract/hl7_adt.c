@@ -39,9 +39,10 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	int rep = 0;
 	for (;;) {
 		const char *r = m->d.rs ? memchr(q, m->d.rs, (size_t)(end - q)) : NULL;
-		struct span one = span_make(q, (size_t)((r ? r : end) - q));
+		struct span one = span_make(q, (size_t)((r ? r : end) - q)), c[5];
 		rep++;
-		struct span id = hx_trim(hl7_comp(m, one, 1));
+		hx_comps(one, m->d.cs, c, 5);
+		struct span id = hx_trim(c[0]);
 		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
 			if (p->mrn_rep == rep) {
 				first = rep;
@@ -49,9 +50,9 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 			}
 			if (!first)
 				first = rep;
-			struct span type = hx_trim(hl7_comp(m, one, 5));
+			struct span type = hx_trim(c[4]);
 			for (size_t i = 0; i < p->nmrn; i++)
-				if (!best[i] && span_eq_str(type, p->mrn_types[i]))
+				if (!best[i] && type.n == p->mrn_len[i] && memcmp(type.p, p->mrn_types[i], type.n) == 0)
 					best[i] = rep;
 		}
 		if (!r)
@@ -86,9 +87,9 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	for (int i = 0; i < 7; i++) {
 		/* SAD (street) may have subcomponents: street address & street name & number */
 		struct span r = (size_t)comp[i] <= nc ? raw[comp[i] - 1] : span_make(NULL, 0);
-		if (hl7_text(h->m, r, &part[i], h->e) < 0)
+		if (hx_tx(h, s, r, &part[i]) < 0)
 			return hx_fail(h, s, f, comp[i], E_ENCODING, "%s", h->e->msg);
-		if (i == 0 && h->m->d.ss && memchr(part[0].p, h->m->d.ss, part[0].n)) {
+		if (i == 0 && h->m->d.ss && !(s->clean && s->nosub) && memchr(part[0].p, h->m->d.ss, part[0].n)) {
 			char *o = arena_alloc(h->a, part[0].n + 1);
 			size_t k = 0;
 			for (int j = 1; j <= 3; j++) {

@@ -179,6 +179,9 @@ int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt_sy
 int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out);
 /* A number: 0, or -1 if s is not one. */
 int hx_number(struct span s, double *out);
+/* The components of span v (a repetition) cut at cs, as hl7_piece gives
+ * them: out[0 .. max), the missing ones empty at the end of v. One pass. */
+void hx_comps(struct span v, char cs, struct span *out, size_t max);
 /* Join parts with '|' into the message arena. */
 struct span hx_join(struct hx *h, size_t n, const struct span *parts);
 /* Emit a record. */

@@ -86,13 +86,20 @@ static int remove_old_version(struct worker *w, int64_t file_id, struct err *e)
 	int rc = 0;
 	for (int t = T_FIRST_EVENT; t < T__COUNT && rc == 0; t++) {
 		char sql[800];
-		snprintf(sql, sizeof sql,
-		         "WITH d AS (DELETE FROM @cdm.%s t USING @omopipe.id_map m "
-		         "WHERE m.file_id = $1::bigint AND m.kind = %d AND t.%s = m.id RETURNING t.person_id) "
-		         "INSERT INTO @omopipe.touched_person (run_id, person_id) "
-		         "SELECT DISTINCT $2::bigint, person_id FROM d ON CONFLICT DO NOTHING",
-		         load_tables[t].name, KC_EVENT, load_tables[t].id_col);
-		rc = q(w, sql, 2, vals, NULL, e);
+		int np = 2;
+		if (t == T_COST) { /* no person_id: nobody's derived tables change */
+			snprintf(sql, sizeof sql, "DELETE FROM @cdm.%s t USING @omopipe.id_map m "
+			         "WHERE m.file_id = $1::bigint AND m.kind = %d AND t.%s = m.id",
+			         load_tables[t].name, KC_EVENT, load_tables[t].id_col);
+			np = 1;
+		} else
+			snprintf(sql, sizeof sql,
+			         "WITH d AS (DELETE FROM @cdm.%s t USING @omopipe.id_map m "
+			         "WHERE m.file_id = $1::bigint AND m.kind = %d AND t.%s = m.id RETURNING t.person_id) "
+			         "INSERT INTO @omopipe.touched_person (run_id, person_id) "
+			         "SELECT DISTINCT $2::bigint, person_id FROM d ON CONFLICT DO NOTHING",
+			         load_tables[t].name, KC_EVENT, load_tables[t].id_col);
+		rc = q(w, sql, np, vals, NULL, e);
 	}
 	if (rc == 0)
 		rc = q(w, "DELETE FROM @omopipe.quarantine WHERE file_id = $1::bigint AND replayed_run_id IS NULL", 1, vals, NULL, e);

@@ -81,12 +81,19 @@ const struct table_desc load_tables[T__COUNT] = {
 	[T_SPECIMEN] = { "specimen", "specimen_id",
 		"specimen_id, person_id, specimen_concept_id, specimen_type_concept_id, specimen_date, specimen_datetime, "
 		"quantity, unit_concept_id, specimen_source_id, specimen_source_value, unit_source_value" },
+	[T_COST] = { "cost", "cost_id",
+		"cost_id, cost_event_id, cost_domain_id, cost_type_concept_id, currency_concept_id, total_charge, "
+		"total_cost, total_paid, paid_by_payer, paid_by_patient, revenue_code_source_value, drg_source_value" },
+	[T_PAYER_PLAN] = { "payer_plan_period", "payer_plan_period_id",
+		"payer_plan_period_id, person_id, payer_plan_period_start_date, payer_plan_period_end_date, "
+		"payer_concept_id, payer_source_value, plan_concept_id, plan_source_value, family_source_value" },
 };
 
 /* OMOP concepts the loader itself needs (facts of the OMOP vocabulary). */
 #define CONCEPT_UTF8 32678          /* encoding: UTF-8 */
 #define CONCEPT_ENGLISH 4180186     /* language: English */
 #define CONCEPT_NOTE_CLASS 44814645 /* note class: Note */
+#define CONCEPT_USD 44818668        /* currency: United States dollar */
 #define ID_WIDTH 19                 /* placeholder width: the largest int8 */
 
 /* ---- field writers: each appends one field and a tab (or nothing when last) ---- */
@@ -672,6 +679,87 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 static int row_retract(struct filectx *f, const struct rec_retract *r, struct err *e);
 static int row_merge(struct filectx *f, const struct rec_merge *m, struct err *e);
 
+/* The CDM domain of the table an event's row went to: this record's rows
+ * first, then the batch's. NULL when the event is not at hand. */
+static const char *event_domain(struct filectx *f, uint32_t k)
+{
+	static const char *const dom[T__COUNT] = {
+		[T_CONDITION] = "Condition", [T_DRUG] = "Drug", [T_PROCEDURE] = "Procedure",
+		[T_DEVICE] = "Device", [T_MEASUREMENT] = "Measurement", [T_OBSERVATION] = "Observation",
+		[T_NOTE] = "Note", [T_SPECIMEN] = "Specimen",
+	};
+	for (size_t i = f->nrr; i-- > 0;)
+		if (f->rr[i].key == k && f->rr[i].tbl < T__COUNT)
+			return dom[f->rr[i].tbl];
+	const struct key_ent *en = &f->keys.v[k];
+	return en->has_pending || en->flushed ? dom[en->tbl] : NULL;
+}
+
+static int row_cost(struct filectx *f, const struct rec_cost *c, struct err *e)
+{
+	if (c->event.n == 0)
+		return err_set(e, E_MISSING, "cost without the visit or event it is for");
+	uint32_t ev;
+	const char *domain;
+	if (c->event_kind == REC_VISIT) {
+		ev = key_of(f, KC_VISIT, c->event, 0);
+		domain = "Visit";
+	} else {
+		ev = key_of(f, KC_EVENT, c->event, 0);
+		domain = event_domain(f, ev);
+		if (!domain)
+			return err_set(e, E_REFERENCE, "cost of an event that is not in this record");
+	}
+	struct buf *b = &f->pend[T_COST].b;
+	size_t off = b->n;
+	uint32_t own = key_of(f, KC_EVENT, c->key.n ? c->key : c->event, c->key.n ? 0 : 90);
+	f_key(f, T_COST, own, 0);
+	f_key(f, T_COST, ev, 0);
+	f_text(b, span_of(domain), 20, 0);
+	f_concept(b, map_type_concept(f->ix, (enum rec_origin)c->origin), 0);
+	if (span_ieq_str(c->currency, "USD")) f_concept(b, CONCEPT_USD, 0); else f_concept_opt(b, 0, c->currency.n > 0, 0);
+	f_num(b, c->total_charge, 0);
+	f_num(b, c->total_cost, 0);
+	f_num(b, c->total_paid, 0);
+	f_num(b, c->paid_by_payer, 0);
+	f_num(b, c->paid_by_patient, 0);
+	f_text(b, c->revenue_code, 50, 0);
+	f_text(b, c->drg, 3, 1);
+	row_end(f, T_COST);
+	note_row(f, own, T_COST, off);
+	return 0;
+}
+
+static int row_payer_period(struct filectx *f, const struct rec_payer_period *p, struct err *e)
+{
+	if (p->person.n == 0)
+		return err_set(e, E_NO_PATIENT, "payer period without a patient identifier");
+	if (p->start.prec < DT_DAY)
+		return err_set(e, E_DATE, "payer period without a start date");
+	struct dt end = p->end.prec >= DT_DAY && p->end.day >= p->start.day ? p->end : p->start;
+	struct buf *b = &f->pend[T_PAYER_PLAN].b;
+	size_t off = b->n;
+	char gen[80];
+	struct span key = p->key;
+	if (!key.n) {
+		int k = snprintf(gen, sizeof gen, "@%lld:%llu:payer", (long long)f->file_id, (unsigned long long)f->pos.record);
+		key = span_make(gen, (size_t)k);
+	}
+	uint32_t own = key_of(f, KC_EVENT, key, 0);
+	f_key(f, T_PAYER_PLAN, own, 0);
+	f_key(f, T_PAYER_PLAN, key_of(f, KC_PERSON, p->person, 0), 0);
+	f_date(b, p->start, 0);
+	f_date(b, end, 0);
+	f_concept(b, 0, 0);
+	f_text(b, p->payer, 50, 0);
+	f_concept(b, 0, 0);
+	f_text(b, p->plan, 50, 0);
+	f_text(b, p->family, 50, 1);
+	row_end(f, T_PAYER_PLAN);
+	note_row(f, own, T_PAYER_PLAN, off);
+	return 0;
+}
+
 int rows_record(struct filectx *f, const struct record *r, struct err *e)
 {
 	switch (r->kind) {
@@ -684,6 +772,8 @@ int rows_record(struct filectx *f, const struct record *r, struct err *e)
 	case REC_LOCATION: return row_location(f, &r->u.location, e);
 	case REC_RETRACT: return row_retract(f, &r->u.retract, e);
 	case REC_MERGE: return row_merge(f, &r->u.merge, e);
+	case REC_COST: return row_cost(f, &r->u.cost, e);
+	case REC_PAYER_PERIOD: return row_payer_period(f, &r->u.payer_period, e);
 	default: return err_set(e, E_INTERNAL, "unknown record kind %d", r->kind);
 	}
 }

@@ -34,4 +34,4 @@ END $$;
 SELECT pg_temp.cdm_checksum(t) FROM unnest(ARRAY['person', 'visit_occurrence', 'condition_occurrence',
     'drug_exposure', 'procedure_occurrence', 'device_exposure', 'measurement', 'observation', 'death',
     'note', 'specimen', 'provider', 'care_site', 'location', 'observation_period', 'condition_era',
-    'drug_era']) t ORDER BY 1;
+    'drug_era', 'cost', 'payer_plan_period']) t ORDER BY 1;
