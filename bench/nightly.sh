@@ -21,7 +21,7 @@ OMO=$(realpath "${1:-build/omopipe}")
 PATIENTS=${2:-25000}
 SITES=${3:-4}
 W=${BENCH_DIR:-/tmp/omopipe-bench}
-WORKERS=${OMOPIPE_WORKERS:-$(nproc)}
+WORKERS=${OMOPIPE_WORKERS:-$(( $(nproc) * 2 < 8 ? $(nproc) * 2 : 8 ))}
 export OMOPIPE_DATA_DIR="$W/data" OMOPIPE_WORKERS="$WORKERS" PGDATABASE=bench
 SHARE=$(cd "$(dirname "$0")/.." && pwd)
 export OMOPIPE_SHARE="$SHARE"

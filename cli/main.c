@@ -161,7 +161,7 @@ static void usage(FILE *out)
 	        "usage: omopipe [OPTIONS] COMMAND [ARGS]\n"
 	        "\n"
 	        "omopipe turns a hospital network's EHR feeds (HL7 v2, C-CDA, CSV) into an OMOP\n"
-	        "CDM v5.4 in PostgreSQL and scores every site's data quality.\n"
+	        "CDM v5.4 in PostgreSQL, every night, safely re-runnable.\n"
 	        "\n"
 	        "Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

@@ -430,14 +430,55 @@ static void fo_reserve(struct hl7_msg *m, size_t extra)
 	}
 }
 
-/* More room at w (the write position in m->fo): the new w, *lim its end. */
-static uint32_t *fo_grow(struct hl7_msg *m, uint32_t *w, uint32_t **lim)
+/* More room at w (the write position in m->fo): at least need entries; the
+ * new w, *lim the end of the room. */
+static uint32_t *fo_grow(struct hl7_msg *m, uint32_t *w, uint32_t **lim, size_t need)
 {
 	m->nfo = (size_t)(w - m->fo);
-	fo_reserve(m, 64);
+	fo_reserve(m, need);
 	*lim = m->fo + m->focap;
 	return m->fo + m->nfo;
 }
+
+#ifdef __SSE2__
+/* set bits in a byte */
+static const uint8_t bits8[256] = {
+#define B2(n) n, n + 1, n + 1, n + 2
+#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
+#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
+	B6(0), B6(1), B6(1), B6(2)
+#undef B2
+#undef B4
+#undef B6
+};
+
+/* Append at w the offsets at + (index of each set bit of mask), lowest
+ * first: four written whatever their number, a loop only past four (fewer
+ * mispredicted branches than one per bit). w needs room for 16. */
+static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
+{
+	unsigned cnt = (unsigned)bits8[mask & 0xFF] + bits8[mask >> 8];
+	if (!mask)
+		return w;
+	mask |= 1u << 16; /* ctz below is defined once the real bits are used */
+	w[0] = at + (uint32_t)__builtin_ctz(mask);
+	mask &= mask - 1;
+	w[1] = at + (uint32_t)__builtin_ctz(mask);
+	mask &= mask - 1;
+	w[2] = at + (uint32_t)__builtin_ctz(mask);
+	mask &= mask - 1;
+	w[3] = at + (uint32_t)__builtin_ctz(mask);
+	mask &= mask - 1;
+	if (cnt > 4) {
+		uint32_t *o = w + 4;
+		while (mask != 1u << 16) {
+			*o++ = at + (uint32_t)__builtin_ctz(mask);
+			mask &= mask - 1;
+		}
+	}
+	return w + cnt;
+}
+#endif
 
 /*
  * Find field starts from s->pos on, 16 bytes at a time, until s->nfo > k or
@@ -465,33 +506,36 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 	const char *p = s->p;
 	size_t n = s->n, i = s->pos;
 	size_t want = (size_t)k + 1; /* entries */
+	(void)want;
 	char fs = m->d.fs, es = m->d.es, ss = m->d.ss, rs = m->d.rs;
-	/* room for 16 field starts per block, checked once per block */
-	fo_reserve(m, 64);
-	uint32_t *base = m->fo + s->f0, *w = m->fo + m->nfo, *lim = m->fo + m->focap;
+	uint32_t *w = m->fo + m->nfo, *lim = m->fo + m->focap;
 	unsigned dirty = 0, subs = 0, reps = 0;
 #ifdef __SSE2__
 	const __m128i vf = _mm_set1_epi8(fs), ve = _mm_set1_epi8(es), vs = _mm_set1_epi8(ss), vr = _mm_set1_epi8(rs);
+	__m128i acc_e = _mm_setzero_si128(), acc_s = acc_e, acc_r = acc_e;
 	while (i + 16 <= n) {
-		if (lim - w < 18) {
-			w = fo_grow(m, w, &lim);
-			base = m->fo + s->f0;
+		/* a chunk of at most 1 KiB: room for a field start per byte of it
+		 * first (plus the end and the overlapping last block) */
+		size_t cend = n - i > 1024 ? i + 1024 : n, room = cend - i + 18;
+		if ((size_t)(lim - w) < room)
+			w = fo_grow(m, w, &lim, room);
+		size_t have = (size_t)(w - m->fo) - s->f0;
+		uint32_t *stop = want - have < room ? w + (want - have) : lim;
+		for (; i + 16 <= cend; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf));
+			acc_e = _mm_or_si128(acc_e, _mm_or_si128(v, _mm_cmpeq_epi8(v, ve)));
+			acc_s = _mm_or_si128(acc_s, _mm_cmpeq_epi8(v, vs));
+			acc_r = _mm_or_si128(acc_r, _mm_cmpeq_epi8(v, vr));
+			w = flatten(w, mask, (uint32_t)i + 1);
+			if (w >= stop) {
+				i += 16;
+				goto out;
+			}
 		}
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf));
-		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, ve)));
-		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs));
-		reps |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vr));
-		while (mask) {
-			*w++ = (uint32_t)(i + (size_t)__builtin_ctz(mask) + 1);
-			mask &= mask - 1;
-		}
-		i += 16;
-		if ((size_t)(w - base) >= want)
-			goto out;
 	}
-	if (lim - w < 18)
-		w = fo_grow(m, w, &lim);
+	if ((size_t)(lim - w) < 18)
+		w = fo_grow(m, w, &lim, 18);
 	if (i < n && n >= 19) {
 		/* the last 16 bytes of the segment, those before i masked off */
 		size_t j = n - 16;
@@ -501,17 +545,14 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, ve))) & keep;
 		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs)) & keep;
 		reps |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vr)) & keep;
-		while (mask) {
-			*w++ = (uint32_t)(j + (size_t)__builtin_ctz(mask) + 1);
-			mask &= mask - 1;
-		}
+		w = flatten(w, mask, (uint32_t)j + 1);
 		i = n;
 	}
 #endif
 	for (; i < n; i++) { /* with SSE2: at most 15 bytes */
 		unsigned char c = (unsigned char)p[i];
 		if (lim - w < 2)
-			w = fo_grow(m, w, &lim);
+			w = fo_grow(m, w, &lim, 64);
 		if (c == (unsigned char)fs)
 			*w++ = (uint32_t)(i + 1);
 		dirty |= (c == (unsigned char)es) | (c >= 0x80);
@@ -520,7 +561,12 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 	}
 	*w++ = (uint32_t)(n + 1);
 	s->done = 1;
+#ifdef __SSE2__
 out:
+	dirty |= (unsigned)_mm_movemask_epi8(acc_e);
+	subs |= (unsigned)_mm_movemask_epi8(acc_s);
+	reps |= (unsigned)_mm_movemask_epi8(acc_r);
+#endif
 	s->pos = (uint32_t)i;
 	s->nfo = (uint32_t)((size_t)(w - m->fo) - s->f0);
 	if (s->done)

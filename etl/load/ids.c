@@ -187,8 +187,31 @@ static int resolve_shared(struct filectx *f, const uint32_t *idx, size_t n, stru
  * keys into id_map. Should another worker insert the same key meanwhile, the
  * COPY fails with a unique violation and the file is retried (file.c).
  */
-static int resolve_events(struct filectx *f, const uint32_t *idx, size_t n, struct err *e)
+/* A key with its entry, to sort a batch's keys: the b-tree probes and inserts
+ * then walk id_map's index from left to right instead of jumping about. */
+struct sorted_key { unsigned char key[16]; uint32_t idx; };
+
+static int by_key(const void *a, const void *b)
 {
+	return memcmp(((const struct sorted_key *)a)->key, ((const struct sorted_key *)b)->key, 16);
+}
+
+static void sort_keys(const struct keytab *t, uint32_t *idx, size_t n)
+{
+	struct sorted_key *sk = xmalloc(mem_mul(n, sizeof *sk));
+	for (size_t i = 0; i < n; i++) {
+		memcpy(sk[i].key, &t->v[idx[i]].key, 16);
+		sk[i].idx = idx[i];
+	}
+	qsort(sk, n, sizeof *sk, by_key);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = sk[i].idx;
+	free(sk);
+}
+
+static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err *e)
+{
+	sort_keys(&f->keys, idx, n);
 	char *keys = xmalloc(mem_mul(n, 16));
 	for (size_t i = 0; i < n; i++)
 		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
