@@ -28,7 +28,7 @@ int cmd_generate(struct cli *cli, int argc, char **argv)
 	struct gen_opts o = { .patients = 0, .sites = 0, .seed = 1 };
 	const char *vocab_dir = NULL;
 	struct err e = { 0 };
-	double d;
+	double d = 0;
 	int rc;
 	(void)cli;
 

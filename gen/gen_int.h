@@ -87,7 +87,7 @@ extern const char *const gen_err_names[GE__COUNT];
 /* One output file's account. kinds[]: records by kind (names from the writer). */
 #define GEN_MAX_KINDS 8
 struct gen_file {
-	char rel[192];            /* path relative to the output folder */
+	char rel[272];            /* path relative to the output folder */
 	uint64_t records, broken, bytes_raw, bytes_disk;
 	uint64_t err[GE__COUNT];
 	uint64_t kinds[GEN_MAX_KINDS];
