@@ -179,13 +179,13 @@ struct rec_merge {
 	struct span from, to;
 };
 
-/* The cost of a visit or an event of the same source record (or an earlier
- * one of the same file). Amounts NaN when unknown. */
+/* The cost of a visit (visit = its key) or of an event (event = its key, an
+ * event of the same source record or an earlier one of the same file).
+ * Amounts NaN when unknown. */
 struct rec_cost {
-	struct span key;       /* the cost's own key (a claim line, or the event's key) */
-	struct span event;     /* key of the visit or event it is the cost of */
-	uint8_t event_kind;    /* REC_VISIT or REC_EVENT */
-	uint8_t origin;        /* enum rec_origin, usually ORIG_CLAIM */
+	struct span key;       /* the cost's own key; empty: the visit's or event's */
+	struct span visit, event;
+	uint8_t origin;        /* enum rec_origin, ORIG_CLAIM unless said */
 	struct span currency;  /* ISO 4217 code, e.g. "USD"; empty: unknown */
 	double total_charge, total_cost, total_paid, paid_by_payer, paid_by_patient;
 	struct span revenue_code, drg;

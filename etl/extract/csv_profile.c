@@ -108,6 +108,26 @@ static const struct fdef fdefs[] = {
 	{ REC_LOCATION, "country", CF_SPAN, U(location.country), 0 },
 	{ REC_LOCATION, "latitude", CF_DOUBLE, U(location.latitude), 0 },
 	{ REC_LOCATION, "longitude", CF_DOUBLE, U(location.longitude), 0 },
+
+	{ REC_COST, "key", CF_SPAN, U(cost.key), 0 },
+	{ REC_COST, "visit", CF_SPAN, U(cost.visit), 0 },
+	{ REC_COST, "event", CF_SPAN, U(cost.event), 0 },
+	{ REC_COST, "currency", CF_SPAN, U(cost.currency), 0 },
+	{ REC_COST, "total_charge", CF_DOUBLE, U(cost.total_charge), 0 },
+	{ REC_COST, "total_cost", CF_DOUBLE, U(cost.total_cost), 0 },
+	{ REC_COST, "total_paid", CF_DOUBLE, U(cost.total_paid), 0 },
+	{ REC_COST, "paid_by_payer", CF_DOUBLE, U(cost.paid_by_payer), 0 },
+	{ REC_COST, "paid_by_patient", CF_DOUBLE, U(cost.paid_by_patient), 0 },
+	{ REC_COST, "revenue_code", CF_SPAN, U(cost.revenue_code), 0 },
+	{ REC_COST, "drg", CF_SPAN, U(cost.drg), 0 },
+
+	{ REC_PAYER_PERIOD, "key", CF_SPAN, U(payer_period.key), 0 },
+	{ REC_PAYER_PERIOD, "person", CF_SPAN, U(payer_period.person), CSV_REQ_PERSON },
+	{ REC_PAYER_PERIOD, "start", CF_DATE, U(payer_period.start), CSV_REQ_MISSING },
+	{ REC_PAYER_PERIOD, "end", CF_DATE, U(payer_period.end), 0 },
+	{ REC_PAYER_PERIOD, "payer", CF_SPAN, U(payer_period.payer), 0 },
+	{ REC_PAYER_PERIOD, "plan", CF_SPAN, U(payer_period.plan), 0 },
+	{ REC_PAYER_PERIOD, "family", CF_SPAN, U(payer_period.family), 0 },
 };
 
 /* Field by name for a kind; "X.code" / "X.system" / "X.display" of a code field. */
@@ -147,6 +167,7 @@ static const struct { const char *word; uint8_t kind, ev; } kinds[] = {
 	{ "measurement", REC_EVENT, EV_MEASUREMENT }, { "observation", REC_EVENT, EV_OBSERVATION },
 	{ "allergy", REC_EVENT, EV_ALLERGY }, { "device", REC_EVENT, EV_DEVICE },
 	{ "specimen", REC_EVENT, EV_SPECIMEN }, { "note", REC_EVENT, EV_NOTE },
+	{ "cost", REC_COST, 0 }, { "payer_period", REC_PAYER_PERIOD, 0 },
 };
 
 static const char *const origins[ORIG__COUNT] = {

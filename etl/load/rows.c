@@ -697,22 +697,23 @@ static const char *event_domain(struct filectx *f, uint32_t k)
 
 static int row_cost(struct filectx *f, const struct rec_cost *c, struct err *e)
 {
-	if (c->event.n == 0)
-		return err_set(e, E_MISSING, "cost without the visit or event it is for");
 	uint32_t ev;
 	const char *domain;
-	if (c->event_kind == REC_VISIT) {
-		ev = key_of(f, KC_VISIT, c->event, 0);
+	struct span of = c->visit.n ? c->visit : c->event;
+	if (c->visit.n) {
+		ev = key_of(f, KC_VISIT, c->visit, 0);
 		domain = "Visit";
-	} else {
+	} else if (c->event.n) {
 		ev = key_of(f, KC_EVENT, c->event, 0);
 		domain = event_domain(f, ev);
 		if (!domain)
 			return err_set(e, E_REFERENCE, "cost of an event that is not in this record");
+	} else {
+		return err_set(e, E_MISSING, "cost without the visit or event it is for");
 	}
 	struct buf *b = &f->pend[T_COST].b;
 	size_t off = b->n;
-	uint32_t own = key_of(f, KC_EVENT, c->key.n ? c->key : c->event, c->key.n ? 0 : 90);
+	uint32_t own = key_of(f, KC_EVENT, c->key.n ? c->key : of, c->key.n ? 0 : 90);
 	f_key(f, T_COST, own, 0);
 	f_key(f, T_COST, ev, 0);
 	f_text(b, span_of(domain), 20, 0);
@@ -734,9 +735,18 @@ static int row_payer_period(struct filectx *f, const struct rec_payer_period *p,
 {
 	if (p->person.n == 0)
 		return err_set(e, E_NO_PATIENT, "payer period without a patient identifier");
-	if (p->start.prec < DT_DAY)
+	if (p->start.prec < DT_YEAR)
 		return err_set(e, E_DATE, "payer period without a start date");
-	struct dt end = p->end.prec >= DT_DAY && p->end.day >= p->start.day ? p->end : p->start;
+	/* a period given in years or months runs to the end of its last one */
+	struct dt end = p->end.prec >= DT_YEAR ? p->end : p->start;
+	int y, m, d;
+	date_to_ymd(end.day, &y, &m, &d);
+	if (end.prec == DT_YEAR)
+		end.day = date_from_ymd(y, 12, 31);
+	else if (end.prec == DT_MONTH)
+		end.day = date_from_ymd(y, m, date_days_in_month(y, m));
+	if (end.day < p->start.day)
+		end = p->start;
 	struct buf *b = &f->pend[T_PAYER_PLAN].b;
 	size_t off = b->n;
 	char gen[80];

@@ -26,9 +26,9 @@ expect_rc "vocab load" 0 omo vocab load "$OMO_SHARED_DATA/vocab/Eunomia-Synthea2
 # --- the current layout, from a copy (so that a file can be changed later)
 S="$T/seeds"; mkdir -p "$S"; cp "$CUR"/*.csv "$S"/; chmod u+w "$S"/*.csv
 expect_rc "etl synthea" 0 omo etl --site seeds --format csv --profile synthea "$S"
-# 10950 rows in 18 files; claims, claims_transactions, payers, payer_transitions (7556 rows) skipped
+# 10950 rows in 18 files; claims, claims_transactions, payers (6505 rows) skipped
 expect_grep "synthea files" "18 file(s): 18 loaded, 0 unchanged, 0 failed" "$T/out"
-expect_grep "synthea records" "records: 10950 read = 3394 loaded + 0 quarantined + 7556 skipped" "$T/out"
+expect_grep "synthea records" "records: 10950 read = 4445 loaded + 0 quarantined + 6505 skipped" "$T/out"
 expect_eq "person" 27 "$(cdm person)"
 expect_eq "death" 2 "$(cdm death)"
 expect_eq "visit_occurrence" 604 "$(cdm visit_occurrence)"
@@ -42,6 +42,18 @@ expect_eq "procedure_occurrence" 188 "$(cdm procedure_occurrence)"
 expect_eq "device_exposure (3 devices + 72 supplies)" 75 "$(cdm device_exposure)"
 expect_eq "measurement" 620 "$(cdm measurement)"
 expect_eq "observation" 772 "$(cdm observation)"
+expect_eq "cost (604 encounters + 663 medications + 29 immunizations + 249 procedures)" 1545 "$(cdm cost)"
+expect_eq "costs of visits" 604 "$(cdm cost "WHERE cost_domain_id = 'Visit'")"
+expect_eq "every cost's event exists" 0 "$(sql "SELECT count(*) FROM cdm.cost c WHERE NOT EXISTS (SELECT 1 FROM cdm.visit_occurrence v WHERE v.visit_occurrence_id = c.cost_event_id)
+  AND NOT EXISTS (SELECT 1 FROM cdm.drug_exposure d WHERE d.drug_exposure_id = c.cost_event_id)
+  AND NOT EXISTS (SELECT 1 FROM cdm.procedure_occurrence p WHERE p.procedure_occurrence_id = c.cost_event_id)
+  AND NOT EXISTS (SELECT 1 FROM cdm.observation o WHERE o.observation_id = c.cost_event_id)
+  AND NOT EXISTS (SELECT 1 FROM cdm.measurement m WHERE m.measurement_id = c.cost_event_id)")"
+expect_eq "payer_plan_period (rows of payer_transitions)" 1051 "$(cdm payer_plan_period)"
+expect_eq "payer periods end after they start" 0 "$(cdm payer_plan_period "WHERE payer_plan_period_end_date < payer_plan_period_start_date")"
+expect_eq "a payer period" "2014-10-14|2015-10-20|6e2f1a2d-27bd-3701-8d08-dae202c58632" "$(sql "SELECT payer_plan_period_start_date || '|' || payer_plan_period_end_date || '|' || payer_source_value
+  FROM cdm.payer_plan_period p JOIN cdm.person USING (person_id) WHERE person_source_value = '3edac2e3-d223-6fae-d515-daf96ef6bc76'
+  ORDER BY 1 LIMIT 1")"
 expect_eq "inpatient visits (ENCOUNTERCLASS inpatient)" 11 "$(cdm visit_occurrence "WHERE visit_concept_id = 9201")"
 expect_eq "emergency visits (17 emergency + 2 urgentcare)" 19 "$(cdm visit_occurrence "WHERE visit_concept_id = 9203")"
 expect_eq "a body height" "127.9" "$(sql "SELECT value_as_number FROM cdm.measurement m JOIN cdm.person p USING (person_id)

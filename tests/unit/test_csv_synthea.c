@@ -16,7 +16,9 @@
  * rows = data rows of each file; one event per row of the clinical files;
  * patients.csv: a person and a location per row, a death per non-empty
  * DEATHDATE; organizations.csv: a care site and a location per row;
- * claims, claims_transactions, payers, payer_transitions: all rows skipped.
+ * a cost per row of encounters, medications, immunizations and procedures;
+ * a payer period per row of payer_transitions;
+ * claims, claims_transactions, payers: all rows skipped.
  */
 #include "testutil.h"
 #include "etl/extract/csv_extract.h"
@@ -41,39 +43,40 @@ struct expect {
 	unsigned long rows, loaded, skipped;
 	unsigned long person, death, visit, event, provider, care_site, location;
 	int ev;                 /* the event kind of the file's events */
+	unsigned long cost, payer_period;
 };
 
 static const struct expect cur[] = {
-	{ "allergies.csv", 40, 40, 0, 0, 0, 0, 40, 0, 0, 0, EV_ALLERGY },
-	{ "careplans.csv", 49, 49, 0, 0, 0, 0, 49, 0, 0, 0, EV_OBSERVATION },
-	{ "claims.csv", 1267, 0, 1267, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "claims_transactions.csv", 5228, 0, 5228, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "conditions.csv", 438, 438, 0, 0, 0, 0, 438, 0, 0, 0, EV_CONDITION },
-	{ "devices.csv", 3, 3, 0, 0, 0, 0, 3, 0, 0, 0, EV_DEVICE },
-	{ "encounters.csv", 604, 604, 0, 0, 0, 604, 0, 0, 0, 0, 0 },
-	{ "imaging_studies.csv", 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, EV_PROCEDURE },
-	{ "immunizations.csv", 29, 29, 0, 0, 0, 0, 29, 0, 0, 0, EV_IMMUNIZATION },
-	{ "medications.csv", 663, 663, 0, 0, 0, 0, 663, 0, 0, 0, EV_DRUG },
-	{ "observations.csv", 990, 990, 0, 0, 0, 0, 990, 0, 0, 0, EV_MEASUREMENT },
-	{ "organizations.csv", 63, 63, 0, 0, 0, 0, 0, 0, 63, 63, 0 },
-	{ "patients.csv", 27, 27, 0, 27, 2, 0, 0, 0, 0, 27, 0 },
-	{ "payer_transitions.csv", 1051, 0, 1051, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "payers.csv", 10, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "procedures.csv", 249, 249, 0, 0, 0, 0, 249, 0, 0, 0, EV_PROCEDURE },
-	{ "providers.csv", 166, 166, 0, 0, 0, 0, 0, 166, 0, 0, 0 },
-	{ "supplies.csv", 72, 72, 0, 0, 0, 0, 72, 0, 0, 0, EV_DEVICE },
+	{ "allergies.csv", 40, 40, 0, 0, 0, 0, 40, 0, 0, 0, EV_ALLERGY, 0, 0 },
+	{ "careplans.csv", 49, 49, 0, 0, 0, 0, 49, 0, 0, 0, EV_OBSERVATION, 0, 0 },
+	{ "claims.csv", 1267, 0, 1267, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ "claims_transactions.csv", 5228, 0, 5228, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ "conditions.csv", 438, 438, 0, 0, 0, 0, 438, 0, 0, 0, EV_CONDITION, 0, 0 },
+	{ "devices.csv", 3, 3, 0, 0, 0, 0, 3, 0, 0, 0, EV_DEVICE, 0, 0 },
+	{ "encounters.csv", 604, 604, 0, 0, 0, 604, 0, 0, 0, 0, 0, 604, 0 },
+	{ "imaging_studies.csv", 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, EV_PROCEDURE, 0, 0 },
+	{ "immunizations.csv", 29, 29, 0, 0, 0, 0, 29, 0, 0, 0, EV_IMMUNIZATION, 29, 0 },
+	{ "medications.csv", 663, 663, 0, 0, 0, 0, 663, 0, 0, 0, EV_DRUG, 663, 0 },
+	{ "observations.csv", 990, 990, 0, 0, 0, 0, 990, 0, 0, 0, EV_MEASUREMENT, 0, 0 },
+	{ "organizations.csv", 63, 63, 0, 0, 0, 0, 0, 0, 63, 63, 0, 0, 0 },
+	{ "patients.csv", 27, 27, 0, 27, 2, 0, 0, 0, 0, 27, 0, 0, 0 },
+	{ "payer_transitions.csv", 1051, 1051, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1051 },
+	{ "payers.csv", 10, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ "procedures.csv", 249, 249, 0, 0, 0, 0, 249, 0, 0, 0, EV_PROCEDURE, 249, 0 },
+	{ "providers.csv", 166, 166, 0, 0, 0, 0, 0, 166, 0, 0, 0, 0, 0 },
+	{ "supplies.csv", 72, 72, 0, 0, 0, 0, 72, 0, 0, 0, EV_DEVICE, 0, 0 },
 };
 
 static const struct expect old[] = {
-	{ "allergies.csv", 103, 103, 0, 0, 0, 0, 103, 0, 0, 0, EV_ALLERGY },
-	{ "careplans.csv", 1451, 1451, 0, 0, 0, 0, 1451, 0, 0, 0, EV_OBSERVATION },
-	{ "conditions.csv", 874, 874, 0, 0, 0, 0, 874, 0, 0, 0, EV_CONDITION },
-	{ "encounters.csv", 1785, 1785, 0, 0, 0, 1785, 0, 0, 0, 0, 0 },
-	{ "immunizations.csv", 1266, 1266, 0, 0, 0, 0, 1266, 0, 0, 0, EV_IMMUNIZATION },
-	{ "medications.csv", 775, 775, 0, 0, 0, 0, 775, 0, 0, 0, EV_DRUG },
-	{ "observations.csv", 7019, 7019, 0, 0, 0, 0, 7019, 0, 0, 0, EV_MEASUREMENT },
-	{ "patients.csv", 285, 285, 0, 285, 85, 0, 0, 0, 0, 285, 0 },
-	{ "procedures.csv", 854, 854, 0, 0, 0, 0, 854, 0, 0, 0, EV_PROCEDURE },
+	{ "allergies.csv", 103, 103, 0, 0, 0, 0, 103, 0, 0, 0, EV_ALLERGY, 0, 0 },
+	{ "careplans.csv", 1451, 1451, 0, 0, 0, 0, 1451, 0, 0, 0, EV_OBSERVATION, 0, 0 },
+	{ "conditions.csv", 874, 874, 0, 0, 0, 0, 874, 0, 0, 0, EV_CONDITION, 0, 0 },
+	{ "encounters.csv", 1785, 1785, 0, 0, 0, 1785, 0, 0, 0, 0, 0, 0, 0 },
+	{ "immunizations.csv", 1266, 1266, 0, 0, 0, 0, 1266, 0, 0, 0, EV_IMMUNIZATION, 0, 0 },
+	{ "medications.csv", 775, 775, 0, 0, 0, 0, 775, 0, 0, 0, EV_DRUG, 0, 0 },
+	{ "observations.csv", 7019, 7019, 0, 0, 0, 0, 7019, 0, 0, 0, EV_MEASUREMENT, 0, 0 },
+	{ "patients.csv", 285, 285, 0, 285, 85, 0, 0, 0, 0, 285, 0, 0, 0 },
+	{ "procedures.csv", 854, 854, 0, 0, 0, 0, 854, 0, 0, 0, EV_PROCEDURE, 0, 0 },
 };
 
 /* ---- what the test sink sees, beyond tu_sink's counts ---- */
@@ -188,6 +191,19 @@ static uint64_t record_digest(uint64_t h, const struct record *r)
 		h = mix_span(mix_span(mix_span(mix_span(h, l->key), l->address_1), l->address_2), l->city);
 		h = mix_span(mix_span(mix_span(mix_span(h, l->state), l->zip), l->county), l->country);
 		h = mix_num(mix_num(h, l->latitude), l->longitude);
+		break;
+	}
+	case REC_COST: {
+		const struct rec_cost *c = &r->u.cost;
+		h = mix_span(mix_span(mix_span(mix_span(h, c->key), c->visit), c->event), c->currency);
+		h = mix_num(mix_num(mix_num(h, c->total_charge), c->total_cost), c->paid_by_payer);
+		break;
+	}
+	case REC_PAYER_PERIOD: {
+		const struct rec_payer_period *p = &r->u.payer_period;
+		h = mix_span(mix_span(h, p->key), p->person);
+		h = mix_dt(mix_dt(h, p->start), p->end);
+		h = mix_span(mix_span(h, p->payer), p->plan);
 		break;
 	}
 	default:
@@ -445,6 +461,8 @@ static size_t run_dir(const char *profile, const char *dir, const struct expect 
 			assert_int_equal(ts.by_kind[REC_PROVIDER], x1->provider);
 			assert_int_equal(ts.by_kind[REC_CARE_SITE], x1->care_site);
 			assert_int_equal(ts.by_kind[REC_LOCATION], x1->location);
+			assert_int_equal(ts.by_kind[REC_COST], x1->cost);
+			assert_int_equal(ts.by_kind[REC_PAYER_PERIOD], x1->payer_period);
 			if (x1->ev)
 				assert_int_equal(ts.events_by_kind[x1->ev], x1->event);
 		}
