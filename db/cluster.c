@@ -228,9 +228,22 @@ static int chown_dir(const struct owner *o, const char *d, struct err *e)
 	return 0;
 }
 
+/* Memory for the cluster, from the machine's: a quarter of it for shared
+ * buffers (128 MB .. 8 GB), as PostgreSQL's own tuning advice has it. */
+static void memory_settings(long long *shared_mb, long long *cache_mb, long long *maint_mb)
+{
+	long long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	long long ram_mb = pages > 0 && psize > 0 ? pages * psize / (1024 * 1024) : 2048;
+	*shared_mb = ram_mb / 4 < 128 ? 128 : ram_mb / 4 > 8192 ? 8192 : ram_mb / 4;
+	*cache_mb = ram_mb / 2 < 256 ? 256 : ram_mb / 2;
+	*maint_mb = ram_mb / 16 < 64 ? 64 : ram_mb / 16 > 2048 ? 2048 : ram_mb / 16;
+}
+
 static int write_settings(const char *pg, const char *run, struct err *e)
 {
 	char conf[4200];
+	long long shared_mb, cache_mb, maint_mb;
+	memory_settings(&shared_mb, &cache_mb, &maint_mb);
 	path_join(conf, sizeof conf, pg, "postgresql.conf");
 	FILE *f = fopen(conf, "a");
 	if (!f)
@@ -242,13 +255,15 @@ static int write_settings(const char *pg, const char *run, struct err *e)
 	        "unix_socket_permissions = 0700\n"
 	        "port = %d\n"
 	        "max_connections = 64\n"
-	        "shared_buffers = 256MB\n"
+	        "shared_buffers = %lldMB\n"
+	        "effective_cache_size = %lldMB\n"
 	        "work_mem = 64MB\n"
-	        "maintenance_work_mem = 512MB\n"
+	        "maintenance_work_mem = %lldMB\n"
 	        "wal_level = minimal\n"
 	        "max_wal_senders = 0\n"
 	        "max_wal_size = 4GB\n"
 	        "checkpoint_timeout = 15min\n"
+	        "wal_compression = on\n"
 	        "synchronous_commit = off\n"
 	        "logging_collector = off\n"
 	        "log_min_messages = warning\n"
@@ -256,7 +271,7 @@ static int write_settings(const char *pg, const char *run, struct err *e)
 	        "log_min_error_statement = panic\n"
 	        "timezone = 'UTC'\n"
 	        "jit = off\n",
-	        run, CLUSTER_PORT);
+	        run, CLUSTER_PORT, shared_mb, cache_mb, maint_mb);
 	/* log_min_error_statement = panic: failed statements (with their data) stay out of the log */
 	fclose(f);
 	return 0;

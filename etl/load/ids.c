@@ -527,7 +527,15 @@ int ids_flush(struct filectx *f, struct err *e)
 		en->tomb = 0;
 	}
 	f->pending_bytes = 0;
-	return apply_ops(f, e);
+	if ((rc = apply_ops(f, e)) < 0)
+		return rc;
+	/*
+	 * Memory stays flat however large the file: the batch's event keys go.
+	 * Should the file use one again (a correction further down), the lookup
+	 * finds it in id_map, written by this transaction, and the row is replaced.
+	 */
+	keytab_drop_class(&f->keys, KC_EVENT);
+	return 0;
 }
 
 void pend_reset(struct pend *p)

@@ -41,6 +41,22 @@ static void grow(struct keytab *t)
 	t->nslots = ns;
 }
 
+void keytab_drop_class(struct keytab *t, uint8_t cls)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].cls != cls)
+			t->v[w++] = t->v[i];
+	t->n = w;
+	memset(t->slots, 0, t->nslots * sizeof *t->slots);
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = (size_t)t->v[i].key.lo & (t->nslots - 1);
+		while (t->slots[h])
+			h = (h + 1) & (t->nslots - 1);
+		t->slots[h] = (uint32_t)(i + 1);
+	}
+}
+
 uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls)
 {
 	if ((t->n + 1) * 2 > t->nslots)

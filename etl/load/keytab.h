@@ -50,6 +50,10 @@ struct keytab {
 void keytab_init(struct keytab *t);
 void keytab_free(struct keytab *t);
 void keytab_clear(struct keytab *t);
+/* Keep only the entries of classes other than cls (after a flush: a file's
+ * event keys are many and needed no more; its persons and visits are few and
+ * are). Indices change: call when no row refers to an entry. */
+void keytab_drop_class(struct keytab *t, uint8_t cls);
 /* The entry for a key, created unresolved if new. Returns its index. */
 uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls);
 /* Hash (site, class, key[, suffix]) into a key. */
