@@ -8,7 +8,8 @@ CREATE TABLE IF NOT EXISTS @omopipe.schema_version (
 );
 
 -- Sites: site_no is the high part of every id omopipe assigns, so ids of two
--- sites never collide (id = site_no * 10^12 + a number from id_seq).
+-- sites never collide (id = site_no * 10^12 + a number below 10^12: from id_seq
+-- for persons, visits and the health system, from event id blocks for events).
 CREATE TABLE IF NOT EXISTS @omopipe.site (
     site_no     integer PRIMARY KEY CHECK (site_no BETWEEN 1 AND 9000),
     site_id     text NOT NULL UNIQUE,
@@ -16,7 +17,10 @@ CREATE TABLE IF NOT EXISTS @omopipe.site (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE SEQUENCE IF NOT EXISTS @omopipe.id_seq MAXVALUE 999999999999;
+CREATE SEQUENCE IF NOT EXISTS @omopipe.id_seq MAXVALUE 499999999999;
+-- Events take their ids in blocks of 10,000 (one sequence call per block, kept
+-- by the worker): id = site_no * 10^12 + 5 * 10^11 + block * 10^4 + n.
+CREATE SEQUENCE IF NOT EXISTS @omopipe.event_block_seq MAXVALUE 49999999;
 
 -- Stable identity: a 16-byte hash of (site, kind, source key) -> the CDM id.
 -- kind: 1 person, 2 visit, 3 provider, 4 care_site, 5 location, 10+ events by table.

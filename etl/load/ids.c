@@ -43,7 +43,7 @@ int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 		  "(SELECT id FROM @omopipe.id_map m WHERE m.key = k.key LIMIT 1) m WHERE i.key IS NULL" },
 		{ "omo_lookup", "SELECT k.key, m.id, 0 FROM " KEYS_FROM("$1::bytea") " AS k(key) CROSS JOIN LATERAL "
 		                "(SELECT id FROM @omopipe.id_map m WHERE m.key = k.key LIMIT 1) m" },
-		{ "omo_newids", "SELECT $2::bigint * 1000000000000 + nextval('@omopipe.id_seq') FROM generate_series(1, $1::int)" },
+		{ "omo_block", "SELECT nextval('@omopipe.event_block_seq')" },
 		{ "omo_refile", "UPDATE @omopipe.id_map m SET file_id = $2::bigint FROM " KEYS_FROM("$1::bytea") " AS k(key) "
 		                "WHERE m.key = k.key AND m.file_id IS DISTINCT FROM $2::bigint" },
 	};
@@ -187,6 +187,29 @@ static int resolve_shared(struct filectx *f, const uint32_t *idx, size_t n, stru
  * keys into id_map. Should another worker insert the same key meanwhile, the
  * COPY fails with a unique violation and the file is retried (file.c).
  */
+/*
+ * The next event id: site_no * 10^12 + 5 * 10^11 + a number from the worker's
+ * current block of 10,000 (a new block from event_block_seq when it is used up;
+ * the unused rest of a block is never reused, which costs nothing that counts).
+ */
+#define EVENT_BLOCK 10000
+
+static int next_event_id(struct filectx *f, int64_t *id, struct err *e)
+{
+	struct worker *w = f->w;
+	if (w->blk_next == w->blk_end) {
+		PGresult *r = NULL;
+		int rc = exec_bin(f, "omo_block", 0, NULL, NULL, NULL, &r, e);
+		if (rc < 0)
+			return rc;
+		w->blk_next = be64(PQgetvalue(r, 0, 0)) * EVENT_BLOCK;
+		w->blk_end = w->blk_next + EVENT_BLOCK;
+		PQclear(r);
+	}
+	*id = (int64_t)f->site_no * 1000000000000LL + 500000000000LL + w->blk_next++;
+	return 0;
+}
+
 /* A key with its entry, to sort a batch's keys: the b-tree probes and inserts
  * then walk id_map's index from left to right instead of jumping about. */
 struct sorted_key { unsigned char key[16]; uint32_t idx; };
@@ -230,25 +253,16 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 	}
 	if (rc < 0 || fresh == 0)
 		return rc;
-	char cnt[24], site[16];
-	snprintf(cnt, sizeof cnt, "%zu", fresh);
-	snprintf(site, sizeof site, "%d", f->site_no);
-	const char *v[] = { cnt, site };
-	PGresult *r = NULL;
-	if ((rc = exec_bin(f, "omo_newids", 2, v, NULL, NULL, &r, e)) < 0)
-		return rc;
-	if ((size_t)PQntuples(r) != fresh) {
-		PQclear(r);
-		return err_set(e, E_INTERNAL, "the id sequence gave %d ids for %zu keys", PQntuples(r), fresh);
-	}
 	struct buf b = BUF_INIT;
 	static const char hex[] = "0123456789abcdef";
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct key_ent *en = &f->keys.v[idx[i]];
 		if (en->state != KS_UNRESOLVED)
 			continue;
-		en->id = be64(PQgetvalue(r, (int)k++, 0));
+		int64_t id;
+		if ((rc = next_event_id(f, &id, e)) < 0)
+			break;
+		en->id = id;
 		en->state = KS_NEW;
 		en->refiled = 1;
 		f->keys.unresolved--;
@@ -263,7 +277,10 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 		buf_i64(&b, en->id);
 		buf_printf(&b, "\t%d\t%d\t%lld\n", KC_EVENT, f->site_no, (long long)en->file_id);
 	}
-	PQclear(r);
+	if (rc < 0) {
+		buf_free(&b);
+		return rc;
+	}
 	char sql[256];
 	snprintf(sql, sizeof sql, "COPY %s.id_map (key, id, kind, site_no, file_id) FROM STDIN", f->conf->schema_omopipe);
 	struct db_copy cp;

@@ -191,6 +191,7 @@ struct worker {
 	int hard_rc;
 	struct err hard;
 	char *merge_sql[T_FIRST_EVENT]; /* sections of sql/load_merge.sql, rendered */
+	int64_t blk_next, blk_end;      /* the current block of event ids (ids.c) */
 };
 
 /* Merging the staged tables (merge.c). */

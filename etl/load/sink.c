@@ -19,8 +19,8 @@
 #include <string.h>
 #include <zstd.h>
 
-#define BATCH_KEYS 20000
-#define BATCH_BYTES (16u << 20)
+#define BATCH_KEYS 50000
+#define BATCH_BYTES (32u << 20)
 
 void reasons_add(struct reasons *r, const char *reason, uint64_t n)
 {
