@@ -84,7 +84,7 @@ midway=0
 total_files=$(sql "SELECT count(*) FROM omopipe.source_file")
 for target in 0 1 $((total_files / 4)) $((total_files / 2)) $((total_files * 3 / 4)) "$total_files"; do
   prepare_db "${PGDATABASE}_kill"
-  PGDATABASE="${PGDATABASE}_kill" "$OMOPIPE" -q -c "$C" run >/dev/null 2>&1 &
+  PGDATABASE="${PGDATABASE}_kill" "$OMOPIPE" -q -c "$C" --workers 1 run >/dev/null 2>&1 &
   pid=$!
   for i in $(seq 600); do
     done_files=$(PGDATABASE="${PGDATABASE}_kill" "$OMOPIPE" psql -X -At -c "SELECT count(*) FROM omopipe.run_file WHERE status = 'loaded'" 2>/dev/null || echo 0)
