@@ -275,6 +275,8 @@ static int func(struct pstate *p, const char *start, const char *fn, size_t fl, 
 			else
 				x->simple = 0;
 		}
+		if (x->simple)
+			x->jp = arena_zalloc(p->a, (x->narg - 1) * sizeof *x->jp);
 	} else if (op == X_FIRST) {
 		if (x->narg < 1)
 			return perr(p, "first() needs a value");
@@ -422,6 +424,10 @@ static struct span eval_join(struct csv_expr *x, const struct csv_row *r)
 	if (x->simple && r->plain && r->rawn <= 4096) {
 		/* one pass: no part is longer than the row, so this much is enough */
 		char *o = arena_alloc(r->a, x->ncol * r->rawn + x->litn + (n - 1) * sn + 1), *w = o;
+		/* the parts flat (csv_expr_bind): a column index or a constant */
+		const struct csv_jpart *jp = x->jp;
+		const struct span *F = r->f;
+		const size_t nf = r->nf;
 		for (size_t i = 0; i < n; i++) {
 			if (i) {
 				if (sn == 1)
@@ -431,7 +437,7 @@ static struct span eval_join(struct csv_expr *x, const struct csv_row *r)
 					w += sn;
 				}
 			}
-			struct span v = csv_expr_value(x->arg[i + 1], r);
+			struct span v = jp[i].col < 0 ? jp[i].lit : (size_t)jp[i].col < nf ? F[jp[i].col] : span_make("", 0);
 			copy_short(w, v.p, v.n);
 			w += v.n;
 		}
@@ -544,6 +550,13 @@ void csv_expr_bind(struct csv_expr *x, const size_t *idx)
 		x->col = idx[x->slot];
 	for (size_t i = 0; i < x->narg; i++)
 		csv_expr_bind(x->arg[i], idx);
+	if (x->op == X_JOIN && x->jp) {
+		for (size_t i = 1; i < x->narg; i++) {
+			const struct csv_expr *a = x->arg[i];
+			x->jp[i - 1].col = a->op == X_COL ? (int64_t)a->col : -1;
+			x->jp[i - 1].lit = a->op == X_LIT ? a->lit : span_make("", 0);
+		}
+	}
 }
 
 const char *csv_expr_column(const struct csv_expr *x, const struct csv_cols *cols, char *buf, size_t n)

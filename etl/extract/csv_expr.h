@@ -56,6 +56,12 @@ struct csv_maps {
 
 enum csv_xop { X_COL = 1, X_LIT, X_JOIN, X_FIRST, X_MAP, X_MATCH };
 
+/* A part of a simple join: a column by its field index, or a constant. */
+struct csv_jpart {
+	int64_t col;                   /* -1: the constant lit */
+	struct span lit;
+};
+
 struct csv_expr {
 	uint8_t op;
 	size_t slot;                   /* X_COL: the column slot (struct csv_cols) */
@@ -68,6 +74,7 @@ struct csv_expr {
 	const char *text;              /* as written, for messages */
 	int simple;                    /* X_JOIN of columns and constants only */
 	size_t ncol, litn;             /* X_JOIN: column parts, bytes of constant parts */
+	struct csv_jpart *jp;          /* simple X_JOIN: its parts, flat (csv_expr_bind) */
 	/* X_MAP over a large map: the last lookup (a column often repeats its
 	 * value row after row); only results that live in the profile are cached */
 	char last[32];

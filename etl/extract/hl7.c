@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* helpers for the handlers                                                  */
@@ -49,16 +52,44 @@ int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const
 	return -code;
 }
 
-struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop)
+/* hx_find for a stop list of any length */
+static struct hl7_seg *hx_find_long(struct hx *h, size_t from, const char *id, const char *stop)
 {
 	for (size_t i = from; i < h->m->nseg; i++) {
 		struct hl7_seg *s = &h->m->seg[i];
 		if (memcmp(s->id, id, 3) == 0)
 			return s;
-		if (stop)
-			for (const char *p = stop; *p; p += p[3] ? 4 : 3)
-				if (memcmp(s->id, p, 3) == 0)
-					return NULL;
+		for (const char *p = stop; *p; p += p[3] ? 4 : 3)
+			if (memcmp(s->id, p, 3) == 0)
+				return NULL;
+	}
+	return NULL;
+}
+
+/* the three bytes of a segment id as a number */
+static inline uint32_t id3(const char *p)
+{
+	return (uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8 | (uint32_t)(unsigned char)p[2] << 16;
+}
+
+struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop)
+{
+	uint32_t want = id3(id), stops[16];
+	size_t ns = 0;
+	if (stop) {
+		for (const char *p = stop; *p; p += p[3] ? 4 : 3) {
+			if (ns == sizeof stops / sizeof stops[0])
+				return hx_find_long(h, from, id, stop);
+			stops[ns++] = id3(p);
+		}
+	}
+	for (size_t i = from; i < h->m->nseg; i++) {
+		uint32_t sid = id3(h->m->seg[i].id);
+		if (sid == want)
+			return &h->m->seg[i];
+		for (size_t k = 0; k < ns; k++)
+			if (sid == stops[k])
+				return NULL;
 	}
 	return NULL;
 }
@@ -70,15 +101,6 @@ int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, str
 	if (rc < 0)
 		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
 	return 0;
-}
-
-static struct span alias(struct hx *h, struct span sys)
-{
-	const struct hl7_prof *p = &h->x->prof;
-	for (size_t i = 0; i < p->nalias; i++)
-		if (sys.n == p->alias[i].nfrom && memcmp(sys.p, p->alias[i].from, sys.n) == 0)
-			return span_of(p->alias[i].to);
-	return sys;
 }
 
 /* code, text, system from components k, k+1, k+2 of a coded element */
@@ -99,32 +121,13 @@ static int code_at(struct hx *h, struct hl7_seg *s, int f, const struct span *co
 	out->code = hx_trim(out->code);
 	out->system = hx_trim(out->system);
 	if (out->system.n)
-		out->system = alias(h, out->system);
+		out->system = hx_alias(h, out->system);
 	else if (dflt && (out->code.n || out->display.n))
 		out->system = span_of(dflt);
 	return 0;
 }
 
-/* `""` (HL7 null) as an empty span, as hl7_text gives it */
-static inline struct span nul_empty(struct span v)
-{
-	return v.n == 2 && v.p[0] == '"' && v.p[1] == '"' ? span_make(v.p, 0) : v;
-}
-
-/* code_at for a segment without escapes, high bytes or subcomponents: the
- * components are the values themselves */
-static void code_clean(struct hx *h, const struct span *comp, size_t nc, int k, const char *dflt, struct code *out)
-{
-	out->code = (size_t)k - 1 < nc ? hx_trim(nul_empty(comp[k - 1])) : span_make(NULL, 0);
-	out->display = (size_t)k < nc ? nul_empty(comp[k]) : span_make(NULL, 0);
-	out->system = (size_t)k + 1 < nc ? hx_trim(nul_empty(comp[k + 1])) : span_make(NULL, 0);
-	if (out->system.n)
-		out->system = alias(h, out->system);
-	else if (dflt && (out->code.n || out->display.n))
-		out->system = span_of(dflt);
-}
-
-int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt, struct code *c, struct code *alt)
+int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt, struct code *c, struct code *alt)
 {
 	struct span r = hx_raw(h, s, f, rep, 0, 0), comp[7];
 	memset(c, 0, sizeof *c);
@@ -132,22 +135,6 @@ int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt, s
 		memset(alt, 0, sizeof *alt);
 	if (r.n == 0)
 		return 0;
-	if (s->clean && s->nosub) {
-		/* the components up to the alternate system: nothing else is read */
-		size_t max = alt ? 6 : 3, nc = 0;
-		const char *p = r.p, *end = r.p + r.n, *q;
-		char cs = h->m->d.cs;
-		while (nc + 1 < max && (q = hl7_find_byte(p, end, cs)) != NULL) {
-			comp[nc++] = span_make(p, (size_t)(q - p));
-			p = q + 1;
-		}
-		q = hl7_find_byte(p, end, cs);
-		comp[nc++] = span_make(p, (size_t)((q ? q : end) - p));
-		code_clean(h, comp, nc, 1, dflt, c);
-		if (alt && nc > 3)
-			code_clean(h, comp, nc, 4, NULL, alt);
-		return 0;
-	}
 	size_t nc = hl7_pieces(r, h->m->d.cs, comp, alt ? 7 : 4);
 	int rc = code_at(h, s, f, comp, nc, 1, dflt, c);
 	if (rc == 0 && alt && nc > 3)
@@ -172,22 +159,31 @@ static void dt_shift(struct dt *d, int minutes)
 	d->sec = (int32_t)t;
 }
 
-int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
+int hx_date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt *out)
 {
-	struct span v = hx_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0));
-	*out = DT_EMPTY;
-	if (v.n == 0 || (v.n == 2 && v.p[0] == '"' && v.p[1] == '"'))
+	struct extractor *x = h->x;
+	const struct hl7_prof *p = &x->prof;
+	/* a message repeats its times (OBX-14, OBR-7 ...): the last value
+	 * parsed is remembered, with what it gave (the profile and site do not
+	 * change during a run) */
+	if (v.n == x->last_dn && hx_eq(v.p, x->last_date, v.n)) {
+		*out = x->last_dt;
 		return 0;
-	const struct hl7_prof *p = &h->x->prof;
-	int rc = p->date_fmt ? dt_parse_fmt(v, p->date_fmt, h->x->tz, out) : dt_parse_hl7(v, h->x->tz, out);
+	}
+	int rc = p->date_fmt ? dt_parse_fmt(v, p->date_fmt, x->tz, out) : dt_parse_hl7(v, x->tz, out);
 	if (rc < 0)
 		return hx_fail(h, s, f, 0, E_DATE, "not a date/time (%zu characters)", v.n);
-	if (p->has_assume && out->prec == DT_TIME && h->x->tz != DT_TZ_KEEP && !p->date_fmt) {
+	if (p->has_assume && out->prec == DT_TIME && x->tz != DT_TZ_KEEP && !p->date_fmt) {
 		int zoned = 0;
 		for (size_t i = 4; i < v.n; i++)
 			zoned |= v.p[i] == '+' || v.p[i] == '-';
 		if (!zoned)
-			dt_shift(out, h->x->tz - p->assume_offset);
+			dt_shift(out, x->tz - p->assume_offset);
+	}
+	if (v.n <= sizeof x->last_date) {
+		memcpy(x->last_date, v.p, v.n);
+		x->last_dn = v.n;
+		x->last_dt = *out;
 	}
 	return 0;
 }
@@ -197,7 +193,7 @@ static const double pow10tab[] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-int hx_number(struct span s, double *out)
+int hx_number_any(struct span s, double *out)
 {
 	s = hx_trim(s);
 	const char *p = s.p, *end = s.p + s.n;
@@ -205,34 +201,6 @@ int hx_number(struct span s, double *out)
 	if (p < end && (*p == '-' || *p == '+')) {
 		neg = *p == '-';
 		p++;
-	}
-	if (end - p <= 15) {
-		/* at most 15 digits: the loop below without its digit count */
-		uint64_t m = 0;
-		int frac = -1, any = 0;
-		const char *q = p;
-		for (; q < end; q++) {
-			unsigned d = (unsigned)(unsigned char)*q - '0';
-			if (d <= 9) {
-				m = m * 10 + d;
-				frac += frac >= 0;
-				any = 1;
-			} else if (*q == '.' && frac < 0) {
-				frac = 0;
-			} else {
-				break;
-			}
-		}
-		if (q == end) {
-			if (!any)
-				return -1;
-			double v = (double)m;
-			if (frac > 0)
-				v /= pow10tab[frac];
-			*out = neg ? -v : v;
-			return 0;
-		}
-		return span_to_double(s, out);
 	}
 	/* fast path: up to 15 digits with an optional point (exact in a double) */
 	uint64_t m = 0;
@@ -268,24 +236,6 @@ int hx_number(struct span s, double *out)
 	return span_to_double(s, out);
 }
 
-struct span hx_join(struct hx *h, size_t n, const struct span *parts)
-{
-	/* no overflow: a handful of spans, each inside a buffer in memory */
-	size_t len = n ? n - 1 : 0;
-	for (size_t i = 0; i < n; i++)
-		len += parts[i].n;
-	char *o = arena_alloc(h->a, len + 1), *w = o;
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			*w++ = '|';
-		if (parts[i].n)
-			memcpy(w, parts[i].p, parts[i].n);
-		w += parts[i].n;
-	}
-	*w = '\0';
-	return span_make(o, len);
-}
-
 int hx_emit(struct hx *h, const struct record *r)
 {
 	int rc = h->s->ops->emit(h->s, r, h->e);
@@ -295,23 +245,6 @@ int hx_emit(struct hx *h, const struct record *r)
 void hx_note(struct hx *h, const char *what)
 {
 	sink_note(h->s, what);
-}
-
-void hx_comps(struct span v, char cs, struct span *out, size_t max)
-{
-	const char *p = v.p, *end = v.p + v.n;
-	size_t k = 0;
-	if (v.n) {
-		for (;;) {
-			const char *q = hl7_find_byte(p, end, cs);
-			out[k++] = span_make(p, (size_t)((q ? q : end) - p));
-			if (!q || k == max)
-				break;
-			p = q + 1;
-		}
-	}
-	while (k < max)
-		out[k++] = span_make(end, 0);
 }
 
 /* hx_tx with the position SEG-f.c of a failure */
@@ -327,7 +260,7 @@ int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 	struct span id, ns, uid, c[4];
 	int rc;
 	*key = span_make(NULL, 0);
-	hx_comps(hx_raw(h, s, f, rep, 0, 0), h->m->d.cs, c, 4);
+	hx_comps(h->m, s, hx_raw(h, s, f, rep, 0, 0), c, 4);
 	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
@@ -348,7 +281,7 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	*key = span_make(NULL, 0);
 	if (!s)
 		return 0;
-	hx_comps(hx_raw(h, s, f, 1, 0, 0), h->m->d.cs, c, 2);
+	hx_comps(h->m, s, hx_raw(h, s, f, 1, 0, 0), c, 2);
 	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0 || (rc = tx_at(h, s, f, 2, c[1], &ns)) < 0)
 		return rc;
 	id = hx_trim(id);
@@ -367,7 +300,7 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	if (!s)
 		return 0;
 	struct span x = hx_raw(h, s, f, 1, 0, 0);
-	hx_comps(x, h->m->d.cs, c, 1);
+	hx_comps(h->m, s, x, c, 1);
 	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
@@ -377,12 +310,12 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	for (size_t i = 0; i < h->nprov; i++)
 		if (span_eq(h->providers[i], id))
 			return 0;
-	hx_comps(x, h->m->d.cs, c, 13);
+	hx_comps(h->m, s, x, c, 13);
 	if ((rc = tx_at(h, s, f, 2, hl7_sub(h->m, c[1], 1), &fam)) < 0 || (rc = tx_at(h, s, f, 3, c[2], &given)) < 0 ||
 	    (rc = tx_at(h, s, f, 13, c[12], &idtype)) < 0)
 		return rc;
 	struct record r;
-	record_init(&r, REC_PROVIDER);
+	hx_record(h, &r, REC_PROVIDER);
 	r.u.provider.key = id;
 	if (fam.n && given.n) {
 		char *o = arena_alloc(h->a, given.n + fam.n + 2);
@@ -440,17 +373,33 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	if (rc < 0)
 		return rc;
 	struct hx h;
-	memset(&h, 0, sizeof h);
+	/* field by field: the providers table is only read up to nprov, and
+	 * a memset of the struct becomes a slow "rep stos" */
 	h.x = x;
 	h.m = m;
 	h.s = s;
 	h.e = q;
 	h.a = &x->msg;
+	h.handler = HH_NONE;
+	memset(h.trigger, 0, sizeof h.trigger);
 	h.msh = &m->seg[0];
+	h.person = h.visit = h.obr_order = h.obr_provider = span_make(NULL, 0);
+	h.nprov = 0;
+	h.obr = NULL;
 	h.evn = hx_find(&h, 1, "EVN", NULL);
 
 	m->charset = x->prof.charset;
-	m->charset = charset_of(hl7_rep(m, hl7_field(m, h.msh, 18), 1), x->prof.charset);
+	hl7_split_to(m, h.msh, 17); /* up to MSH-18 in one go */
+	struct span cs = hl7_rep(m, hl7_field(m, h.msh, 18), 1);
+	if (cs.n == x->last_csn && memcmp(cs.p, x->last_cs, cs.n) == 0) {
+		m->charset = x->last_charset; /* as in the last message */
+	} else {
+		m->charset = charset_of(cs, x->prof.charset);
+		x->last_csn = cs.n <= sizeof x->last_cs ? cs.n : SIZE_MAX;
+		if (cs.n <= sizeof x->last_cs)
+			memcpy(x->last_cs, cs.p, cs.n);
+		x->last_charset = m->charset;
+	}
 
 	char type[16] = { 0 }, ev[8];
 	struct span t9 = hl7_rep(m, hl7_field(m, h.msh, 9), 1);
@@ -575,6 +524,10 @@ static int hl7x_open(struct extractor **out, const char *profile, const struct c
 		return rc;
 	}
 	x->tz = site ? site->tz : DT_TZ_KEEP;
+	x->last_csn = SIZE_MAX;
+	x->last_dn = SIZE_MAX;
+	for (int k = REC_PERSON; k <= REC_MERGE; k++)
+		record_init(&x->tmpl[k], (enum rec_kind)k);
 	arena_init(&x->msg, 64 * 1024);
 	hl7_msg_setup(&x->m, &x->msg);
 	*out = x;

@@ -41,7 +41,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		const char *r = m->d.rs ? memchr(q, m->d.rs, (size_t)(end - q)) : NULL;
 		struct span one = span_make(q, (size_t)((r ? r : end) - q)), c[5];
 		rep++;
-		hx_comps(one, m->d.cs, c, 5);
+		hx_comps(m, s, one, c, 5);
 		struct span id = hx_trim(c[0]);
 		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
 			if (p->mrn_rep == rep) {
@@ -52,7 +52,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 				first = rep;
 			struct span type = hx_trim(c[4]);
 			for (size_t i = 0; i < p->nmrn; i++)
-				if (!best[i] && type.n == p->mrn_len[i] && memcmp(type.p, p->mrn_types[i], type.n) == 0)
+				if (!best[i] && type.n == p->mrn_len[i] && hx_eq(type.p, p->mrn_types[i], type.n))
 					best[i] = rep;
 		}
 		if (!r)
@@ -113,7 +113,7 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	struct span kp[6] = { SPAN_LIT("loc"), part[0], part[2], part[3], part[4], part[6] };
 	*key = hx_join(h, 6, kp);
 	struct record r;
-	record_init(&r, REC_LOCATION);
+	hx_record(h, &r, REC_LOCATION);
 	r.u.location.key = *key;
 	r.u.location.address_1 = part[0];
 	r.u.location.address_2 = part[1];
@@ -129,6 +129,7 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 {
 	int rc;
 	struct span key;
+	hl7_split_to(h->m, pid, 30); /* the fields read below, in one go */
 	if ((rc = pick_id(h, pid, 3, &key)) < 0)
 		return rc;
 	if (!key.n && (rc = pick_id(h, pid, 2, &key)) < 0) /* v2.1-2.3 external id */
@@ -140,7 +141,7 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 		return 0;
 
 	struct record r;
-	record_init(&r, REC_PERSON);
+	hx_record(h, &r, REC_PERSON);
 	struct rec_person *p = &r.u.person;
 	p->key = key;
 	if ((rc = hx_date(h, pid, 7, 1, &p->birth)) < 0 ||
@@ -160,7 +161,7 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 		return rc;
 	struct span ind = hx_trim(hx_raw(h, pid, 30, 1, 0, 0));
 	if (death.prec != DT_NONE) {
-		record_init(&r, REC_DEATH);
+		hx_record(h, &r, REC_DEATH);
 		r.u.death.person = key;
 		r.u.death.date = death;
 		r.u.death.origin = ORIG_EHR;
@@ -198,7 +199,7 @@ static int visit(struct hx *h, struct hl7_seg *pv1, struct dt *start_out)
 {
 	int rc;
 	struct record r;
-	record_init(&r, REC_VISIT);
+	hx_record(h, &r, REC_VISIT);
 	struct rec_visit *v = &r.u.visit;
 	v->key = h->visit;
 	v->person = h->person;
@@ -269,7 +270,7 @@ static int adt_events(struct hx *h, struct dt vstart)
 		struct record r;
 		struct rec_event *ev = &r.u.event;
 		if (memcmp(s->id, "DG1", 3) == 0) {
-			record_init(&r, REC_EVENT);
+			hx_record(h, &r, REC_EVENT);
 			ev->kind = EV_CONDITION;
 			ev->origin = ORIG_EHR_ENCOUNTER;
 			if ((rc = coded_event(h, s, 3, 2, 4, &ev->code, &ev->code_alt)) < 0 ||
@@ -285,7 +286,7 @@ static int adt_events(struct hx *h, struct dt vstart)
 			                      ev->code.code.n ? span_make(NULL, 0) : ev->code.display, ev->qualifier.code };
 			ev->key = hx_join(h, 6, kp);
 		} else if (memcmp(s->id, "PR1", 3) == 0) {
-			record_init(&r, REC_EVENT);
+			hx_record(h, &r, REC_EVENT);
 			ev->kind = EV_PROCEDURE;
 			ev->origin = ORIG_EHR;
 			if ((rc = coded_event(h, s, 3, 2, 4, &ev->code, &ev->code_alt)) < 0 ||
@@ -303,7 +304,7 @@ static int adt_events(struct hx *h, struct dt vstart)
 			                      hx_trim(hx_raw(h, s, 5, 1, 1, 0)) };
 			ev->key = hx_join(h, 6, kp);
 		} else if (memcmp(s->id, "AL1", 3) == 0) {
-			record_init(&r, REC_EVENT);
+			hx_record(h, &r, REC_EVENT);
 			ev->kind = EV_ALLERGY;
 			ev->origin = ORIG_EHR;
 			if ((rc = coded_event(h, s, 3, 0, 0, &ev->code, &ev->code_alt)) < 0 ||
@@ -353,7 +354,7 @@ static int merge(struct hx *h)
 		if (!from.n)
 			return hx_fail(h, mrg, 1, 0, E_NO_PATIENT, "no usable prior patient identifier");
 		struct record r;
-		record_init(&r, REC_MERGE);
+		hx_record(h, &r, REC_MERGE);
 		r.u.merge.from = from;
 		r.u.merge.to = h->person;
 		if ((rc = hx_emit(h, &r)) < 0)
@@ -382,7 +383,7 @@ int hx_adt(struct hx *h)
 		if (!h->visit.n)
 			return hx_fail(h, pv1, pv1 ? 19 : 0, 0, E_MISSING, "a cancelled visit needs its visit number (PV1-19)");
 		struct record r;
-		record_init(&r, REC_RETRACT);
+		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_VISIT;
 		r.u.retract.key = h->visit;
 		hx_note(h, "visit cancelled");
@@ -412,7 +413,7 @@ int hx_ppr(struct hx *h)
 			continue;
 		struct record r;
 		struct rec_event *ev = &r.u.event;
-		record_init(&r, REC_EVENT);
+		hx_record(h, &r, REC_EVENT);
 		ev->kind = EV_CONDITION;
 		ev->origin = ORIG_PROBLEM_LIST;
 		ev->person = h->person;
@@ -430,8 +431,8 @@ int hx_ppr(struct hx *h)
 		}
 		ev->key = hx_join(h, 4, kp);
 		if (span_eq_str(action, "DE")) {
-			struct span rkey = ev->key; /* record_init clears the union */
-			record_init(&r, REC_RETRACT);
+			struct span rkey = ev->key; /* hx_record clears the union */
+			hx_record(h, &r, REC_RETRACT);
 			r.u.retract.target = REC_EVENT;
 			r.u.retract.key = rkey;
 			hx_note(h, "problem deleted (PRB-1 DE)");
@@ -471,7 +472,7 @@ int hx_zfields(struct hx *h)
 				continue;
 			struct record r;
 			struct rec_event *ev = &r.u.event;
-			record_init(&r, REC_EVENT);
+			hx_record(h, &r, REC_EVENT);
 			ev->kind = zf->kind;
 			ev->origin = ORIG_EHR;
 			ev->person = h->person;

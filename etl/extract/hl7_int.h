@@ -21,6 +21,11 @@
 #include "etl/extract/hl7_tok.h"
 #include "etl/record.h"
 
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 enum hl7_handler {
 	HH_NONE = 0,
 	HH_ADT,              /* A01 A03 A04 A08: person, visit, providers, DG1/PR1/AL1/OBX */
@@ -97,6 +102,13 @@ struct extractor {
 	uint64_t batch_mismatch;   /* last run: BTS counts that did not match */
 	char last_type[16];        /* the last message type looked up ... */
 	int last_handler;          /* ... and its handler */
+	char last_cs[32];          /* the last MSH-18 seen (first repetition) ... */
+	size_t last_csn;           /* ... its length (> sizeof last_cs: none) ... */
+	int last_charset;          /* ... and the character set it gave */
+	char last_date[32];        /* the last date/time parsed ... */
+	size_t last_dn;            /* ... its length (> sizeof last_date: none) ... */
+	struct dt last_dt;         /* ... and its value */
+	struct record tmpl[REC_MERGE + 1]; /* record_init of each kind (to REC_MERGE), copied per record */
 };
 
 /* Per message. */
@@ -111,12 +123,13 @@ struct hx {
 	struct hl7_seg *msh, *evn;
 	struct span person;        /* key of the current PID */
 	struct span visit;         /* key of the current PV1 */
-	struct span providers[16]; /* provider keys already emitted */
 	size_t nprov;
 	/* the current OBR, read once for all its OBX */
 	struct hl7_seg *obr;
 	struct span obr_order;     /* filler (OBR-3), else placer (OBR-2) */
 	struct span obr_provider;  /* OBR-16 */
+	/* last: not cleared per message (only the first nprov are read) */
+	struct span providers[16]; /* provider keys already emitted */
 };
 
 /* Run over an opened window (tests set w->rd.max_read through x->max_read). */
@@ -150,11 +163,11 @@ static inline struct span hx_rep1(struct hx *h, struct hl7_seg *s, int f)
 	struct span v = hl7_field(h->m, s, (unsigned)f);
 	return s->norep ? v : hl7_rep(h->m, v, 1);
 }
-/* span_trim (core/span.h), with the common case (nothing to trim) inline. */
-static inline int hx_is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+/* span_trim (core/span.h), with the common case inline: it only removes
+ * bytes up to ' ', so ends above ' ' leave nothing to trim. */
 static inline struct span hx_trim(struct span s)
 {
-	if (s.n && (hx_is_space(s.p[0]) || hx_is_space(s.p[s.n - 1])))
+	if (s.n && ((unsigned char)s.p[0] <= ' ' || (unsigned char)s.p[s.n - 1] <= ' '))
 		return span_trim(s);
 	return s;
 }
@@ -171,19 +184,234 @@ static inline int hx_tx(struct hx *h, const struct hl7_seg *s, struct span raw, 
 }
 /* The same, unescaped; error with position on a bad escape. */
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);
+/* The components of span v (a raw part of segment s, a repetition) cut at
+ * the component separator, as hl7_piece gives them: out[0 .. max), the
+ * missing ones empty at the end of v. One pass, 16 bytes at a time while
+ * they are inside the segment. Returns how many are there (at most max). */
+static inline size_t hx_comps(const struct hl7_msg *m, const struct hl7_seg *s, struct span v, struct span *out,
+                              size_t max)
+{
+	const char *p = v.p, *end = v.p + v.n, *b = p, *q, *lim = s->p + s->n;
+	char cs = m->d.cs;
+	size_t k = 0;
+#ifdef __SSE2__
+	/* 16 bytes at a time while they are inside the segment */
+	const __m128i vc = hl7_splat(cs);
+	for (; b < end && lim - b >= 16; b += 16) {
+		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), vc));
+		if (end - b < 16)
+			mk &= (1u << (end - b)) - 1;
+		for (; mk; mk &= mk - 1) {
+			q = b + __builtin_ctz(mk);
+			out[k++] = span_make(p, (size_t)(q - p));
+			if (k == max)
+				return k;
+			p = q + 1;
+		}
+	}
+#endif
+	while (b < end && (q = hl7_find_byte(b, end, cs)) != NULL) {
+		out[k++] = span_make(p, (size_t)(q - p));
+		if (k == max)
+			return k;
+		b = p = q + 1;
+	}
+	out[k++] = span_make(p, (size_t)(end - p));
+	size_t n = k;
+	while (k < max)
+		out[k++] = span_make(end, 0);
+	return n;
+}
+
+/* `""` (HL7 null) as an empty span, as hl7_text gives it */
+static inline struct span hx_nul(struct span v)
+{
+	return v.n == 2 && v.p[0] == '"' && v.p[1] == '"' ? span_make(v.p, 0) : v;
+}
+
+/* A code system as the profile's [code_systems] aliases rename it. */
+static inline struct span hx_alias(const struct hx *h, struct span sys)
+{
+	const struct hl7_prof *p = &h->x->prof;
+	for (size_t i = 0; i < p->nalias; i++)
+		if (sys.n == p->alias[i].nfrom && memcmp(sys.p, p->alias[i].from, sys.n) == 0)
+			return span_of(p->alias[i].to);
+	return sys;
+}
+
+/* Code, text, system from components k, k+1, k+2 (of nc) of a coded element
+ * in a segment without escapes, high bytes or subcomponents: the components
+ * are the values themselves. */
+static inline void hx_code_clean(const struct hx *h, const struct span *comp, size_t nc, int k, const char *dflt,
+                                 struct code *out)
+{
+	out->code = (size_t)k - 1 < nc ? hx_trim(hx_nul(comp[k - 1])) : span_make(NULL, 0);
+	out->display = (size_t)k < nc ? hx_nul(comp[k]) : span_make(NULL, 0);
+	out->system = (size_t)k + 1 < nc ? hx_trim(hx_nul(comp[k + 1])) : span_make(NULL, 0);
+	if (out->system.n)
+		out->system = hx_alias(h, out->system);
+	else if (dflt && (out->code.n || out->display.n))
+		out->system = span_of(dflt);
+}
+
+/* hx_code of the raw repetition r of a segment without escapes, high bytes
+ * or subcomponents (s->clean, s->nosub), into codes that are all empty. */
+static inline void hx_code_raw(const struct hx *h, const struct hl7_seg *s, struct span r, const char *dflt_system,
+                               struct code *c, struct code *alt)
+{
+	struct span comp[6];
+	if (r.n == 0)
+		return;
+	/* the components up to the alternate system: nothing else is read */
+	size_t nc = hx_comps(h->m, s, r, comp, alt ? 6 : 3);
+	hx_code_clean(h, comp, nc, 1, dflt_system, c);
+	if (alt && nc > 3)
+		hx_code_clean(h, comp, nc, 4, NULL, alt);
+}
+
+/* hx_code for any segment (escapes, subcomponents). */
+int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt_system,
+                struct code *c, struct code *alt);
 /* A coded element (CE/CWE/CNE) in a repetition of SEG-f: code 1-3, alternate
  * 4-6; system aliases of the profile applied; dflt_system when none written. */
-int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt_system,
-            struct code *c, struct code *alt);
+static inline int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt_system,
+                          struct code *c, struct code *alt)
+{
+	struct span r = hx_raw(h, s, f, rep, 0, 0);
+	if (!(s->clean && s->nosub))
+		return hx_code_any(h, s, f, rep, dflt_system, c, alt);
+	memset(c, 0, sizeof *c);
+	if (alt)
+		memset(alt, 0, sizeof *alt);
+	hx_code_raw(h, s, r, dflt_system, c, alt);
+	return 0;
+}
+
+/* hx_date of a parsed value v: the profile's date format, assumed zone. */
+int hx_date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt *out);
 /* A date/time field (TS component 1): DT_EMPTY if empty, E_DATE if bad. */
-int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out);
+static inline int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
+{
+	struct span v = hx_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0));
+	*out = DT_EMPTY;
+	if (v.n == 0 || (v.n == 2 && v.p[0] == '"' && v.p[1] == '"'))
+		return 0;
+	return hx_date_of(h, s, f, v, out);
+}
+
+/* hx_number past its fast path. */
+int hx_number_any(struct span s, double *out);
 /* A number: 0, or -1 if s is not one. */
-int hx_number(struct span s, double *out);
-/* The components of span v (a repetition) cut at cs, as hl7_piece gives
- * them: out[0 .. max), the missing ones empty at the end of v. One pass. */
-void hx_comps(struct span v, char cs, struct span *out, size_t max);
+static inline int hx_number(struct span s, double *out)
+{
+	static const double p10[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	                                 1e12, 1e13, 1e14, 1e15 };
+	s = hx_trim(s);
+	const char *p = s.p, *end = s.p + s.n;
+	int neg = 0;
+	if (p < end && (*p == '-' || *p == '+')) {
+		neg = *p == '-';
+		p++;
+	}
+	if (end - p > 15)
+		return hx_number_any(s, out);
+	/* at most 15 digits (exact in a double), an optional point */
+	uint64_t m = 0;
+	int frac = -1, any = 0;
+	const char *q = p;
+	for (; q < end; q++) {
+		unsigned d = (unsigned)(unsigned char)*q - '0';
+		if (d <= 9) {
+			m = m * 10 + d;
+			frac += frac >= 0;
+			any = 1;
+		} else if (*q == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			return hx_number_any(s, out);
+		}
+	}
+	if (!any)
+		return -1;
+	double v = (double)m;
+	if (frac > 0)
+		v /= p10[frac];
+	*out = neg ? -v : v;
+	return 0;
+}
+
+/* 1 if a[0, n) equals b[0, n): eight bytes at a time, for short strings */
+static inline int hx_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, d = 0;
+	if (n >= 8) {
+		size_t j = 0;
+		for (; j + 8 < n; j += 8) {
+			memcpy(&x, a + j, 8);
+			memcpy(&y, b + j, 8);
+			d |= x ^ y;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return !(d | (x ^ y));
+	}
+	for (size_t j = 0; j < n; j++)
+		d |= (uint64_t)(a[j] ^ b[j]);
+	return !d;
+}
+
+/* memcpy for the short strings of keys: fixed-size moves, overlapping at
+ * the end, never outside [src, src + n) or [dst, dst + n). */
+static inline void hx_copy(char *dst, const char *src, size_t n)
+{
+	if (n >= 8) {
+		size_t j = 0;
+		for (; j + 8 < n; j += 8)
+			memcpy(dst + j, src + j, 8);
+		memcpy(dst + n - 8, src + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(dst, src, 4);
+		memcpy(dst + n - 4, src + n - 4, 4);
+	} else {
+		for (size_t j = 0; j < n; j++)
+			dst[j] = src[j];
+	}
+}
+
 /* Join parts with '|' into the message arena. */
-struct span hx_join(struct hx *h, size_t n, const struct span *parts);
+static inline struct span hx_join(struct hx *h, size_t n, const struct span *parts)
+{
+	/* no overflow: a handful of spans, each inside a buffer in memory */
+	size_t len = n ? n - 1 : 0;
+	for (size_t i = 0; i < n; i++)
+		len += parts[i].n;
+	char *o = arena_alloc(h->a, len + 1), *w = o;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*w++ = '|';
+		hx_copy(w, parts[i].p, parts[i].n);
+		w += parts[i].n;
+	}
+	*w = '\0';
+	return span_make(o, len);
+}
+/* A record of the kind as record_init makes it (a copy of a template). */
+static inline void hx_record(struct hx *h, struct record *r, enum rec_kind kind)
+{
+	if (kind > REC_MERGE) {
+		record_init(r, kind);
+		return;
+	}
+	/* 32 bytes at a time: a plain struct copy becomes "rep movsq", whose
+	 * start-up costs more than the copy */
+	char *d = (char *)r;
+	const char *src = (const char *)&h->x->tmpl[kind];
+	size_t k = 0;
+	for (; k + 32 <= sizeof *r; k += 32)
+		memcpy(d + k, src + k, 32);
+	if (k < sizeof *r)
+		memcpy(d + k, src + k, sizeof *r - k);
+}
 /* Emit a record. */
 int hx_emit(struct hx *h, const struct record *r);
 void hx_note(struct hx *h, const char *what);

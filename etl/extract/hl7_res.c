@@ -122,9 +122,10 @@ static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *nume
 	*numeric = 0;
 	if (f5.n == 0 || (f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
 		return 0;
-	if (m->d.rs && memchr(f5.p, m->d.rs, f5.n) && !type_is(type, t_text))
+	if (m->d.rs && !s->norep && memchr(f5.p, m->d.rs, f5.n) && !type_is(type, t_text))
 		hx_note(h, "repeated result value: the first kept");
-	if (type_is(type, t_num) || span_eq_str(type, "CQ") || span_eq_str(type, "MO")) {
+	int nm = type.n == 2 && type.p[0] == 'N' && type.p[1] == 'M';
+	if (nm || type_is(type, t_num) || span_eq_str(type, "CQ") || span_eq_str(type, "MO")) {
 		struct span t;
 		if ((rc = hx_text(h, s, 5, 1, type.n == 2 && type.p[0] == 'N' ? 0 : 1, 0, &t)) < 0)
 			return rc;
@@ -204,6 +205,7 @@ int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 	h->obr_order = h->obr_provider = span_make(NULL, 0);
 	if (!obr)
 		return 0;
+	hl7_split_to(h->m, obr, 16); /* the fields read below, in one go */
 	if ((rc = hx_ei_key(h, obr, 3, &h->obr_order)) < 0)
 		return rc;
 	if (!h->obr_order.n && (rc = hx_ei_key(h, obr, 2, &h->obr_order)) < 0)
@@ -221,6 +223,16 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 
 	if (!h->person.n)
 		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
+	hl7_split_to(h->m, s, 14); /* the fields read below, in one go */
+	/* the common shape: fields 1-14 there, without escapes, high bytes,
+	 * repetitions or subcomponents; their values are the raw spans */
+	int fast = s->clean && s->nosub && s->norep && s->nfo > 14;
+	struct span f3, f6, f8;
+	if (fast) {
+		f3 = hl7_field(h->m, s, 3);
+		f6 = hl7_field(h->m, s, 6);
+		f8 = hl7_field(h->m, s, 8);
+	}
 	struct span st = hx_trim(hl7_comp(h->m, hl7_field(h->m, s, 11), 1));
 	uint8_t action;
 	if (st.n == 0)
@@ -232,12 +244,14 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (!action)
 		return hx_fail(h, s, 11, 0, E_VALUE, "result status not in the profile's [results] lists");
 
-	record_init(&r, REC_EVENT);
+	hx_record(h, &r, REC_EVENT);
 	ev->kind = kind;
 	ev->origin = origin;
 	ev->person = h->person;
 	ev->visit = h->visit;
-	if ((rc = hx_code(h, s, 3, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+	if (fast)
+		hx_code_raw(h, s, f3, NULL, &ev->code, &ev->code_alt); /* the record's codes are empty */
+	else if ((rc = hx_code(h, s, 3, 1, NULL, &ev->code, &ev->code_alt)) < 0)
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
@@ -261,8 +275,8 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		hx_note(h, "result retracted (OBX-11 by the profile's [results] retract)");
 		if (!ev->key.n)
 			return hx_fail(h, s, 11, 0, E_REFERENCE, "a result deletion without an order number to find the result by");
-		struct span rkey = ev->key; /* record_init clears the union */
-		record_init(&r, REC_RETRACT);
+		struct span rkey = ev->key; /* hx_record clears the union */
+		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_EVENT;
 		r.u.retract.key = rkey;
 		return hx_emit(h, &r);
@@ -281,9 +295,13 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		return rc;
 	if (!kind)
 		ev->kind = numeric ? EV_MEASUREMENT : EV_OBSERVATION;
-	if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
-	    (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0)
+	if (fast) {
+		hx_code_raw(h, s, f6, NULL, &ev->value.unit, NULL);
+		hx_code_raw(h, s, f8, "HL70078", &ev->qualifier, NULL);
+	} else if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
+	           (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0) {
 		return rc;
+	}
 	range(hl7_comp(h->m, hx_rep1(h, s, 7), 1), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);
@@ -380,7 +398,7 @@ static int rxa(struct hx *h, size_t i, int immunization)
 	struct rec_event *ev = &r.u.event;
 	int rc;
 
-	record_init(&r, REC_EVENT);
+	hx_record(h, &r, REC_EVENT);
 	ev->kind = immunization ? EV_IMMUNIZATION : EV_DRUG;
 	ev->person = h->person;
 	ev->visit = h->visit;
@@ -401,8 +419,8 @@ static int rxa(struct hx *h, size_t i, int immunization)
 	}
 	if (in_list(action, p->rxa_retract, p->nrxa_retract)) {
 		hx_note(h, immunization ? "immunization deleted (RXA-21)" : "administration deleted (RXA-21)");
-		struct span rkey = ev->key; /* record_init clears the union */
-		record_init(&r, REC_RETRACT);
+		struct span rkey = ev->key; /* hx_record clears the union */
+		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_EVENT;
 		r.u.retract.key = rkey;
 		return hx_emit(h, &r);
@@ -476,7 +494,7 @@ static int rxe(struct hx *h, size_t i)
 	struct rec_event *ev = &r.u.event;
 	int rc;
 
-	record_init(&r, REC_EVENT);
+	hx_record(h, &r, REC_EVENT);
 	ev->kind = EV_DRUG;
 	ev->origin = ORIG_PRESCRIPTION;
 	ev->person = h->person;
@@ -497,8 +515,8 @@ static int rxe(struct hx *h, size_t i)
 		hx_note(h, "order cancelled (ORC-1)");
 		if (!ev->key.n)
 			return 0;
-		struct span rkey = ev->key; /* record_init clears the union */
-		record_init(&r, REC_RETRACT);
+		struct span rkey = ev->key; /* hx_record clears the union */
+		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_EVENT;
 		r.u.retract.key = rkey;
 		return hx_emit(h, &r);
@@ -557,7 +575,7 @@ static int rxd(struct hx *h, size_t i)
 	struct rec_event *ev = &r.u.event;
 	int rc;
 
-	record_init(&r, REC_EVENT);
+	hx_record(h, &r, REC_EVENT);
 	ev->kind = EV_DRUG;
 	ev->origin = ORIG_DISPENSE;
 	ev->person = h->person;

@@ -18,6 +18,17 @@ static size_t find_eol(const char *p, size_t n)
 	size_t i = 0;
 #ifdef __SSE2__
 	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	for (; i + 32 <= n; i += 32) {
+		/* two blocks per round: one test for both */
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+		__m128i ea = _mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf));
+		__m128i eb = _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf));
+		if (_mm_movemask_epi8(_mm_or_si128(ea, eb))) {
+			unsigned m = (unsigned)_mm_movemask_epi8(ea) | (unsigned)_mm_movemask_epi8(eb) << 16;
+			return i + (size_t)__builtin_ctz(m);
+		}
+	}
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
@@ -229,6 +240,18 @@ int hl7_stream_next(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 		const char *lp = b + s->lstart;
 		size_t ln = t - s->lstart;
 		int mllp_end = 0;
+		/* the common case first: inside a frame, a line that starts with a
+		 * capital other than M, F or B (so neither MSH nor a batch line,
+		 * nor a comment, blank or MLLP line) and does not end with 0x1C:
+		 * a segment, as the checks below would find */
+		if (s->in_frame && ln && lp[0] >= 'A' && lp[0] <= 'Z' && lp[0] != 'M' && lp[0] != 'F' &&
+		    lp[0] != 'B' && lp[ln - 1] != 0x1C && !(s->discard | s->in_comment | s->discard_midline)) {
+			push_seg(s, s->lstart, ln, s->line);
+			s->frame_end = next;
+			s->line++;
+			s->scan = s->lstart = next;
+			continue;
+		}
 		while (ln && lp[0] == 0x0B) {
 			lp++;
 			ln--;
@@ -379,9 +402,18 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		m->segcap = f->nsegs;
 		m->seg = xrealloc(m->seg, mem_mul(m->segcap, sizeof *m->seg));
 	}
-	/* occurrence numbers: a small open-addressing table keyed by the id */
-	uint32_t keys[128], cnt[128];
-	memset(keys, 0, sizeof keys);
+	/* occurrence numbers: a small open-addressing table keyed by the id; a
+	 * slot is live in this message when its idgen is m->gen (nothing to
+	 * clear per message); more than 127 distinct ids are counted by a look
+	 * back over the segments */
+	if (++m->gen == 0) {
+		memset(m->idgen, 0, sizeof m->idgen);
+		m->gen = 1;
+	}
+	size_t ndistinct = 0;
+	/* a run of the same id (OBX OBX OBX) counts on in run, written back
+	 * to its slot when the run ends */
+	uint32_t prev_key = UINT32_MAX, run = 0, prev_h = 128;
 	for (size_t i = 0; i < f->nsegs; i++) {
 		const struct hl7_segref *r = &f->segs[i];
 		const char *p = f->p + r->off;
@@ -403,18 +435,42 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		s->nfo = s->pos = s->nf = 0;
 		s->done = s->clean = s->nosub = s->norep = 0;
 		uint32_t key = (uint32_t)(unsigned char)p[0] << 16 | (uint32_t)(unsigned char)p[1] << 8 | (unsigned char)p[2];
+		if (key == prev_key) {
+			s->ord = ++run;
+			continue;
+		}
+		if (prev_h < 128)
+			m->idcnt[prev_h] = run;
+		prev_key = UINT32_MAX;
+		prev_h = 128;
 		uint32_t h = (key * 2654435761u) >> 25;
 		for (;;) {
-			if (keys[h] == 0) {
-				keys[h] = key;
-				cnt[h] = 0;
+			if (m->idgen[h] != m->gen) {
+				if (ndistinct == 127) {
+					h = 128; /* full: count the hard way */
+					break;
+				}
+				ndistinct++;
+				m->idgen[h] = m->gen;
+				m->idkey[h] = key;
+				m->idcnt[h] = 0;
 			}
-			if (keys[h] == key)
+			if (m->idkey[h] == key)
 				break;
 			h = (h + 1) & 127;
 		}
-		s->ord = ++cnt[h];
+		if (h < 128) {
+			s->ord = run = m->idcnt[h] + 1;
+			prev_key = key;
+			prev_h = h;
+		} else {
+			s->ord = 1;
+			for (size_t j = 0; j < i; j++)
+				s->ord += memcmp(m->seg[j].id, s->id, 3) == 0;
+		}
 	}
+	if (prev_h < 128)
+		m->idcnt[prev_h] = run;
 	m->nseg = f->nsegs;
 	return 0;
 }
@@ -441,42 +497,15 @@ static uint32_t *fo_grow(struct hl7_msg *m, uint32_t *w, uint32_t **lim, size_t 
 }
 
 #ifdef __SSE2__
-/* set bits in a byte */
-static const uint8_t bits8[256] = {
-#define B2(n) n, n + 1, n + 1, n + 2
-#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
-#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
-	B6(0), B6(1), B6(1), B6(2)
-#undef B2
-#undef B4
-#undef B6
-};
-
 /* Append at w the offsets at + (index of each set bit of mask), lowest
- * first: four written whatever their number, a loop only past four (fewer
- * mispredicted branches than one per bit). w needs room for 16. */
+ * first. w needs room for 16. */
 static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
 {
-	unsigned cnt = (unsigned)bits8[mask & 0xFF] + bits8[mask >> 8];
-	if (!mask)
-		return w;
-	mask |= 1u << 16; /* ctz below is defined once the real bits are used */
-	w[0] = at + (uint32_t)__builtin_ctz(mask);
-	mask &= mask - 1;
-	w[1] = at + (uint32_t)__builtin_ctz(mask);
-	mask &= mask - 1;
-	w[2] = at + (uint32_t)__builtin_ctz(mask);
-	mask &= mask - 1;
-	w[3] = at + (uint32_t)__builtin_ctz(mask);
-	mask &= mask - 1;
-	if (cnt > 4) {
-		uint32_t *o = w + 4;
-		while (mask != 1u << 16) {
-			*o++ = at + (uint32_t)__builtin_ctz(mask);
-			mask &= mask - 1;
-		}
+	while (mask) {
+		*w++ = at + (uint32_t)__builtin_ctz(mask);
+		mask &= mask - 1;
 	}
-	return w + cnt;
+	return w;
 }
 #endif
 
@@ -498,6 +527,7 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 		s->pos = 3;
 		s->clean = s->nosub = s->norep = 1;
 	} else if (s->f0 + s->nfo != m->nfo) {
+		/* another segment was split since: move this one's entries to the end */
 		fo_reserve(m, s->nfo);
 		memcpy(m->fo + m->nfo, m->fo + s->f0, s->nfo * sizeof *m->fo);
 		s->f0 = (uint32_t)m->nfo;
@@ -511,7 +541,7 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 	uint32_t *w = m->fo + m->nfo, *lim = m->fo + m->focap;
 	unsigned dirty = 0, subs = 0, reps = 0;
 #ifdef __SSE2__
-	const __m128i vf = _mm_set1_epi8(fs), ve = _mm_set1_epi8(es), vs = _mm_set1_epi8(ss), vr = _mm_set1_epi8(rs);
+	const __m128i vf = hl7_splat(fs), ve = hl7_splat(es), vs = hl7_splat(ss), vr = hl7_splat(rs);
 	__m128i acc_e = _mm_setzero_si128(), acc_s = acc_e, acc_r = acc_e;
 	while (i + 16 <= n) {
 		/* a chunk of at most 1 KiB: room for a field start per byte of it

@@ -10,7 +10,8 @@
  *                             than the window allows (HL7_TOO_LARGE)
  *   frame --hl7_msg_init--> delimiters from MSH-1 / MSH-2 (never assumed),
  *                           segment table
- *   segment --hl7_field--> a field's bytes (split on first use)
+ *   segment --hl7_field--> a field's bytes (the segment is split as far as
+ *                          fields are asked for, and no further)
  *   span --hl7_rep / hl7_comp / hl7_sub--> narrower spans
  *   span --hl7_text--> the value with escapes resolved (\F\ \S\ \T\ \R\ \E\
  *                      \Xhh..\ \.br\ ...) and Latin-1 turned into UTF-8:
@@ -136,6 +137,9 @@ struct hl7_msg {
 	size_t nseg, segcap;
 	uint32_t *fo;              /* field start offsets of split segments */
 	size_t nfo, focap;
+	/* occurrence counts of segment ids (hl7_msg_init), slots live when
+	 * idgen == gen */
+	uint32_t idkey[128], idcnt[128], idgen[128], gen;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
 };
 
@@ -183,8 +187,26 @@ static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsign
 	const uint32_t *fo = m->fo + s->f0 + k - 1;
 	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
 }
+/* Split s (if not done yet) at least up to field k (of a segment other than
+ * MSH): a handler that knows which fields it reads splits once. */
+static inline void hl7_split_to(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
+{
+	if (!s->done && k >= s->nfo)
+		hl7_split_more(m, s, k);
+}
 /* Number of fields of a segment (after its id; for MSH counting MSH-1). */
 unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s);
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* Byte c in all 16 lanes, from a general register (_mm_set1_epi8 of a
+ * variable goes through the stack here: a byte store and a wider load, a
+ * stall each time). */
+static inline __m128i hl7_splat(char c)
+{
+	return _mm_set1_epi32((int)((unsigned char)c * 0x01010101u));
+}
+#endif
 
 /* The first c in [p, end), or NULL. Eight bytes at a time: fields and
  * components are short, a plain word loop beats a memchr call. */
@@ -236,6 +258,7 @@ static inline struct span hl7_piece(struct span s, char c, unsigned k)
 static inline struct span hl7_rep(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.rs, k); }
 static inline struct span hl7_comp(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.cs, k); }
 static inline struct span hl7_sub(const struct hl7_msg *m, struct span f, unsigned k) { return hl7_piece(f, m->d.ss, k); }
+
 /* Split s at c into at most max pieces (the last holds the rest up to its
  * next c); returns how many. One pass: for reading several components. */
 size_t hl7_pieces(struct span s, char c, struct span *out, size_t max);
