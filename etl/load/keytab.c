@@ -48,6 +48,8 @@ void keytab_drop_class(struct keytab *t, uint8_t cls)
 		if (t->v[i].cls != cls)
 			t->v[w++] = t->v[i];
 	t->n = w;
+	if (!t->slots)
+		return;
 	memset(t->slots, 0, t->nslots * sizeof *t->slots);
 	for (size_t i = 0; i < t->n; i++) {
 		size_t h = (size_t)t->v[i].key.lo & (t->nslots - 1);

@@ -227,7 +227,7 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
 	struct span sy = c->system;
 	struct sys_cache *ce = &sc[(sy.n + (sy.n ? (unsigned char)sy.p[0] * 3u + (unsigned char)sy.p[sy.n - 1] : 0u)) & 7];
 	int nm;
-	if (ce->gen == ix->gen && sy.n == ce->sysn && memcmp(sy.p, ce->sys, sy.n) == 0) {
+	if (ce->gen == ix->gen && sy.n == ce->sysn && (sy.n == 0 || memcmp(sy.p, ce->sys, sy.n) == 0)) {
 		nm = ce->nm;
 		kl = ce->kl;
 		memcpy(key, ce->key, kl + 1);
@@ -235,7 +235,8 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
 		nm = map_rules_system(&ix->rules, sy, key, sizeof key, &kl);
 		if (sy.n < sizeof ce->sys) {
 			ce->gen = ix->gen;
-			memcpy(ce->sys, sy.p, sy.n);
+			if (sy.n)
+				memcpy(ce->sys, sy.p, sy.n);
 			ce->sysn = sy.n;
 			ce->nm = nm;
 			ce->kl = kl;
