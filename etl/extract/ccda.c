@@ -510,15 +510,7 @@ static int ccda_open(struct extractor **out, const char *profile, const struct c
 
 static int ccda_wants(const struct extractor *x, const char *path)
 {
-	char base[256];
-	io_base_name(path, base, sizeof base);
-	const char *dot = strrchr(base, '.');
-	if (!dot)
-		return 0;
-	for (size_t i = 0; i < x->prof.next; i++)
-		if (strcasecmp(dot + 1, x->prof.ext[i]) == 0)
-			return 1;
-	return 0;
+	return extract_has_ext(path, x->prof.ext[0], sizeof x->prof.ext[0], x->prof.next);
 }
 
 /*

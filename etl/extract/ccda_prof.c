@@ -84,21 +84,14 @@ static int yes_no(const char *v)
 
 static int apply(struct ccda_prof *p, struct ini *ini, struct err *e, int depth);
 
+static int apply_cb(void *ctx, struct ini *ini, struct err *e, int depth)
+{
+	return apply(ctx, ini, e, depth);
+}
+
 static int load_file(struct ccda_prof *p, const char *name, struct err *e, int depth)
 {
-	char path[1024];
-	struct ini ini;
-	if (depth > 4)
-		return err_set(e, E_CONFIG, "ccda profile %s: base profiles nested too deep", name);
-	int rc = extract_profile_path("ccda", name, path, sizeof path, e);
-	if (rc < 0)
-		return rc;
-	memset(&ini, 0, sizeof ini);
-	rc = ini_load(&ini, path, &p->a, e);
-	if (rc == 0)
-		rc = apply(p, &ini, e, depth);
-	ini_free(&ini);
-	return rc;
+	return extract_profile_read("ccda", name, &p->a, depth, apply_cb, p, e);
 }
 
 static int set_section(struct ccda_prof *p, const char *key, uint8_t kind)

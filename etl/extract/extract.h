@@ -16,7 +16,9 @@
 #ifndef OMO_EXTRACT_H
 #define OMO_EXTRACT_H
 
+#include "core/arena.h"
 #include "core/conf.h"
+#include "core/ini.h"
 #include "core/err.h"
 #include "etl/sink.h"
 
@@ -38,6 +40,18 @@ const struct extract_ops *extract_find(const char *format);
 /* Resolve a profile name to its file: a path if it holds '/', else
  * conf/profiles/FORMAT/NAME.conf in the share directory. */
 int extract_profile_path(const char *format, const char *name, char *buf, size_t n, struct err *e);
+
+/*
+ * Read profile NAME of FORMAT (extract_profile_path) and hand its entries to
+ * apply(ctx, ini, e, depth); apply reads a `base = OTHER` entry by calling
+ * this again with depth + 1 (at most 4 deep). Strings live in arena a.
+ */
+int extract_profile_read(const char *format, const char *name, struct arena *a, int depth,
+                         int (*apply)(void *ctx, struct ini *ini, struct err *e, int depth), void *ctx,
+                         struct err *e);
+/* 1 if the file's name (without .zst) ends in one of n extensions (no dot,
+ * any case), held as NUL-terminated strings every stride bytes from exts. */
+int extract_has_ext(const char *path, const char *exts, size_t stride, size_t n);
 
 extern const struct extract_ops extract_csv;
 extern const struct extract_ops extract_hl7v2;

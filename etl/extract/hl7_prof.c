@@ -139,21 +139,14 @@ static int parse_fieldref(const char *s, char seg[4], int *field, int *comp)
 
 static int apply(struct hl7_prof *p, struct ini *ini, struct err *e, int depth);
 
+static int apply_cb(void *ctx, struct ini *ini, struct err *e, int depth)
+{
+	return apply(ctx, ini, e, depth);
+}
+
 static int load_file(struct hl7_prof *p, const char *name, struct err *e, int depth)
 {
-	char path[1024];
-	struct ini ini;
-	if (depth > 4)
-		return err_set(e, E_CONFIG, "hl7v2 profile %s: base profiles nested too deep", name);
-	int rc = extract_profile_path("hl7v2", name, path, sizeof path, e);
-	if (rc < 0)
-		return rc;
-	memset(&ini, 0, sizeof ini);
-	rc = ini_load(&ini, path, &p->a, e);
-	if (rc == 0)
-		rc = apply(p, &ini, e, depth);
-	ini_free(&ini);
-	return rc;
+	return extract_profile_read("hl7v2", name, &p->a, depth, apply_cb, p, e);
 }
 
 static int apply(struct hl7_prof *p, struct ini *ini, struct err *e, int depth)
