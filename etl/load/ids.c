@@ -142,6 +142,28 @@ static int lookup(struct filectx *f, PGconn *conn, const char *keys, size_t n, s
 	return rc;
 }
 
+/* A key with its entry, to sort a batch's keys: the b-tree probes and inserts
+ * then walk id_map's index from left to right instead of jumping about. */
+struct sorted_key { unsigned char key[16]; uint32_t idx; };
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(((const struct sorted_key *)a)->key, ((const struct sorted_key *)b)->key, 16);
+}
+
+static void sort_keys(const struct keytab *t, uint32_t *idx, size_t n)
+{
+	struct sorted_key *sk = xmalloc(mem_mul(n, sizeof *sk));
+	for (size_t i = 0; i < n; i++) {
+		memcpy(sk[i].key, &t->v[idx[i]].key, 16);
+		sk[i].idx = idx[i];
+	}
+	qsort(sk, n, sizeof *sk, by_key);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = sk[i].idx;
+	free(sk);
+}
+
 /*
  * Persons, visits, providers, care sites, locations: several workers meet the
  * same ones at once, so they go through INSERT ... ON CONFLICT, which makes
@@ -149,9 +171,25 @@ static int lookup(struct filectx *f, PGconn *conn, const char *keys, size_t n, s
  * committed at once: an id is a reservation for its key, harmless if the file
  * then rolls back, and no worker waits for another's file transaction.
  */
-static int resolve_shared(struct filectx *f, const uint32_t *idx, size_t n, struct err *e)
+static int resolve_shared(struct filectx *f, uint32_t *idx, size_t n, struct err *e)
 {
 	char *keys = xmalloc(mem_mul(n, 16)), *kinds = xmalloc(n);
+	sort_keys(&f->keys, idx, n);
+	for (size_t i = 0; i < n; i++)
+		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
+	/* most are known already (a lab file's patients and visits): a plain lookup
+	 * first, the insert (with its conflict handling) only for the new ones */
+	int rc = lookup(f, f->conn_ids, keys, n, e);
+	size_t m = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (f->keys.v[idx[i]].state == KS_UNRESOLVED)
+			idx[m++] = idx[i];
+	n = m;
+	if (rc < 0 || n == 0) {
+		free(keys);
+		free(kinds);
+		return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
 		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
 		kinds[i] = (char)f->keys.v[idx[i]].cls;
@@ -162,19 +200,19 @@ static int resolve_shared(struct filectx *f, const uint32_t *idx, size_t n, stru
 	int lens[] = { (int)(n * 16), (int)n, 0 };
 	int fmts[] = { 1, 1, 0 };
 	PGresult *r = NULL;
-	int rc = exec_on(f->conn_ids, "omo_resolve", 3, vals, lens, fmts, &r, e);
+	rc = exec_on(f->conn_ids, "omo_resolve", 3, vals, lens, fmts, &r, e);
 	if (rc == 0) {
 		rc = apply(f, r, e);
 		PQclear(r);
 	}
 	if (rc == 0) {
 		/* inserted meanwhile by a worker that committed while we waited: look again */
-		size_t m = 0;
+		size_t again = 0;
 		for (size_t i = 0; i < n; i++)
 			if (f->keys.v[idx[i]].state == KS_UNRESOLVED)
-				memcpy(keys + m++ * 16, &f->keys.v[idx[i]].key, 16);
-		if (m)
-			rc = lookup(f, f->conn_ids, keys, m, e);
+				memcpy(keys + again++ * 16, &f->keys.v[idx[i]].key, 16);
+		if (again)
+			rc = lookup(f, f->conn_ids, keys, again, e);
 	}
 	free(keys);
 	free(kinds);
@@ -208,28 +246,6 @@ static int next_event_id(struct filectx *f, int64_t *id, struct err *e)
 	}
 	*id = (int64_t)f->site_no * 1000000000000LL + 500000000000LL + w->blk_next++;
 	return 0;
-}
-
-/* A key with its entry, to sort a batch's keys: the b-tree probes and inserts
- * then walk id_map's index from left to right instead of jumping about. */
-struct sorted_key { unsigned char key[16]; uint32_t idx; };
-
-static int by_key(const void *a, const void *b)
-{
-	return memcmp(((const struct sorted_key *)a)->key, ((const struct sorted_key *)b)->key, 16);
-}
-
-static void sort_keys(const struct keytab *t, uint32_t *idx, size_t n)
-{
-	struct sorted_key *sk = xmalloc(mem_mul(n, sizeof *sk));
-	for (size_t i = 0; i < n; i++) {
-		memcpy(sk[i].key, &t->v[idx[i]].key, 16);
-		sk[i].idx = idx[i];
-	}
-	qsort(sk, n, sizeof *sk, by_key);
-	for (size_t i = 0; i < n; i++)
-		idx[i] = sk[i].idx;
-	free(sk);
 }
 
 static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err *e)
