@@ -10,14 +10,28 @@ CREATE SCHEMA IF NOT EXISTS @cdm;
 CREATE SCHEMA IF NOT EXISTS @results;
 CREATE SCHEMA IF NOT EXISTS @omopipe;
 
+-- Roles belong to the whole server: an init of another database may be
+-- creating the same role at this moment (hence the unique_violation handler).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'omopipe_loader') THEN
         CREATE ROLE omopipe_loader NOLOGIN;
     END IF;
+EXCEPTION
+    WHEN insufficient_privilege THEN
+        RAISE NOTICE 'omopipe: no CREATEROLE privilege; role omopipe_loader not created';
+    WHEN unique_violation OR duplicate_object THEN
+        NULL;
+END $$;
+
+DO $$
+BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'omopipe_reader') THEN
         CREATE ROLE omopipe_reader NOLOGIN;
     END IF;
-EXCEPTION WHEN insufficient_privilege THEN
-    RAISE NOTICE 'omopipe: no CREATEROLE privilege; roles omopipe_loader/omopipe_reader not created';
+EXCEPTION
+    WHEN insufficient_privilege THEN
+        RAISE NOTICE 'omopipe: no CREATEROLE privilege; role omopipe_reader not created';
+    WHEN unique_violation OR duplicate_object THEN
+        NULL;
 END $$;

@@ -219,7 +219,6 @@ static void filectx_reset(struct worker *w, const struct job *j, struct file_don
 	f->nrr = 0;
 	f->nops = 0;
 	buf_reset(&f->quar);
-	f->nquar_rows = 0;
 	filectx_sink_init(f);
 }
 

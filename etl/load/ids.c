@@ -559,7 +559,6 @@ int ids_flush(struct filectx *f, struct err *e)
 		}
 		en->tomb = 0;
 	}
-	f->pending_bytes = 0;
 	if ((rc = apply_ops(f, e)) < 0)
 		return rc;
 	/*
@@ -576,7 +575,6 @@ void pend_reset(struct pend *p)
 	buf_reset(&p->b);
 	p->nfx = 0;
 	p->ndead = 0;
-	p->rows = 0;
 }
 
 void pend_free(struct pend *p)

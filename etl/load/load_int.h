@@ -49,7 +49,6 @@ struct pend {
 	size_t nfx, capfx;
 	struct range *dead;    /* rows replaced by a later record with the same key */
 	size_t ndead, capdead;
-	uint64_t rows;         /* rows in this batch */
 };
 
 /* Counters of one file, by reason. */
@@ -110,7 +109,6 @@ struct filectx {
 	struct err_pos pos;
 	struct span raw;
 	size_t mark[T__COUNT], fxmark[T__COUNT];
-	uint64_t rowmark[T__COUNT];
 	struct rec_row *rr;
 	size_t nrr, caprr;
 	struct op *ops;                /* of the batch; the current record's are at the end */
@@ -118,12 +116,8 @@ struct filectx {
 	int ev_ordinal;                /* events emitted by the record, for keyless events */
 	struct buf quar;               /* COPY rows for @omopipe.quarantine */
 	struct buf context;            /* sink_context: stored before each raw record */
-	uint64_t nquar_rows;
 	void *zctx;                    /* ZSTD_CCtx for raw copies */
 	struct arena scratch;          /* per record */
-	int hard_rc;
-	struct err hard;
-	uint64_t pending_bytes;
 };
 
 void filectx_sink_init(struct filectx *f);
@@ -188,8 +182,6 @@ struct worker {
 	struct filectx f;
 	void *zctx;
 	struct load_totals tot;
-	int hard_rc;
-	struct err hard;
 	char *merge_sql[T_FIRST_EVENT]; /* sections of sql/load_merge.sql, rendered */
 	int64_t blk_next, blk_end;      /* the current block of event ids (ids.c) */
 };

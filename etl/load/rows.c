@@ -277,7 +277,6 @@ static void note_row(struct filectx *f, uint32_t key, int tbl, size_t off)
 static void row_end(struct filectx *f, int tbl)
 {
 	buf_putc(&f->pend[tbl].b, '\n');
-	f->pend[tbl].rows++;
 }
 
 /* Staged rows end with their order in the file (the latest wins at the

@@ -72,7 +72,6 @@ static void s_begin(struct sink *s, const struct err_pos *pos, struct span raw)
 	for (int t = 0; t < T__COUNT; t++) {
 		f->mark[t] = f->pend[t].b.n;
 		f->fxmark[t] = f->pend[t].nfx;
-		f->rowmark[t] = f->pend[t].rows;
 	}
 }
 
@@ -91,7 +90,6 @@ static void undo_record(struct filectx *f)
 		if (f->pend[t].b.p)
 			f->pend[t].b.p[f->mark[t]] = '\0';
 		f->pend[t].nfx = f->fxmark[t];
-		f->pend[t].rows = f->rowmark[t];
 	}
 	f->nrr = 0;
 	f->nops = f->opmark;
@@ -211,7 +209,6 @@ static void quarantine_row(struct filectx *f, const struct err *why)
 	}
 	free(z);
 	buf_putc(b, '\n');
-	f->nquar_rows++;
 }
 
 static int s_quarantine(struct sink *s, const struct err *why, struct err *e)
