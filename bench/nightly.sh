@@ -76,13 +76,14 @@ tables=$(psql_ -c "SELECT string_agg(t, ' ') FROM unnest(ARRAY['person','visit_o
   'cost','payer_plan_period']) t")
 total=0
 mkdir -p "$W/ceiling"
+psql_ -c "CREATE SCHEMA ceiling"
 for t in $tables; do
   n=$(psql_ -c "SELECT count(*) FROM cdm.$t")
   [ "$n" -gt 0 ] || continue
   total=$((total + n))
   printf '  %-22s %12d rows %10.0f rows/s\n' "$t" "$n" "$(echo "$n / $load_s" | bc -l)"
   psql_ -c "\\copy cdm.$t TO '$W/ceiling/$t.copy'"
-  psql_ -c "CREATE SCHEMA IF NOT EXISTS ceiling; CREATE TABLE ceiling.$t (LIKE cdm.$t INCLUDING ALL)"
+  psql_ -c "CREATE TABLE ceiling.$t (LIKE cdm.$t INCLUDING ALL)"
   split -n "l/$WORKERS" -d "$W/ceiling/$t.copy" "$W/ceiling/$t.part."
 done
 printf '  %-22s %12d rows %10.0f rows/s (load phase), %.0f rows/s (whole run)\n' total "$total" \
