@@ -31,7 +31,7 @@ static void grow(struct keytab *t)
 	size_t ns = t->nslots ? t->nslots * 2 : 1024;
 	uint32_t *s = xcalloc(ns, sizeof *s);
 	for (size_t i = 0; i < t->n; i++) {
-		size_t h = (size_t)t->v[i].key.lo & (ns - 1);
+		size_t h = (size_t)t->v[i].key.hi & (ns - 1);
 		while (s[h])
 			h = (h + 1) & (ns - 1);
 		s[h] = (uint32_t)(i + 1);
@@ -52,7 +52,7 @@ void keytab_drop_class(struct keytab *t, uint8_t cls)
 		return;
 	memset(t->slots, 0, t->nslots * sizeof *t->slots);
 	for (size_t i = 0; i < t->n; i++) {
-		size_t h = (size_t)t->v[i].key.lo & (t->nslots - 1);
+		size_t h = (size_t)t->v[i].key.hi & (t->nslots - 1);
 		while (t->slots[h])
 			h = (h + 1) & (t->nslots - 1);
 		t->slots[h] = (uint32_t)(i + 1);
@@ -63,7 +63,7 @@ uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls)
 {
 	if ((t->n + 1) * 2 > t->nslots)
 		grow(t);
-	size_t h = (size_t)key.lo & (t->nslots - 1);
+	size_t h = (size_t)key.hi & (t->nslots - 1);
 	while (t->slots[h]) {
 		struct key_ent *e = &t->v[t->slots[h] - 1];
 		if (e->key.lo == key.lo && e->key.hi == key.hi)
@@ -101,5 +101,15 @@ struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int s
 	struct hash128 h = hash128(b, n);
 	if (b != tmp)
 		free(b);
+	return h;
+}
+
+struct hash128 keytab_hash_event(const char *site, struct span person, struct span key, int suffix)
+{
+	struct hash128 h = keytab_hash(site, KC_EVENT, key, suffix);
+	if (person.n) {
+		struct hash128 p = keytab_hash(site, KC_PERSON, person, 0);
+		memcpy(&h, &p, KEY_PERSON_PREFIX);
+	}
 	return h;
 }

@@ -123,9 +123,6 @@ struct filectx {
 void filectx_sink_init(struct filectx *f);
 /* Route and format one record into the batch (rows.c). 0 or a soft error. */
 int rows_record(struct filectx *f, const struct record *r, struct err *e);
-/* The key entry of (class, source key, target number), created if new.
- * probe: only to find an existing id (a retraction), never to make one. */
-uint32_t rows_key(struct filectx *f, uint8_t cls, struct span key, int suffix, int probe);
 /* Resolve the batch's keys, patch, delete replaced rows, COPY out (ids.c). */
 int ids_flush(struct filectx *f, struct err *e);
 /* Prepare the per-connection statements and staging tables. */
