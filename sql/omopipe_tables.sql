@@ -22,15 +22,19 @@ CREATE SEQUENCE IF NOT EXISTS @omopipe.id_seq MAXVALUE 499999999999;
 -- by the worker): id = site_no * 10^12 + 5 * 10^11 + block * 10^4 + n.
 CREATE SEQUENCE IF NOT EXISTS @omopipe.event_block_seq MAXVALUE 49999999;
 
--- Stable identity: a 16-byte hash of (site, kind, source key) -> the CDM id.
--- kind: 1 person, 2 visit, 3 provider, 4 care_site, 5 location, 10+ events by table.
+-- Stable identity: a 128-bit hash of (site, kind, source key) -> the CDM id;
+-- an event's starts with its person's (etl/load/keytab.h). uuid rather than
+-- bytea: a fixed 16 bytes, a third cheaper to insert and probe in the b-tree.
+-- kind: 1 person, 2 visit, 3 provider, 4 care_site, 5 location, 6 event.
 CREATE TABLE IF NOT EXISTS @omopipe.id_map (
-    key      bytea PRIMARY KEY,
+    key      uuid PRIMARY KEY,
     id       bigint NOT NULL,
     kind     smallint NOT NULL,
     site_no  integer NOT NULL,
     file_id  bigint
 );
+-- a merge (HL7 A40) re-points the person's key: found without scanning id_map
+CREATE INDEX IF NOT EXISTS idx_id_map_person ON @omopipe.id_map (id) WHERE kind = 1;
 -- BRIN: rows of a file are written together, so a block range index finds them
 -- (replacing a changed file) at a fraction of a b-tree's cost on every insert
 CREATE INDEX IF NOT EXISTS idx_id_map_file ON @omopipe.id_map USING brin (file_id);

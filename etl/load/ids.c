@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEYS_FROM(p) "(SELECT substring(" p " FROM i * 16 + 1 FOR 16) FROM generate_series(0, length(" p ") / 16 - 1) AS i)"
+/* Keys travel as one bytea of 16-byte keys; id_map stores them as uuid. */
+#define KEY_AT(p, i) "encode(substring(" p " FROM " i " * 16 + 1 FOR 16), 'hex')::uuid"
+#define KEYS_FROM(p) "(SELECT " KEY_AT(p, "i") " FROM generate_series(0, length(" p ") / 16 - 1) AS i)"
 
 int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 {
@@ -30,7 +32,7 @@ int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 		return rc;
 	struct { const char *name, *sql; } st[] = {
 		{ "omo_resolve",
-		  "WITH k AS (SELECT substring($1::bytea FROM i * 16 + 1 FOR 16) AS key, get_byte($2::bytea, i)::int2 AS kind "
+		  "WITH k AS (SELECT " KEY_AT("$1::bytea", "i") " AS key, get_byte($2::bytea, i)::int2 AS kind "
 		  "           FROM generate_series(0, length($2::bytea) - 1) AS i), "
 		  "ins AS (INSERT INTO @omopipe.id_map (key, id, kind, site_no, file_id) "
 		  "        SELECT key, $3::bigint * 1000000000000 + nextval('@omopipe.id_seq'), kind, $3::int, NULL "
@@ -82,7 +84,7 @@ static int64_t be64(const char *p)
 	return (int64_t)(((uint64_t)ntohl(hi) << 32) | ntohl(lo));
 }
 
-/* Apply a result of (key bytea, id int8, new int4) rows, binary. */
+/* Apply a result of (key uuid, id int8, new int4) rows, binary. */
 static int apply(struct filectx *f, PGresult *r, struct err *e)
 {
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -284,7 +286,6 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 		f->keys.unresolved--;
 		const unsigned char *kb = (const unsigned char *)&en->key;
 		buf_reserve(&b, 96);
-		buf_append(&b, "\\\\x", 3);
 		for (int j = 0; j < 16; j++) {
 			b.p[b.n++] = hex[kb[j] >> 4];
 			b.p[b.n++] = hex[kb[j] & 15];

@@ -4,7 +4,7 @@
 -- loads of the same feeds give the same lines whatever order, workers or
 -- interruptions assigned the numbers.
 SET client_min_messages = warning;
-CREATE TEMP TABLE idk AS SELECT id, min(encode(key, 'hex')) AS k FROM omopipe.id_map GROUP BY id;
+CREATE TEMP TABLE idk AS SELECT id, min(key::text) AS k FROM omopipe.id_map GROUP BY id;
 CREATE UNIQUE INDEX ON idk (id);
 CREATE OR REPLACE FUNCTION pg_temp.cdm_checksum(t text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
