@@ -172,7 +172,6 @@ struct rec_location {
 struct rec_retract {
 	uint8_t target;        /* REC_VISIT or REC_EVENT (REC_PERSON: the person and all their rows) */
 	struct span key;
-	struct span person;    /* REC_EVENT: the event's patient (part of an event's key) */
 };
 
 /* from is merged into to: from's rows are re-pointed to to's person, from goes. */
@@ -185,7 +184,6 @@ struct rec_merge {
  * Amounts NaN when unknown. */
 struct rec_cost {
 	struct span key;       /* the cost's own key; empty: the visit's or event's */
-	struct span person;    /* the patient (part of an event's key) */
 	struct span visit, event;
 	uint8_t origin;        /* enum rec_origin, ORIG_CLAIM unless said */
 	struct span currency;  /* ISO 4217 code, e.g. "USD"; empty: unknown */

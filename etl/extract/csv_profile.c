@@ -110,7 +110,6 @@ static const struct fdef fdefs[] = {
 	{ REC_LOCATION, "longitude", CF_DOUBLE, U(location.longitude), 0 },
 
 	{ REC_COST, "key", CF_SPAN, U(cost.key), 0 },
-	{ REC_COST, "person", CF_SPAN, U(cost.person), 0 },
 	{ REC_COST, "visit", CF_SPAN, U(cost.visit), 0 },
 	{ REC_COST, "event", CF_SPAN, U(cost.event), 0 },
 	{ REC_COST, "currency", CF_SPAN, U(cost.currency), 0 },

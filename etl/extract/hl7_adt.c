@@ -435,7 +435,6 @@ int hx_ppr(struct hx *h)
 			hx_record(h, &r, REC_RETRACT);
 			r.u.retract.target = REC_EVENT;
 			r.u.retract.key = rkey;
-			r.u.retract.person = h->person;
 			hx_note(h, "problem deleted (PRB-1 DE)");
 			if ((rc = hx_emit(h, &r)) < 0)
 				return rc;

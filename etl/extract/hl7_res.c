@@ -279,7 +279,6 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_EVENT;
 		r.u.retract.key = rkey;
-		r.u.retract.person = h->person;
 		return hx_emit(h, &r);
 	}
 
@@ -424,7 +423,6 @@ static int rxa(struct hx *h, size_t i, int immunization)
 		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_EVENT;
 		r.u.retract.key = rkey;
-		r.u.retract.person = h->person;
 		return hx_emit(h, &r);
 	}
 	if (in_list(completion, p->rxa_skip, p->nrxa_skip)) {
@@ -521,7 +519,6 @@ static int rxe(struct hx *h, size_t i)
 		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_EVENT;
 		r.u.retract.key = rkey;
-		r.u.retract.person = h->person;
 		return hx_emit(h, &r);
 	}
 	if (!ev->code.code.n && !ev->code_alt.code.n)

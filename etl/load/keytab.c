@@ -104,12 +104,18 @@ struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int s
 	return h;
 }
 
-struct hash128 keytab_hash_event(const char *site, struct span person, struct span key, int suffix)
+struct hash128 keytab_hash_event(const char *site, struct span key, int suffix)
 {
 	struct hash128 h = keytab_hash(site, KC_EVENT, key, suffix);
-	if (person.n) {
-		struct hash128 p = keytab_hash(site, KC_PERSON, person, 0);
-		memcpy(&h, &p, KEY_PERSON_PREFIX);
+	struct span group = key;
+	for (size_t i = 0, bars = 0; i < key.n; i++)
+		if (key.p[i] == '|' && ++bars == 2) {
+			group.n = i;
+			break;
+		}
+	if (group.n < key.n) {
+		struct hash128 g = keytab_hash(site, KC_EVENT, group, 0);
+		memcpy(&h, &g, KEY_GROUP_PREFIX);
 	}
 	return h;
 }

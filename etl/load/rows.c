@@ -145,10 +145,10 @@ static uint32_t key_of(struct filectx *f, uint8_t cls, struct span key, int suff
 	return rows_key(f, cls, keytab_hash(f->site->id, cls, key, suffix), 0);
 }
 
-/* An event's key (see keytab_hash_event: it starts with its person's). */
-static uint32_t event_key(struct filectx *f, struct span person, struct span key, int suffix, int probe)
+/* An event's key (see keytab_hash_event: grouped by its leading parts). */
+static uint32_t event_key(struct filectx *f, struct span key, int suffix, int probe)
 {
-	return rows_key(f, KC_EVENT, keytab_hash_event(f->site->id, person, key, suffix), probe);
+	return rows_key(f, KC_EVENT, keytab_hash_event(f->site->id, key, suffix), probe);
 }
 
 /* The id of a referenced key, or NULL when the record gives none. */
@@ -540,7 +540,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 		int tbl = table_of_domain(t->domain, ev->kind);
 		struct buf *b = &f->pend[tbl].b;
 		size_t off = b->n;
-		uint32_t k = event_key(f, ev->person, key, i, 0);
+		uint32_t k = event_key(f, key, i, 0);
 		struct val_map vm;
 		map_value(f, ev, t, &vm);
 		struct span sv = src_value(f, code), unit_sv = src_value(f, &ev->value.unit);
@@ -711,9 +711,7 @@ static int row_cost(struct filectx *f, const struct rec_cost *c, struct err *e)
 		ev = key_of(f, KC_VISIT, c->visit, 0);
 		domain = "Visit";
 	} else if (c->event.n) {
-		if (!c->person.n)
-			return err_set(e, E_MISSING, "cost of an event without the event's patient (the profile's person =)");
-		ev = event_key(f, c->person, c->event, 0, 0);
+		ev = event_key(f, c->event, 0, 0);
 		domain = event_domain(f, ev);
 		if (!domain)
 			return err_set(e, E_REFERENCE, "cost of an event that is not in this record");
@@ -722,7 +720,7 @@ static int row_cost(struct filectx *f, const struct rec_cost *c, struct err *e)
 	}
 	struct buf *b = &f->pend[T_COST].b;
 	size_t off = b->n;
-	uint32_t own = event_key(f, c->person, c->key.n ? c->key : of, c->key.n ? 0 : 90, 0);
+	uint32_t own = event_key(f, c->key.n ? c->key : of, c->key.n ? 0 : 90, 0);
 	f_key(f, T_COST, own, 0);
 	f_key(f, T_COST, ev, 0);
 	f_text(b, span_of(domain), 20, 0);
@@ -764,7 +762,7 @@ static int row_payer_period(struct filectx *f, const struct rec_payer_period *p,
 		int k = snprintf(gen, sizeof gen, "@%lld:%llu:payer", (long long)f->file_id, (unsigned long long)f->pos.record);
 		key = span_make(gen, (size_t)k);
 	}
-	uint32_t own = event_key(f, p->person, key, 0, 0);
+	uint32_t own = event_key(f, key, 0, 0);
 	f_key(f, T_PAYER_PLAN, own, 0);
 	f_key(f, T_PAYER_PLAN, key_of(f, KC_PERSON, p->person, 0), 0);
 	f_date(b, p->start, 0);
@@ -832,7 +830,7 @@ static int row_retract(struct filectx *f, const struct rec_retract *r, struct er
 		add_op(f, OP_RETRACT_PERSON, key_of(f, KC_PERSON, r->key, 0), 0);
 	else /* an event, and the other targets of a code that mapped to several concepts */
 		for (int i = 0; i < MAP_MAX_TARGETS; i++)
-			note_tomb(f, event_key(f, r->person, r->key, i, 1));
+			note_tomb(f, event_key(f, r->key, i, 1));
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /*
  * test_keytab.c - the loader's per-file key table: one entry per key, keys by
- * class, events keyed with their person's prefix (and the table still fast and
+ * class, events keyed with their group's prefix (and the table still fast and
  * correct when thousands of keys share that prefix), dropping a class.
  */
 #include "testutil.h"
@@ -33,24 +33,34 @@ static void test_same_key_same_entry(void **state)
 static void test_event_key_prefix(void **state)
 {
 	(void)state;
-	struct hash128 p = keytab_hash("north", KC_PERSON, span_of("MRN1"), 0);
+	struct hash128 g = keytab_hash("north", KC_EVENT, span_of("obx|ORD1"), 0);
 	struct hash128 plain = keytab_hash("north", KC_EVENT, span_of("obx|ORD1|LN|2345-7"), 0);
-	struct hash128 ev = keytab_hash_event("north", span_of("MRN1"), span_of("obx|ORD1|LN|2345-7"), 0);
-	const unsigned char *pb = (const unsigned char *)&p, *eb = (const unsigned char *)&ev,
+	struct hash128 ev = keytab_hash_event("north", span_of("obx|ORD1|LN|2345-7"), 0);
+	const unsigned char *gb = (const unsigned char *)&g, *eb = (const unsigned char *)&ev,
 	                    *qb = (const unsigned char *)&plain;
-	assert_memory_equal(eb, pb, KEY_PERSON_PREFIX);
-	assert_memory_equal(eb + KEY_PERSON_PREFIX, qb + KEY_PERSON_PREFIX, 16 - KEY_PERSON_PREFIX);
-	/* the same event of another patient is another key; no patient: the plain hash */
-	struct hash128 other = keytab_hash_event("north", span_of("MRN2"), span_of("obx|ORD1|LN|2345-7"), 0);
-	assert_memory_not_equal(&ev, &other, sizeof ev);
-	struct hash128 none = keytab_hash_event("north", span_of(""), span_of("obx|ORD1|LN|2345-7"), 0);
-	assert_memory_equal(&none, &plain, sizeof none);
-	/* targets of one code (suffix) differ */
-	struct hash128 t1 = keytab_hash_event("north", span_of("MRN1"), span_of("obx|ORD1|LN|2345-7"), 1);
+	/* the group's bytes first, then the whole key's */
+	assert_memory_equal(eb, gb, KEY_GROUP_PREFIX);
+	assert_memory_equal(eb + KEY_GROUP_PREFIX, qb + KEY_GROUP_PREFIX, 16 - KEY_GROUP_PREFIX);
+	/* another result of the same order: same group, another key */
+	struct hash128 sib = keytab_hash_event("north", span_of("obx|ORD1|LN|718-7"), 0);
+	assert_memory_equal(&sib, &ev, KEY_GROUP_PREFIX);
+	assert_memory_not_equal(&sib, &ev, sizeof ev);
+	/* another order: another group; fewer than three parts: the plain hash */
+	struct hash128 other = keytab_hash_event("north", span_of("obx|ORD2|LN|2345-7"), 0);
+	assert_memory_not_equal(&other, &ev, KEY_GROUP_PREFIX);
+	struct hash128 two = keytab_hash_event("north", span_of("2.16.840.1|doc-7"), 0);
+	struct hash128 two_plain = keytab_hash("north", KC_EVENT, span_of("2.16.840.1|doc-7"), 0);
+	assert_memory_equal(&two, &two_plain, sizeof two);
+	/* targets of one code (suffix) differ, in the same group */
+	struct hash128 t1 = keytab_hash_event("north", span_of("obx|ORD1|LN|2345-7"), 1);
 	assert_memory_not_equal(&ev, &t1, sizeof ev);
+	assert_memory_equal(&ev, &t1, KEY_GROUP_PREFIX);
+	/* the same key, the same hash (a correction finds its original) */
+	struct hash128 again = keytab_hash_event("north", span_of("obx|ORD1|LN|2345-7"), 0);
+	assert_memory_equal(&again, &ev, sizeof ev);
 }
 
-static void test_many_events_of_one_person(void **state)
+static void test_many_events_of_one_group(void **state)
 {
 	(void)state;
 	struct keytab t;
@@ -59,13 +69,13 @@ static void test_many_events_of_one_person(void **state)
 	static uint32_t idx[N];
 	char k[32];
 	for (int i = 0; i < N; i++) {
-		snprintf(k, sizeof k, "ev%d", i);
-		idx[i] = keytab_get(&t, keytab_hash_event("north", span_of("MRN1"), span_of(k), 0), KC_EVENT);
+		snprintf(k, sizeof k, "obx|ORD1|ev%d", i);
+		idx[i] = keytab_get(&t, keytab_hash_event("north", span_of(k), 0), KC_EVENT);
 		assert_int_equal(idx[i], i);
 	}
 	for (int i = 0; i < N; i++) {
-		snprintf(k, sizeof k, "ev%d", i);
-		assert_int_equal(keytab_get(&t, keytab_hash_event("north", span_of("MRN1"), span_of(k), 0), KC_EVENT), idx[i]);
+		snprintf(k, sizeof k, "obx|ORD1|ev%d", i);
+		assert_int_equal(keytab_get(&t, keytab_hash_event("north", span_of(k), 0), KC_EVENT), idx[i]);
 	}
 	assert_int_equal(t.n, N);
 	keytab_free(&t);
@@ -80,8 +90,8 @@ static void test_drop_class(void **state)
 	keytab_get(&t, p, KC_PERSON);
 	char k[32];
 	for (int i = 0; i < 3000; i++) {
-		snprintf(k, sizeof k, "ev%d", i);
-		keytab_get(&t, keytab_hash_event("north", span_of("MRN1"), span_of(k), 0), KC_EVENT);
+		snprintf(k, sizeof k, "obx|ORD1|ev%d", i);
+		keytab_get(&t, keytab_hash_event("north", span_of(k), 0), KC_EVENT);
 	}
 	struct hash128 v = keytab_hash("north", KC_VISIT, span_of("V1"), 0);
 	keytab_get(&t, v, KC_VISIT);
@@ -98,7 +108,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_key_same_entry),
 		cmocka_unit_test(test_event_key_prefix),
-		cmocka_unit_test(test_many_events_of_one_person),
+		cmocka_unit_test(test_many_events_of_one_group),
 		cmocka_unit_test(test_drop_class),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
