@@ -46,6 +46,12 @@ int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 		{ "omo_lookup", "SELECT k.key, m.id, 0 FROM " KEYS_FROM("$1::bytea") " AS k(key) CROSS JOIN LATERAL "
 		                "(SELECT id FROM @omopipe.id_map m WHERE m.key = k.key LIMIT 1) m" },
 		{ "omo_block", "SELECT nextval('@omopipe.event_block_seq')" },
+		/* of 6-byte key prefixes (sorted), those some id_map key starts with */
+		{ "omo_groups", "SELECT g FROM (SELECT substring($1::bytea FROM i * 6 + 1 FOR 6) AS g "
+		                "FROM generate_series(0, length($1::bytea) / 6 - 1) AS i) s WHERE EXISTS ("
+		                "SELECT 1 FROM @omopipe.id_map m WHERE m.key BETWEEN "
+		                "encode(g || '\\x00000000000000000000'::bytea, 'hex')::uuid AND "
+		                "encode(g || '\\xffffffffffffffffffff'::bytea, 'hex')::uuid) ORDER BY g" },
 		{ "omo_refile", "UPDATE @omopipe.id_map m SET file_id = $2::bigint FROM " KEYS_FROM("$1::bytea") " AS k(key) "
 		                "WHERE m.key = k.key AND m.file_id IS DISTINCT FROM $2::bigint" },
 	};
@@ -222,6 +228,54 @@ static int resolve_shared(struct filectx *f, uint32_t *idx, size_t n, struct err
 }
 
 /*
+ * Of a batch's event keys (sorted), those that may be in id_map, into keys
+ * (16 bytes each, *nk of them). Most events of a night are new, and so are
+ * most of their groups (an order's results, a patient's rows of one kind: the
+ * first KEY_GROUP_PREFIX bytes of a key): one range probe per group finds the
+ * groups id_map holds any key of, and only the keys of those are looked up.
+ * Not worth it when groups are nearly as many as keys: then all keys.
+ */
+_Static_assert(KEY_GROUP_PREFIX == 6, "omo_groups probes 6-byte groups");
+
+static int known_groups(struct filectx *f, const uint32_t *idx, size_t n, char *keys, size_t *nk,
+                        struct err *e)
+{
+	enum { G = KEY_GROUP_PREFIX };
+	char *groups = xmalloc(mem_mul(n, G));
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = (const char *)&f->keys.v[idx[i]].key;
+		if (ng == 0 || memcmp(groups + (ng - 1) * G, k, G) != 0)
+			memcpy(groups + ng++ * G, k, G);
+	}
+	*nk = 0;
+	if (ng * 2 > n) {
+		for (size_t i = 0; i < n; i++)
+			memcpy(keys + (*nk)++ * 16, &f->keys.v[idx[i]].key, 16);
+		free(groups);
+		return 0;
+	}
+	PGresult *r = NULL;
+	const char *v[] = { groups };
+	int l[] = { (int)(ng * G) }, fm[] = { 1 };
+	int rc = exec_bin(f, "omo_groups", 1, v, l, fm, &r, e);
+	free(groups);
+	if (rc < 0)
+		return rc;
+	/* both sorted: walk them together */
+	int j = 0, nr = PQntuples(r);
+	for (size_t i = 0; i < n; i++) {
+		const char *k = (const char *)&f->keys.v[idx[i]].key;
+		while (j < nr && memcmp(PQgetvalue(r, j, 0), k, G) < 0)
+			j++;
+		if (j < nr && PQgetlength(r, j, 0) == G && memcmp(PQgetvalue(r, j, 0), k, G) == 0)
+			memcpy(keys + (*nk)++ * 16, k, 16);
+	}
+	PQclear(r);
+	return 0;
+}
+
+/*
  * Events: almost all new, and each belongs to one source record, so the
  * cheaper path: look the keys up, take new ids from the sequence, COPY the new
  * keys into id_map. Should another worker insert the same key meanwhile, the
@@ -254,9 +308,10 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 {
 	sort_keys(&f->keys, idx, n);
 	char *keys = xmalloc(mem_mul(n, 16));
-	for (size_t i = 0; i < n; i++)
-		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
-	int rc = lookup(f, f->conn, keys, n, e);
+	size_t nk = 0;
+	int rc = known_groups(f, idx, n, keys, &nk, e);
+	if (rc == 0 && nk)
+		rc = lookup(f, f->conn, keys, nk, e);
 	free(keys);
 	size_t fresh = 0;
 	for (size_t i = 0; i < n; i++) {
