@@ -59,6 +59,13 @@ int schema_init(PGconn *conn, const struct conf *c, int foreign_keys, int *creat
 		goto fail;
 	}
 	*created = v == 0;
+	/* migrations from each older version present, in order */
+	for (int m = v + 1; v > 0 && m <= SCHEMA_VERSION; m++) {
+		char f[64];
+		snprintf(f, sizeof f, "sql/migrate_%d.sql", m);
+		if ((rc = db_run_file(conn, c, f, e)) < 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
 		if ((rc = db_run_file(conn, c, files[i], e)) < 0)
 			goto fail;

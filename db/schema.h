@@ -1,7 +1,8 @@
 /*
  * schema.h - creating and upgrading the schemas (omopipe init).
  *
- * Runs, in one transaction under an advisory lock: sql/init_schemas.sql,
+ * Runs, in one transaction under an advisory lock: on an older database
+ * sql/migrate_N.sql for each version N it lacks, then sql/init_schemas.sql,
  * cdm_tables.sql, cdm_indexes.sql, vocab_indexes.sql, omopipe_tables.sql,
  * results_tables.sql, grants.sql, then records SCHEMA_VERSION. Every file is
  * idempotent, so running init again changes nothing. A database whose schema
@@ -12,7 +13,8 @@
 
 #include "db/db.h"
 
-#define SCHEMA_VERSION 1
+/* 2: id_map keys uuid, event keys grouped (sql/migrate_2.sql) */
+#define SCHEMA_VERSION 2
 
 /* *created = 1 if the schema was new. With foreign_keys, also apply
  * sql/cdm_foreign_keys.sql (after a load). */
