@@ -10,6 +10,7 @@
 #define OMO_MEM_H
 
 #include <stddef.h>
+#include <string.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -20,5 +21,28 @@ char *xstrndup(const char *s, size_t n);
 size_t mem_mul(size_t a, size_t b);
 /* a + b, or exit on overflow. */
 size_t mem_add(size_t a, size_t b);
+
+/* memcpy for the short strings of a row or a key, without a library call:
+ * fixed-size moves, overlapping at the end, never outside [s, s + n) or
+ * [d, d + n). */
+static inline void mem_copy_short(char *d, const char *s, size_t n)
+{
+	if (n >= 16) {
+		size_t k = 0;
+		for (; k + 16 <= n; k += 16)
+			memcpy(d + k, s + k, 16);
+		if (k < n)
+			memcpy(d + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		for (size_t k = 0; k < n; k++)
+			d[k] = s[k];
+	}
+}
 
 #endif

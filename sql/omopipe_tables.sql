@@ -23,8 +23,9 @@ CREATE SEQUENCE IF NOT EXISTS @omopipe.id_seq MAXVALUE 499999999999;
 CREATE SEQUENCE IF NOT EXISTS @omopipe.event_block_seq MAXVALUE 49999999;
 
 -- Stable identity: a 128-bit hash of (site, kind, source key) -> the CDM id;
--- an event's starts with its person's (etl/load/keytab.h). uuid rather than
--- bytea: a fixed 16 bytes, a third cheaper to insert and probe in the b-tree.
+-- an event's starts with the hash of its key's first two parts (its order,
+-- visit or patient: etl/load/keytab.h). uuid rather than bytea: a fixed 16
+-- bytes, a third cheaper to insert and probe in the b-tree.
 -- kind: 1 person, 2 visit, 3 provider, 4 care_site, 5 location, 6 event.
 CREATE TABLE IF NOT EXISTS @omopipe.id_map (
     key      uuid PRIMARY KEY,

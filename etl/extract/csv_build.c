@@ -480,9 +480,6 @@ static int build_one(struct csv_build *b, const struct csv_recspec *r, size_t ri
 			continue;
 		}
 		switch (st[i].type) {
-		case CF_SPAN:
-			*(struct span *)(void *)(base + st[i].off) = v;
-			break;
 		case CF_CODE:
 			((struct code *)(void *)(base + st[i].off))->code = v;
 			break;

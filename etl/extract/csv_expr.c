@@ -395,27 +395,6 @@ static struct span transcode(struct span v, int enc, struct arena *a)
 
 static struct span eval_join_2(struct csv_expr *x, const struct csv_row *r);
 
-/* memcpy for the short values of a row, without a library call. */
-static inline void copy_short(char *d, const char *s, size_t n)
-{
-	if (n >= 16) {
-		size_t k = 0;
-		for (; k + 16 <= n; k += 16)
-			memcpy(d + k, s + k, 16);
-		if (k < n)
-			memcpy(d + n - 16, s + n - 16, 16);
-	} else if (n >= 8) {
-		memcpy(d, s, 8);
-		memcpy(d + n - 8, s + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(d, s, 4);
-		memcpy(d + n - 4, s + n - 4, 4);
-	} else {
-		for (size_t k = 0; k < n; k++)
-			d[k] = s[k];
-	}
-}
-
 /* join('sep', ...): the parts written straight into the row arena. */
 static struct span eval_join(struct csv_expr *x, const struct csv_row *r)
 {
@@ -433,12 +412,12 @@ static struct span eval_join(struct csv_expr *x, const struct csv_row *r)
 				if (sn == 1)
 					*w++ = sep[0];
 				else {
-					copy_short(w, sep, sn);
+					mem_copy_short(w, sep, sn);
 					w += sn;
 				}
 			}
 			struct span v = jp[i].col < 0 ? jp[i].lit : (size_t)jp[i].col < nf ? F[jp[i].col] : span_make("", 0);
-			copy_short(w, v.p, v.n);
+			mem_copy_short(w, v.p, v.n);
 			w += v.n;
 		}
 		*w = '\0';
@@ -468,7 +447,7 @@ static struct span eval_join_2(struct csv_expr *x, const struct csv_row *r)
 				w += sn;
 			}
 		}
-		copy_short(w, parts[i].p, parts[i].n);
+		mem_copy_short(w, parts[i].p, parts[i].n);
 		w += parts[i].n;
 	}
 	*w = '\0';

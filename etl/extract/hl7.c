@@ -120,10 +120,7 @@ static int code_at(struct hx *h, struct hl7_seg *s, int f, const struct span *co
 		return hx_fail(h, s, f, k, E_ENCODING, "%s", h->e->msg);
 	out->code = hx_trim(out->code);
 	out->system = hx_trim(out->system);
-	if (out->system.n)
-		out->system = hx_alias(h, out->system);
-	else if (dflt && (out->code.n || out->display.n))
-		out->system = span_of(dflt);
+	hx_code_system(h, dflt, out);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 
 #include "core/arena.h"
 #include "core/io.h"
+#include "core/mem.h"
 #include "etl/extract/extract.h"
 #include "etl/extract/hl7_tok.h"
 #include "etl/record.h"
@@ -239,6 +240,16 @@ static inline struct span hx_alias(const struct hx *h, struct span sys)
 	return sys;
 }
 
+/* A coded element's system as read (trimmed): the profile's alias of it, or
+ * dflt when none is written and the element has a code or a text. */
+static inline void hx_code_system(const struct hx *h, const char *dflt, struct code *out)
+{
+	if (out->system.n)
+		out->system = hx_alias(h, out->system);
+	else if (dflt && (out->code.n || out->display.n))
+		out->system = span_of(dflt);
+}
+
 /* Code, text, system from components k, k+1, k+2 (of nc) of a coded element
  * in a segment without escapes, high bytes or subcomponents: the components
  * are the values themselves. */
@@ -248,10 +259,7 @@ static inline void hx_code_clean(const struct hx *h, const struct span *comp, si
 	out->code = (size_t)k - 1 < nc ? hx_trim(hx_nul(comp[k - 1])) : span_make(NULL, 0);
 	out->display = (size_t)k < nc ? hx_nul(comp[k]) : span_make(NULL, 0);
 	out->system = (size_t)k + 1 < nc ? hx_trim(hx_nul(comp[k + 1])) : span_make(NULL, 0);
-	if (out->system.n)
-		out->system = hx_alias(h, out->system);
-	else if (dflt && (out->code.n || out->display.n))
-		out->system = span_of(dflt);
+	hx_code_system(h, dflt, out);
 }
 
 /* hx_code of the raw repetition r of a segment without escapes, high bytes
@@ -277,7 +285,7 @@ int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dfl
 static inline int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dflt_system,
                           struct code *c, struct code *alt)
 {
-	struct span r = hx_raw(h, s, f, rep, 0, 0);
+	struct span r = hx_raw(h, s, f, rep, 0, 0); /* splits s up to f: clean and nosub hold for it */
 	if (!(s->clean && s->nosub))
 		return hx_code_any(h, s, f, rep, dflt_system, c, alt);
 	memset(c, 0, sizeof *c);
@@ -292,9 +300,9 @@ int hx_date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt 
 /* A date/time field (TS component 1): DT_EMPTY if empty, E_DATE if bad. */
 static inline int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
 {
-	struct span v = hx_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0));
+	struct span v = hx_nul(hx_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0)));
 	*out = DT_EMPTY;
-	if (v.n == 0 || (v.n == 2 && v.p[0] == '"' && v.p[1] == '"'))
+	if (v.n == 0)
 		return 0;
 	return hx_date_of(h, s, f, v, out);
 }
@@ -360,24 +368,6 @@ static inline int hx_eq(const char *a, const char *b, size_t n)
 	return !d;
 }
 
-/* memcpy for the short strings of keys: fixed-size moves, overlapping at
- * the end, never outside [src, src + n) or [dst, dst + n). */
-static inline void hx_copy(char *dst, const char *src, size_t n)
-{
-	if (n >= 8) {
-		size_t j = 0;
-		for (; j + 8 < n; j += 8)
-			memcpy(dst + j, src + j, 8);
-		memcpy(dst + n - 8, src + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(dst, src, 4);
-		memcpy(dst + n - 4, src + n - 4, 4);
-	} else {
-		for (size_t j = 0; j < n; j++)
-			dst[j] = src[j];
-	}
-}
-
 /* Join parts with '|' into the message arena. */
 static inline struct span hx_join(struct hx *h, size_t n, const struct span *parts)
 {
@@ -389,7 +379,7 @@ static inline struct span hx_join(struct hx *h, size_t n, const struct span *par
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			*w++ = '|';
-		hx_copy(w, parts[i].p, parts[i].n);
+		mem_copy_short(w, parts[i].p, parts[i].n);
 		w += parts[i].n;
 	}
 	*w = '\0';

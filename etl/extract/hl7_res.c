@@ -224,15 +224,6 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (!h->person.n)
 		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
 	hl7_split_to(h->m, s, 14); /* the fields read below, in one go */
-	/* the common shape: fields 1-14 there, without escapes, high bytes,
-	 * repetitions or subcomponents; their values are the raw spans */
-	int fast = s->clean && s->nosub && s->norep && s->nfo > 14;
-	struct span f3, f6, f8;
-	if (fast) {
-		f3 = hl7_field(h->m, s, 3);
-		f6 = hl7_field(h->m, s, 6);
-		f8 = hl7_field(h->m, s, 8);
-	}
 	struct span st = hx_trim(hl7_comp(h->m, hl7_field(h->m, s, 11), 1));
 	uint8_t action;
 	if (st.n == 0)
@@ -249,9 +240,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	ev->origin = origin;
 	ev->person = h->person;
 	ev->visit = h->visit;
-	if (fast)
-		hx_code_raw(h, s, f3, NULL, &ev->code, &ev->code_alt); /* the record's codes are empty */
-	else if ((rc = hx_code(h, s, 3, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+	if ((rc = hx_code(h, s, 3, 1, NULL, &ev->code, &ev->code_alt)) < 0)
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
@@ -295,13 +284,9 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		return rc;
 	if (!kind)
 		ev->kind = numeric ? EV_MEASUREMENT : EV_OBSERVATION;
-	if (fast) {
-		hx_code_raw(h, s, f6, NULL, &ev->value.unit, NULL);
-		hx_code_raw(h, s, f8, "HL70078", &ev->qualifier, NULL);
-	} else if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
-	           (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0) {
+	if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
-	}
 	range(hl7_comp(h->m, hx_rep1(h, s, 7), 1), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);

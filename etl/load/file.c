@@ -343,8 +343,6 @@ fail_file:
 	for (int i = 0; i < n; i++)
 		if (!done[i].unchanged && (rc = write_ledger(w, &done[i], e)) < 0)
 			goto fail;
-	if (n > 1)
-		done[n - 1].t1 = wall();
 	return db_exec(w->conn, "COMMIT", e);
 fail:
 	db_exec(w->conn, "ROLLBACK", NULL);

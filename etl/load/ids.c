@@ -172,6 +172,17 @@ static void sort_keys(const struct keytab *t, uint32_t *idx, size_t n)
 	free(sk);
 }
 
+/* The keys of entries idx[0..n) into out, 16 bytes each (with unresolved,
+ * only those still unresolved); returns how many. */
+static size_t keys_out(const struct keytab *t, const uint32_t *idx, size_t n, int unresolved, char *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!unresolved || t->v[idx[i]].state == KS_UNRESOLVED)
+			memcpy(out + k++ * 16, &t->v[idx[i]].key, 16);
+	return k;
+}
+
 /*
  * Persons, visits, providers, care sites, locations: several workers meet the
  * same ones at once, so they go through INSERT ... ON CONFLICT, which makes
@@ -183,11 +194,9 @@ static int resolve_shared(struct filectx *f, uint32_t *idx, size_t n, struct err
 {
 	char *keys = xmalloc(mem_mul(n, 16)), *kinds = xmalloc(n);
 	sort_keys(&f->keys, idx, n);
-	for (size_t i = 0; i < n; i++)
-		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
 	/* most are known already (a lab file's patients and visits): a plain lookup
 	 * first, the insert (with its conflict handling) only for the new ones */
-	int rc = lookup(f, f->conn_ids, keys, n, e);
+	int rc = lookup(f, f->conn_ids, keys, keys_out(&f->keys, idx, n, 0, keys), e);
 	size_t m = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (f->keys.v[idx[i]].state == KS_UNRESOLVED)
@@ -198,10 +207,9 @@ static int resolve_shared(struct filectx *f, uint32_t *idx, size_t n, struct err
 		free(kinds);
 		return rc;
 	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(keys + i * 16, &f->keys.v[idx[i]].key, 16);
+	keys_out(&f->keys, idx, n, 0, keys);
+	for (size_t i = 0; i < n; i++)
 		kinds[i] = (char)f->keys.v[idx[i]].cls;
-	}
 	char site[16];
 	snprintf(site, sizeof site, "%d", f->site_no);
 	const char *vals[] = { keys, kinds, site };
@@ -215,10 +223,7 @@ static int resolve_shared(struct filectx *f, uint32_t *idx, size_t n, struct err
 	}
 	if (rc == 0) {
 		/* inserted meanwhile by a worker that committed while we waited: look again */
-		size_t again = 0;
-		for (size_t i = 0; i < n; i++)
-			if (f->keys.v[idx[i]].state == KS_UNRESOLVED)
-				memcpy(keys + again++ * 16, &f->keys.v[idx[i]].key, 16);
+		size_t again = keys_out(&f->keys, idx, n, 1, keys);
 		if (again)
 			rc = lookup(f, f->conn_ids, keys, again, e);
 	}
@@ -250,8 +255,7 @@ static int known_groups(struct filectx *f, const uint32_t *idx, size_t n, char *
 	}
 	*nk = 0;
 	if (ng * 2 > n) {
-		for (size_t i = 0; i < n; i++)
-			memcpy(keys + (*nk)++ * 16, &f->keys.v[idx[i]].key, 16);
+		*nk = keys_out(&f->keys, idx, n, 0, keys);
 		free(groups);
 		return 0;
 	}
@@ -276,12 +280,6 @@ static int known_groups(struct filectx *f, const uint32_t *idx, size_t n, char *
 }
 
 /*
- * Events: almost all new, and each belongs to one source record, so the
- * cheaper path: look the keys up, take new ids from the sequence, COPY the new
- * keys into id_map. Should another worker insert the same key meanwhile, the
- * COPY fails with a unique violation and the file is retried (file.c).
- */
-/*
  * The next event id: site_no * 10^12 + 5 * 10^11 + a number from the worker's
  * current block of 10,000 (a new block from event_block_seq when it is used up;
  * the unused rest of a block is never reused, which costs nothing that counts).
@@ -304,6 +302,13 @@ static int next_event_id(struct filectx *f, int64_t *id, struct err *e)
 	return 0;
 }
 
+/*
+ * Events: almost all new, and each belongs to one source record, so the
+ * cheaper path: look up the keys that may exist (known_groups), take new ids
+ * from the worker's block, COPY the new keys into id_map. Should another
+ * worker insert the same key meanwhile, the COPY fails with a unique
+ * violation and the file is retried (file.c).
+ */
 static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err *e)
 {
 	sort_keys(&f->keys, idx, n);
@@ -347,7 +352,13 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 		}
 		buf_putc(&b, '\t');
 		buf_i64(&b, en->id);
-		buf_printf(&b, "\t%d\t%d\t%lld\n", KC_EVENT, f->site_no, (long long)en->file_id);
+		buf_putc(&b, '\t');
+		buf_i64(&b, KC_EVENT);
+		buf_putc(&b, '\t');
+		buf_i64(&b, f->site_no);
+		buf_putc(&b, '\t');
+		buf_i64(&b, en->file_id);
+		buf_putc(&b, '\n');
 	}
 	if (rc < 0) {
 		buf_free(&b);

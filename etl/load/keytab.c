@@ -26,16 +26,22 @@ void keytab_clear(struct keytab *t)
 		memset(t->slots, 0, t->nslots * sizeof *t->slots);
 }
 
-static void grow(struct keytab *t)
+/* Put every entry in the zeroed slots s[0..ns). */
+static void rehash(const struct keytab *t, uint32_t *s, size_t ns)
 {
-	size_t ns = t->nslots ? t->nslots * 2 : 1024;
-	uint32_t *s = xcalloc(ns, sizeof *s);
 	for (size_t i = 0; i < t->n; i++) {
 		size_t h = (size_t)t->v[i].key.hi & (ns - 1);
 		while (s[h])
 			h = (h + 1) & (ns - 1);
 		s[h] = (uint32_t)(i + 1);
 	}
+}
+
+static void grow(struct keytab *t)
+{
+	size_t ns = t->nslots ? t->nslots * 2 : 1024;
+	uint32_t *s = xcalloc(ns, sizeof *s);
+	rehash(t, s, ns);
 	free(t->slots);
 	t->slots = s;
 	t->nslots = ns;
@@ -51,12 +57,7 @@ void keytab_drop_class(struct keytab *t, uint8_t cls)
 	if (!t->slots)
 		return;
 	memset(t->slots, 0, t->nslots * sizeof *t->slots);
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = (size_t)t->v[i].key.hi & (t->nslots - 1);
-		while (t->slots[h])
-			h = (h + 1) & (t->nslots - 1);
-		t->slots[h] = (uint32_t)(i + 1);
-	}
+	rehash(t, t->slots, t->nslots);
 }
 
 uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls)

@@ -287,6 +287,13 @@ static void row_end(struct filectx *f, int tbl)
 	buf_putc(&f->pend[tbl].b, '\n');
 }
 
+/* An event row ends: remember it (off: where it starts) under its own key. */
+static void event_end(struct filectx *f, int tbl, uint32_t own, size_t off)
+{
+	row_end(f, tbl);
+	note_row(f, own, tbl, off);
+}
+
 /* Staged rows end with their order in the file (the latest wins at the
  * merge); own is the row's own key, for counting distinct rows. */
 static void staged_end(struct filectx *f, int tbl, uint32_t own)
@@ -677,8 +684,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_text(b, unit_sv, 50, 1);
 			break;
 		}
-		row_end(f, tbl);
-		note_row(f, k, tbl, off);
+		event_end(f, tbl, k, off);
 	}
 	return 0;
 }
@@ -733,8 +739,7 @@ static int row_cost(struct filectx *f, const struct rec_cost *c, struct err *e)
 	f_num(b, c->paid_by_patient, 0);
 	f_text(b, c->revenue_code, 50, 0);
 	f_text(b, c->drg, 3, 1);
-	row_end(f, T_COST);
-	note_row(f, own, T_COST, off);
+	event_end(f, T_COST, own, off);
 	return 0;
 }
 
@@ -772,8 +777,7 @@ static int row_payer_period(struct filectx *f, const struct rec_payer_period *p,
 	f_concept(b, 0, 0);
 	f_text(b, p->plan, 50, 0);
 	f_text(b, p->family, 50, 1);
-	row_end(f, T_PAYER_PLAN);
-	note_row(f, own, T_PAYER_PLAN, off);
+	event_end(f, T_PAYER_PLAN, own, off);
 	return 0;
 }
 
