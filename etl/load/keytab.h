@@ -64,9 +64,9 @@ struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int s
  * the event's kind and its order, visit or patient ("obx|ORDER|...",
  * "observation|PATIENT|..."). The events of an order or a patient then sit
  * together in that index, and a file's inserts and probes touch about a page
- * per group rather than a page per event (about 3x fewer page visits on a
- * large id_map). Still a function of the source key alone. The table hashes
- * its slots on the other half (key.hi). */
+ * per group rather than a page per event (a COPY into a 10M-key id_map
+ * 1.1-1.4x faster: bench/idmap_bench.sh). Still a function of the source key
+ * alone. The table hashes its slots on the other half (key.hi). */
 #define KEY_GROUP_PREFIX 6
 struct hash128 keytab_hash_event(const char *site, struct span key, int suffix);
 
