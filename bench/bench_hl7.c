@@ -69,7 +69,7 @@ static void c_note(struct sink *s, const char *what)
 	(void)what;
 	((struct count_sink *)s)->notes++;
 }
-static const struct sink_ops count_ops = { c_begin, c_emit, c_end, c_quar, c_skip, c_note, NULL };
+static const struct sink_ops count_ops = { c_begin, c_emit, c_end, c_quar, c_skip, c_note, NULL, NULL };
 
 static int cmp_d(const void *a, const void *b)
 {

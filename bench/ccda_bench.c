@@ -117,7 +117,7 @@ static int c_end(struct sink *s, struct err *e) { (void)e; ((struct count_sink *
 static int c_quar(struct sink *s, const struct err *w, struct err *e) { (void)w; (void)e; ((struct count_sink *)s)->quarantined++; return 0; }
 static int c_skip(struct sink *s, const char *r, struct err *e) { (void)r; (void)e; ((struct count_sink *)s)->skipped++; return 0; }
 static void c_note(struct sink *s, const char *w) { (void)s; (void)w; }
-static const struct sink_ops count_ops = { c_begin, c_emit, c_end, c_quar, c_skip, c_note, NULL };
+static const struct sink_ops count_ops = { c_begin, c_emit, c_end, c_quar, c_skip, c_note, NULL, NULL };
 
 /* --- the three measurements over docs[from, to) --- */
 

@@ -237,7 +237,7 @@ static void c_note(struct sink *s, const char *what)
 	(void)s;
 	(void)what;
 }
-static const struct sink_ops c_ops = { c_begin, c_emit, c_end, c_quarantine, c_skip, c_note, NULL };
+static const struct sink_ops c_ops = { c_begin, c_emit, c_end, c_quarantine, c_skip, c_note, NULL, NULL };
 
 static double pass_extract(const char *path, struct count_sink *cs)
 {

@@ -52,6 +52,7 @@ int cmd_generate(struct cli *cli, int argc, char **argv);
 int cmd_etl(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_runs(struct cli *cli, int argc, char **argv);
+int cmd_provenance(struct cli *cli, int argc, char **argv);
 int cmd_quarantine(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -82,6 +82,15 @@ static const struct cmd commands[] = {
 	  "\n"
 	  "Recent runs, newest first: when, how long, status (ok, partial, failed,\n"
 	  "running, interrupted), files and records read, loaded, quarantined, skipped.\n" },
+	{ "provenance", cmd_provenance, "where CDM rows came from: file, record, message or document id",
+	  "usage: omopipe provenance ID...\n"
+	  "\n"
+	  "For a CDM row's id (measurement_id, person_id ...): its site, the file and\n"
+	  "the record in it (message, row or document: number, line, byte offset) that\n"
+	  "wrote it last, and the record's own id where its sender gave one (HL7 v2\n"
+	  "MSH-10 message control id, C-CDA ClinicalDocument/id as ROOT|EXTENSION).\n"
+	  "Persons, visits and the health system are merged from every record that\n"
+	  "names them. No patient data is printed. Exit 1 when an id is unknown.\n" },
 	{ "quarantine", cmd_quarantine, "list, show or replay quarantined records",
 	  "usage: omopipe quarantine list [--site SITE] [--run N] [--reason R] [--limit N]\n"
 	  "       omopipe quarantine show ID [--raw]\n"

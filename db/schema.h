@@ -14,7 +14,7 @@
 #include "db/db.h"
 
 /* 2: id_map keys uuid, event keys grouped (sql/migrate_2.sql) */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* *created = 1 if the schema was new. With foreign_keys, also apply
  * sql/cdm_foreign_keys.sql (after a load). */

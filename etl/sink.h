@@ -21,6 +21,10 @@
  * own (a CSV file's header line); it is stored before the raw record in the
  * quarantine, so that a replay of the record alone parses. Copied at once.
  *
+ * sink_source_id(id), inside a record, names it as its sender did (HL7 v2
+ * MSH-10 message control id, C-CDA ClinicalDocument/id): stored with the
+ * record's position as the provenance of the rows it loads. Copied at once.
+ *
  * Return values: 0, a negative soft error from emit (the record is bad: the
  * extractor quarantines it with that error), or a negative hard error (the
  * database failed: the extractor stops and returns it).
@@ -44,6 +48,7 @@ struct sink_ops {
 	int (*skip_rec)(struct sink *s, const char *reason, struct err *e);
 	void (*note)(struct sink *s, const char *what);
 	void (*context)(struct sink *s, struct span header);   /* optional */
+	void (*source_id)(struct sink *s, struct span id);     /* optional */
 };
 
 struct sink {
@@ -57,5 +62,6 @@ static inline int sink_quarantine(struct sink *s, const struct err *why, struct 
 static inline int sink_skip(struct sink *s, const char *reason, struct err *e) { return s->ops->skip_rec(s, reason, e); }
 static inline void sink_note(struct sink *s, const char *what) { s->ops->note(s, what); }
 static inline void sink_context(struct sink *s, struct span header) { if (s->ops->context) s->ops->context(s, header); }
+static inline void sink_source_id(struct sink *s, struct span id) { if (s->ops->source_id) s->ops->source_id(s, id); }
 
 #endif

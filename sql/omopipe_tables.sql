@@ -27,18 +27,34 @@ CREATE SEQUENCE IF NOT EXISTS @omopipe.event_block_seq MAXVALUE 49999999;
 -- visit or patient: etl/load/keytab.h). uuid rather than bytea: a fixed 16
 -- bytes, a third cheaper to insert and probe in the b-tree.
 -- kind: 1 person, 2 visit, 3 provider, 4 care_site, 5 location, 6 event.
+-- An event's provenance: the file (source_file) and the record in it that
+-- wrote its row last (record_no: message, row or document; source_record).
 CREATE TABLE IF NOT EXISTS @omopipe.id_map (
-    key      uuid PRIMARY KEY,
-    id       bigint NOT NULL,
-    kind     smallint NOT NULL,
-    site_no  integer NOT NULL,
-    file_id  bigint
+    key        uuid PRIMARY KEY,
+    id         bigint NOT NULL,
+    kind       smallint NOT NULL,
+    site_no    integer NOT NULL,
+    file_id    bigint,
+    record_no  bigint
 );
 -- a merge (HL7 A40) re-points the person's key: found without scanning id_map
 CREATE INDEX IF NOT EXISTS idx_id_map_person ON @omopipe.id_map (id) WHERE kind = 1;
 -- BRIN: rows of a file are written together, so a block range index finds them
 -- (replacing a changed file) at a fraction of a b-tree's cost on every insert
 CREATE INDEX IF NOT EXISTS idx_id_map_file ON @omopipe.id_map USING brin (file_id);
+
+-- Loaded records as their senders name them (HL7 v2 MSH-10 message control
+-- id, C-CDA ClinicalDocument/id as ROOT|EXTENSION), with their position: with
+-- id_map.record_no, what `omopipe provenance ID` shows. A CSV row has no such
+-- name: its file and row number are its provenance.
+CREATE TABLE IF NOT EXISTS @omopipe.source_record (
+    file_id      bigint NOT NULL,
+    record_no    bigint NOT NULL,
+    line_no      bigint,
+    byte_offset  bigint NOT NULL,
+    source_id    text NOT NULL,
+    PRIMARY KEY (file_id, record_no)
+);
 
 -- Runs and the files they read: the ledger behind `omopipe runs`.
 CREATE TABLE IF NOT EXISTS @omopipe.run (

@@ -124,7 +124,13 @@ static void s_note(struct sink *b, const char *what)
 	((struct tu_sink *)b)->notes++;
 }
 
-static const struct sink_ops tu_ops = { s_begin, s_emit, s_end, s_quarantine, s_skip, s_note, NULL };
+static void s_source_id(struct sink *b, struct span id)
+{
+	struct tu_sink *s = (struct tu_sink *)b;
+	snprintf(s->last_source_id, sizeof s->last_source_id, "%.*s", (int)id.n, id.p ? id.p : "");
+}
+
+static const struct sink_ops tu_ops = { s_begin, s_emit, s_end, s_quarantine, s_skip, s_note, NULL, s_source_id };
 
 void tu_sink_init(struct tu_sink *s)
 {

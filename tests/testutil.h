@@ -40,6 +40,7 @@ struct tu_sink {
 	int in_record;
 	struct err last_q;                /* the last quarantine reason */
 	char last_skip[128];
+	char last_source_id[128];         /* the last sink_source_id */
 	void (*on_emit)(struct tu_sink *s, const struct record *r);  /* optional */
 	void *user;
 };

@@ -465,7 +465,9 @@ static int document(struct cx *c)
 	c->depth = 0;
 	for (ret = kids_first(c, 0); ret == 1; ret = kids_next(c, 0)) {
 		rc = 0;
-		if (at(c, "recordTarget"))
+		if (at(c, "id"))
+			rc = header(c, ccda_document_id);
+		else if (at(c, "recordTarget"))
 			rc = header(c, ccda_record_target);
 		else if (at(c, "author"))
 			rc = header(c, ccda_author);

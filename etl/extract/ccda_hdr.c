@@ -1,6 +1,7 @@
 /*
  * ccda_hdr.c - the C-CDA header: who the document is about and who made it.
  *
+ *   id                             -> the document's source id (ROOT|EXTENSION)
  *   recordTarget/patientRole       -> REC_PERSON (key ROOT|EXTENSION of the first
  *                                     id whose root the profile does not ignore),
  *                                     addr -> REC_LOCATION,
@@ -162,6 +163,12 @@ int ccda_record_target(struct cx *c, xmlNodePtr rt)
 	}
 	cx_keep(c, &c->person);
 	c->person_key = p->key;
+	return 0;
+}
+
+int ccda_document_id(struct cx *c, xmlNodePtr id)
+{
+	sink_source_id(c->s, cx_ii(c, id));
 	return 0;
 }
 

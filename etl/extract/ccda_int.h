@@ -208,6 +208,7 @@ int cx_provider(struct cx *c, const xmlNode *assigned, struct span *key);
 
 /* ---- ccda_hdr.c ------------------------------------------------------ */
 
+int ccda_document_id(struct cx *c, xmlNodePtr id);
 int ccda_record_target(struct cx *c, xmlNodePtr rt);
 int ccda_author(struct cx *c, xmlNodePtr au);
 int ccda_custodian(struct cx *c, xmlNodePtr cu);

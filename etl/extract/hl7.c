@@ -398,6 +398,9 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 		x->last_charset = m->charset;
 	}
 
+	/* MSH-10, the message control id: the message's name in the ledger */
+	sink_source_id(s, hl7_rep(m, hl7_field(m, h.msh, 10), 1));
+
 	char type[16] = { 0 }, ev[8];
 	struct span t9 = hl7_rep(m, hl7_field(m, h.msh, 9), 1);
 	size_t k = type_part(type, 8, hl7_comp(m, t9, 1));

@@ -103,23 +103,25 @@ static int remove_old_version(struct worker *w, int64_t file_id, struct err *e)
 	}
 	if (rc == 0)
 		rc = q(w, "DELETE FROM @omopipe.quarantine WHERE file_id = $1::bigint AND replayed_run_id IS NULL", 1, vals, NULL, e);
+	if (rc == 0)
+		rc = q(w, "DELETE FROM @omopipe.source_record WHERE file_id = $1::bigint", 1, vals, NULL, e);
 	return rc;
 }
 
-static int copy_quarantine(struct worker *w, struct filectx *f, struct err *e)
+/* COPY the rows in b into @omopipe.table (cols). */
+static int copy_own(struct worker *w, const char *table, const char *cols, const struct buf *b, struct err *e)
 {
-	if (!f->quar.n)
+	if (!b->n)
 		return 0;
 	char sql[512];
-	snprintf(sql, sizeof sql, "COPY %s.quarantine (run_id, site_no, file_id, path, record_no, line_no, byte_offset, "
-	         "position, reason, message, format, profile, raw_zst) FROM STDIN", w->run->conf->schema_omopipe);
+	snprintf(sql, sizeof sql, "COPY %s.%s (%s) FROM STDIN", w->run->conf->schema_omopipe, table, cols);
 	struct db_copy cp;
-	int rc = db_copy_begin(&cp, w->conn, sql, "quarantine", e);
+	int rc = db_copy_begin(&cp, w->conn, sql, table, e);
 	if (rc < 0)
 		return rc;
-	if (PQputCopyData(w->conn, f->quar.p, (int)f->quar.n) != 1) {
+	if (PQputCopyData(w->conn, b->p, (int)b->n) != 1) {
 		db_copy_abort(&cp);
-		return db_error(w->conn, NULL, "COPY quarantine", e);
+		return db_error(w->conn, NULL, table, e);
 	}
 	return db_copy_end(&cp, e);
 }
@@ -219,6 +221,7 @@ static void filectx_reset(struct worker *w, const struct job *j, struct file_don
 	f->nrr = 0;
 	f->nops = 0;
 	buf_reset(&f->quar);
+	buf_reset(&f->prov);
 	filectx_sink_init(f);
 }
 
@@ -338,7 +341,9 @@ fail_file:
 	if ((rc = ids_flush(f, e)) < 0 ||
 	    (rc = merge_staged(w, f, e)) < 0 ||
 	    (rc = touched_persons(w, f, e)) < 0 ||
-	    (rc = copy_quarantine(w, f, e)) < 0)
+	    (rc = copy_own(w, "quarantine", "run_id, site_no, file_id, path, record_no, line_no, byte_offset, position, "
+	                   "reason, message, format, profile, raw_zst", &f->quar, e)) < 0 ||
+	    (rc = copy_own(w, "source_record", "file_id, record_no, line_no, byte_offset, source_id", &f->prov, e)) < 0)
 		goto fail;
 	for (int i = 0; i < n; i++)
 		if (!done[i].unchanged && (rc = write_ledger(w, &done[i], e)) < 0)

@@ -52,8 +52,9 @@ int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 		                "SELECT 1 FROM @omopipe.id_map m WHERE m.key BETWEEN "
 		                "encode(g || '\\x00000000000000000000'::bytea, 'hex')::uuid AND "
 		                "encode(g || '\\xffffffffffffffffffff'::bytea, 'hex')::uuid) ORDER BY g" },
-		{ "omo_refile", "UPDATE @omopipe.id_map m SET file_id = $2::bigint FROM " KEYS_FROM("$1::bytea") " AS k(key) "
-		                "WHERE m.key = k.key AND m.file_id IS DISTINCT FROM $2::bigint" },
+		{ "omo_refile", "UPDATE @omopipe.id_map m SET file_id = $2::bigint, record_no = k.rec FROM "
+		                "(SELECT " KEY_AT("$1::bytea", "i") ", ($3::bigint[])[i + 1] FROM generate_series(0, length($1::bytea) / 16 - 1) AS i) "
+		                "AS k(key, rec) WHERE m.key = k.key AND (m.file_id, m.record_no) IS DISTINCT FROM ($2::bigint, k.rec)" },
 	};
 	for (size_t i = 0; i < sizeof st / sizeof *st; i++) {
 		char *sql = db_render(c, st[i].sql);
@@ -358,6 +359,8 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 		buf_i64(&b, f->site_no);
 		buf_putc(&b, '\t');
 		buf_i64(&b, en->file_id);
+		buf_putc(&b, '\t');
+		buf_i64(&b, en->record_no);
 		buf_putc(&b, '\n');
 	}
 	if (rc < 0) {
@@ -365,7 +368,7 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 		return rc;
 	}
 	char sql[256];
-	snprintf(sql, sizeof sql, "COPY %s.id_map (key, id, kind, site_no, file_id) FROM STDIN", f->conf->schema_omopipe);
+	snprintf(sql, sizeof sql, "COPY %s.id_map (key, id, kind, site_no, file_id, record_no) FROM STDIN", f->conf->schema_omopipe);
 	struct db_copy cp;
 	if ((rc = db_copy_begin(&cp, f->conn, sql, "id_map", e)) == 0) {
 		if (PQputCopyData(f->conn, b.p, (int)b.n) != 1) {
@@ -411,7 +414,7 @@ static int resolve(struct filectx *f, struct err *e)
 /* Delete the rows that this batch's rows replace; point their keys at this file. */
 static int replace_old(struct filectx *f, struct err *e)
 {
-	struct buf ids = BUF_INIT, refile = BUF_INIT;
+	struct buf ids = BUF_INIT, refile = BUF_INIT, recs = BUF_INIT;
 	int rc = 0;
 	buf_putc(&ids, '{');
 	for (size_t i = 0; i < f->keys.n; i++) {
@@ -450,12 +453,14 @@ static int replace_old(struct filectx *f, struct err *e)
 			rc = exec_bin(f, name, 1, v, NULL, NULL, NULL, e);
 		}
 	}
-	/* keys written again now belong to the file that wrote them last (one
-	 * statement per file of the group; usually one) */
+	/* keys written again now belong to the record and file that wrote them
+	 * last (one statement per file of the group; usually one) */
 	for (int more = 1; rc == 0 && more;) {
 		int64_t fid = 0;
 		more = 0;
 		buf_reset(&refile);
+		buf_reset(&recs);
+		buf_putc(&recs, '{');
 		for (size_t i = 0; i < f->keys.n; i++) {
 			struct key_ent *en = &f->keys.v[i];
 			if (en->cls != KC_EVENT || !en->has_pending || en->refiled)
@@ -468,19 +473,24 @@ static int replace_old(struct filectx *f, struct err *e)
 				continue;
 			}
 			buf_append(&refile, &en->key, 16);
+			if (recs.n > 1)
+				buf_putc(&recs, ',');
+			buf_i64(&recs, en->record_no);
 			en->refiled = 1;
 		}
+		buf_putc(&recs, '}');
 		if (refile.n) {
 			char file[24];
 			snprintf(file, sizeof file, "%lld", (long long)fid);
-			const char *v[] = { refile.p, file };
-			int l[] = { (int)refile.n, 0 };
-			int fm[] = { 1, 0 };
-			rc = exec_bin(f, "omo_refile", 2, v, l, fm, NULL, e);
+			const char *v[] = { refile.p, file, recs.p };
+			int l[] = { (int)refile.n, 0, 0 };
+			int fm[] = { 1, 0, 0 };
+			rc = exec_bin(f, "omo_refile", 3, v, l, fm, NULL, e);
 		}
 	}
 	buf_free(&ids);
 	buf_free(&refile);
+	buf_free(&recs);
 	return rc;
 }
 

@@ -34,6 +34,7 @@ struct key_ent {
 	uint8_t probe;       /* looked up for a retraction only: gets no new id */
 	size_t pend_off, pend_len;
 	int64_t file_id;     /* events: the file that made the key (id_map.file_id) */
+	int64_t record_no;   /* events: and the record in it (id_map.record_no) */
 	uint16_t pend_file;  /* the group file (filectx.gi) whose row is pending */
 	uint16_t staged_file;/* the group file + 1 for which staged_mask holds */
 	uint8_t staged_mask; /* staged tables (1 << T_x) with a row for this key in that file */

@@ -114,7 +114,9 @@ struct filectx {
 	struct op *ops;                /* of the batch; the current record's are at the end */
 	size_t nops, capops, opmark;
 	int ev_ordinal;                /* events emitted by the record, for keyless events */
+	char source_id[128];           /* sink_source_id of the record in progress ("" if none) */
 	struct buf quar;               /* COPY rows for @omopipe.quarantine */
+	struct buf prov;               /* COPY rows for @omopipe.source_record */
 	struct buf context;            /* sink_context: stored before each raw record */
 	void *zctx;                    /* ZSTD_CCtx for raw copies */
 	struct arena scratch;          /* per record */

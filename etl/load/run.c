@@ -313,6 +313,7 @@ int load_exec(struct load_run *r, struct err *e)
 		free(w->f.rr);
 		free(w->f.ops);
 		buf_free(&w->f.quar);
+		buf_free(&w->f.prov);
 		buf_free(&w->f.context);
 		if (w->zctx)
 			ZSTD_freeCCtx(w->zctx);

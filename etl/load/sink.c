@@ -7,7 +7,8 @@
  * whose key an earlier record of the batch used replaces that row) and, when
  * the batch is large enough, it is resolved and written (ids.c).
  * Quarantined records become rows of @omopipe.quarantine with a zstd copy of
- * the raw record.
+ * the raw record; loaded records that name themselves (sink_source_id) rows
+ * of @omopipe.source_record.
  */
 #include "etl/load/load_int.h"
 #include "core/log.h"
@@ -66,6 +67,7 @@ static void s_begin(struct sink *s, const struct err_pos *pos, struct span raw)
 	f->done[f->gi].read++;
 	f->pos = *pos;
 	f->raw = raw;
+	f->source_id[0] = '\0';
 	f->nrr = 0;
 	f->ev_ordinal = 0;
 	f->opmark = f->nops;
@@ -152,11 +154,25 @@ static int s_end(struct sink *s, struct err *e)
 		en->pend_off = rr->off;
 		en->pend_len = rr->len;
 		en->pend_file = (uint16_t)f->gi;
+		if (en->record_no != (int64_t)f->pos.record) {
+			/* a later record of the file rewrote it: the row's provenance moves */
+			en->record_no = (int64_t)f->pos.record;
+			en->refiled = 0;
+		}
 		f->done[f->gi].rows[rr->tbl]++;
 	}
 	f->nrr = 0;
 	f->in_record = 0;
 	f->done[f->gi].loaded++;
+	if (f->source_id[0]) {
+		/* the record as its sender names it: provenance of the rows it loaded */
+		copy_i64(&f->prov, f->file_id, 0);
+		copy_i64(&f->prov, (int64_t)f->pos.record, 0);
+		if (f->pos.line) copy_i64(&f->prov, (int64_t)f->pos.line, 0); else copy_null(&f->prov, 0);
+		copy_i64(&f->prov, (int64_t)f->pos.offset, 0);
+		copy_str(&f->prov, f->source_id, 1);
+		buf_putc(&f->prov, '\n');
+	}
 	size_t bytes = 0;
 	for (int t = 0; t < T__COUNT; t++)
 		bytes += f->pend[t].b.n;
@@ -254,7 +270,17 @@ static void s_context(struct sink *s, struct span header)
 	buf_span(&f->context, header);
 }
 
-static const struct sink_ops loader_sink = { s_begin, s_emit, s_end, s_quarantine, s_skip, s_note, s_context };
+static void s_source_id(struct sink *s, struct span id)
+{
+	struct filectx *f = (struct filectx *)s;
+	id = span_trim(id);
+	size_t n = id.n < sizeof f->source_id - 1 ? id.n : sizeof f->source_id - 1;
+	if (n)
+		memcpy(f->source_id, id.p, n);
+	f->source_id[n] = '\0';
+}
+
+static const struct sink_ops loader_sink = { s_begin, s_emit, s_end, s_quarantine, s_skip, s_note, s_context, s_source_id };
 
 void filectx_sink_init(struct filectx *f)
 {

@@ -5,7 +5,8 @@
 # against the generator's account in expected.json; a person's birth date and
 # gender, a result's value and unit and a drug's quantity read back from the
 # CDM; broken documents quarantined with their element path; a re-run changes
-# nothing; the shared reference documents load, are quarantined or skipped.
+# nothing; the shared reference documents load, are quarantined or skipped;
+# a row's provenance names its document.
 source "$(dirname "$0")/lib.sh"
 cdm() { sql "SELECT count(*) FROM cdm.$1 ${2:-}"; }
 # fact DIR FEED KEY: a number from the feed's line of DIR/expected.json
@@ -54,6 +55,13 @@ h=$(grep -o 'code="8302-2"[^<]*/><statusCode code="completed"/><effectiveTime va
 expect_eq "a body height's value and unit" "$h|cm|8582|3036277" \
   "$(sql "SELECT value_as_number::float8||'|'||unit_source_value||'|'||unit_concept_id||'|'||measurement_concept_id FROM cdm.measurement m JOIN cdm.person p USING (person_id) WHERE p.person_source_value LIKE '%|1000000' AND measurement_source_value = '8302-2' ORDER BY measurement_datetime, value_as_number LIMIT 1")"
 expect_eq "measurements without a value" "0" "$(cdm measurement "WHERE value_as_number IS NULL AND value_as_concept_id IS NULL")"
+# provenance: the height's document, by its file and its ClinicalDocument/id
+mid=$(sql "SELECT measurement_id FROM cdm.measurement m JOIN cdm.person p USING (person_id) WHERE p.person_source_value LIKE '%|1000000' AND measurement_source_value = '8302-2' LIMIT 1")
+docid=$(grep -o '<id root="[0-9.]*" extension="D1000000-[0-9]*"/>' "$doc" | head -1 | sed -E 's/<id root="([^"]*)" extension="([^"]*)"\/>/\1|\2/')
+[ -n "$docid" ] || fail "no document id in $doc"
+expect_rc "provenance of a measurement" 0 omo provenance "$mid"
+expect_grep "its document file" "file: .*/vendor-a/1000000.xml (ccda" "$T/out"
+expect_grep "its document id" "source: *$docid" "$T/out"
 expect_eq "results with a reference range" "t" "$(sql "SELECT count(*) > 0 FROM cdm.measurement WHERE range_low IS NOT NULL AND range_high > range_low")"
 # drugs: supply quantity and refills; immunizations: CVX mapped, administered dose
 expect_eq "prescriptions with quantity and refills" "0" "$(cdm drug_exposure "WHERE drug_type_concept_id = 32838 AND (quantity IS NULL OR refills IS NULL)")"

@@ -11,17 +11,21 @@ expect_rc "init again" 0 omo init
 expect_grep "init again changes nothing" "up to date" "$T/out"
 expect_eq "CDM tables" 37 "$(sql "select count(*) from information_schema.tables where table_schema='cdm'")"
 expect_eq "results cohort tables" 2 "$(sql "select count(*) from information_schema.tables where table_schema='results' and table_name like 'cohort%'")"
-expect_eq "schema version" 2 "$(sql "select max(version) from omopipe.schema_version")"
-# a version-1 database (bytea keys) is refused until init migrates it, keys kept
+expect_eq "schema version" 3 "$(sql "select max(version) from omopipe.schema_version")"
+# a version-1 database (bytea keys, no provenance records) is refused until
+# init migrates it through every version, keys kept
 sql "ALTER TABLE omopipe.id_map ALTER COLUMN key TYPE bytea USING decode(replace(key::text, '-', ''), 'hex');
+     ALTER TABLE omopipe.id_map DROP COLUMN record_no; DROP TABLE omopipe.source_record;
      INSERT INTO omopipe.id_map VALUES ('\\x0102030405060708090a0b0c0d0e0f10', 7, 1, 1, NULL);
-     UPDATE omopipe.schema_version SET version = 1 WHERE version = 2"
+     UPDATE omopipe.schema_version SET version = 1 WHERE version = 3"
 expect_rc "a version-1 database is refused" 4 omo runs
 expect_grep "and says how to migrate" "run \`omopipe init\` to migrate" "$T/err"
 expect_rc "init migrates" 0 omo init
 expect_eq "keys are uuid after the migration" uuid "$(sql "select data_type from information_schema.columns where table_schema='omopipe' and table_name='id_map' and column_name='key'")"
 expect_eq "keys kept" 01020304-0506-0708-090a-0b0c0d0e0f10 "$(sql "select key from omopipe.id_map where id = 7")"
-expect_eq "version recorded" 2 "$(sql "select max(version) from omopipe.schema_version")"
+expect_eq "event provenance after the migration" 1 "$(sql "select count(*) from information_schema.columns where table_schema='omopipe' and table_name='id_map' and column_name='record_no'")"
+expect_eq "source records after the migration" 1 "$(sql "select count(*) from information_schema.tables where table_schema='omopipe' and table_name='source_record'")"
+expect_eq "version recorded" 3 "$(sql "select max(version) from omopipe.schema_version")"
 sql "DELETE FROM omopipe.id_map WHERE id = 7"
 expect_eq "event ids are bigint" bigint "$(sql "select data_type from information_schema.columns where table_schema='cdm' and table_name='measurement' and column_name='measurement_id'")"
 expect_eq "person_id index" 1 "$(sql "select count(*) from pg_indexes where schemaname='cdm' and indexname='idx_measurement_person_id'")"

@@ -3,8 +3,8 @@
 # Cerner dialect fixtures through their profiles (persons, visits,
 # measurements; a result with status X is not loaded), malformed messages quarantined with
 # their position while the rest of the file loads, a re-run changes nothing,
-# every shared sample file loads or is quarantined or skipped.
-# Not yet: a correction in a later file (see E2 below).
+# every shared sample file loads or is quarantined or skipped; a correction
+# and a deletion in a later file; provenance (file, record, MSH-10) of rows.
 source "$(dirname "$0")/lib.sh"
 F="$OMO_FIXTURES/hl7v2"
 cdm() { sql "SELECT count(*) FROM cdm.$1 ${2:-}"; }
@@ -22,10 +22,23 @@ expect_eq "epic persons" "1" "$(cdm person)"
 expect_eq "glucose as first reported" "98" "$(sql "SELECT value_as_number FROM cdm.measurement WHERE measurement_source_value = '2345-7'")"
 expect_eq "local code loaded" "1" "$(cdm measurement "WHERE measurement_source_value = 'GLU'")"
 expect_eq "X result not loaded" "0" "$(cdm measurement "WHERE measurement_source_value = '718-7'")"
-# E2 (the correction of E1's glucose under the same key, and the deletion
-# of its local result) is not loaded here yet: the loader's COPY into
-# measurement fails on the corrected row's primary key (reported to the
-# lead); the unit tests check that E1 and E2 give the same key.
+glu=$(sql "SELECT measurement_id FROM cdm.measurement WHERE measurement_source_value = '2345-7'")
+expect_eq "E1 named by its sender" "E1" "$(sql "SELECT source_id FROM omopipe.source_record")"
+expect_rc "provenance of the glucose" 0 omo provenance "$glu"
+expect_grep "its file" "file: .*/epic1.hl7 (hl7v2, profile epic)" "$T/out"
+expect_grep "its record" "record: *1 (line 1, byte 0)" "$T/out"
+expect_grep "its message control id" "source: *E1" "$T/out"
+expect_rc "an unknown id" 1 omo provenance 999
+expect_grep "is said to be unknown" "999: no row omopipe loaded has this id" "$T/out"
+expect_rc "not an id" 2 omo provenance glucose
+# E2 in a file of its own: corrects E1's glucose under the same key and
+# deletes its local result; the corrected row's provenance is E2
+expect_rc "etl epic E2" 0 omo etl --site north --format hl7v2 --profile epic "$T/epic2.hl7"
+expect_eq "glucose corrected in place" "89|$glu" "$(sql "SELECT value_as_number || '|' || measurement_id FROM cdm.measurement WHERE measurement_source_value = '2345-7'")"
+expect_eq "local result deleted" "0" "$(cdm measurement "WHERE measurement_source_value = 'GLU'")"
+expect_rc "provenance of the correction" 0 omo provenance "$glu"
+expect_grep "the correcting file" "file: .*/epic2.hl7" "$T/out"
+expect_grep "the correcting message" "source: *E2" "$T/out"
 expect_rc "etl epic E3" 0 omo etl --site north --format hl7v2 --profile epic "$T/epic3.hl7"
 expect_grep "SSN only: no patient" "records: 1 read = 0 loaded + 1 quarantined + 0 skipped" "$T/out"
 

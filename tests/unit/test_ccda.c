@@ -396,6 +396,8 @@ static void test_hl7_ccd1(void **state)
 	struct tu_sink s;
 	run_file(NULL, tu_shared("ccda/HL7-C-CDA-Examples/Documents/CCD/CCD 1/CCD.XML"), &s);
 	assert_int_equal(s.loaded, 1);
+	/* ClinicalDocument/id: the document's provenance */
+	assert_string_equal(s.last_source_id, "2.16.840.1.113883.19.5.99999.1|TT988");
 	const struct rc *p = find(REC_PERSON, 0, NULL);
 	assert_non_null(p);
 	/* the SSN is the only id: it keys the person (secondary id, no other) */
@@ -788,7 +790,7 @@ static int p_end(struct sink *b, struct err *e) { (void)b; (void)e; return 0; }
 static int p_quar(struct sink *b, const struct err *w, struct err *e) { (void)b; (void)w; (void)e; return 0; }
 static int p_skip(struct sink *b, const char *r, struct err *e) { (void)b; (void)r; (void)e; return 0; }
 static void p_note(struct sink *b, const char *w) { (void)b; (void)w; }
-static const struct sink_ops pos_ops = { p_begin, p_emit, p_end, p_quar, p_skip, p_note, NULL };
+static const struct sink_ops pos_ops = { p_begin, p_emit, p_end, p_quar, p_skip, p_note, NULL, NULL };
 
 static void test_record_position(void **state)
 {

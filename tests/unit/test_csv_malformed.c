@@ -145,7 +145,7 @@ static void r_note(struct sink *b, const char *what)
 	(void)what;
 }
 
-static const struct sink_ops r_ops = { r_begin, r_emit, r_end, r_quarantine, r_skip, r_note, NULL };
+static const struct sink_ops r_ops = { r_begin, r_emit, r_end, r_quarantine, r_skip, r_note, NULL, NULL };
 
 static int run_file(const char *profile, const struct conf_site *site, const char *path, size_t read_size,
                     struct rsink *s, struct err *e)

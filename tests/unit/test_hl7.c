@@ -386,6 +386,7 @@ static void test_oru_normative_example(void **state)
 	/* the v2.4 normative ORU (the copy with a valid birth date) */
 	run(x, tu_shared("hl7v2/microsoft-FHIR-Converter/ORU-R01-RMGEAD.hl7"), &s, &G);
 	assert_int_equal(s.loaded, 1);
+	assert_string_equal(s.last_source_id, "CNTRL-3456"); /* MSH-10: the message's provenance */
 	assert_int_equal(count_kind(&G, REC_EVENT), 1);
 	const struct rec_event *ev = &find(&G, REC_EVENT, NULL)->u.event;
 	assert_int_equal(ev->kind, EV_MEASUREMENT);
