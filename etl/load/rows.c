@@ -128,7 +128,6 @@ static uint32_t rows_key(struct filectx *f, uint8_t cls, struct hash128 h, int p
 	if (t->n > before) {
 		en->probe = (uint8_t)probe;
 		en->file_id = f->file_id;
-		en->record_no = (int64_t)f->pos.record;
 	}
 	else if (!probe && en->probe) {
 		/* retracted earlier, now used for a row: it needs a real id */
