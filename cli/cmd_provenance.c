@@ -52,9 +52,10 @@ int cmd_provenance(struct cli *cli, int argc, char **argv)
 			if (PQgetisnull(r, k, 5))
 				continue;
 			printf("  record:  %s", PQgetvalue(r, k, 5));
-			if (!PQgetisnull(r, k, 7))
-				printf(" (%s%s%sbyte %s)", PQgetisnull(r, k, 6) ? "" : "line ", PQgetvalue(r, k, 6),
-				       PQgetisnull(r, k, 6) ? "" : ", ", PQgetvalue(r, k, 7));
+			if (!PQgetisnull(r, k, 6))
+				printf(" (line %s, byte %s)", PQgetvalue(r, k, 6), PQgetvalue(r, k, 7));
+			else if (!PQgetisnull(r, k, 7))
+				printf(" (byte %s)", PQgetvalue(r, k, 7));
 			printf("\n");
 			if (!PQgetisnull(r, k, 8))
 				printf("  source:  %s\n", PQgetvalue(r, k, 8));

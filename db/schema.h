@@ -13,7 +13,8 @@
 
 #include "db/db.h"
 
-/* 2: id_map keys uuid, event keys grouped (sql/migrate_2.sql) */
+/* 2: id_map keys uuid, event keys grouped (sql/migrate_2.sql);
+ * 3: id_map.record_no and source_record, the provenance of rows (sql/migrate_3.sql) */
 #define SCHEMA_VERSION 3
 
 /* *created = 1 if the schema was new. With foreign_keys, also apply

@@ -12,26 +12,21 @@ CREATE SCHEMA IF NOT EXISTS @omopipe;
 
 -- Roles belong to the whole server: an init of another database may be
 -- creating the same role at this moment (hence the unique_violation handler).
+-- Each role on its own: one that cannot be made does not stop the other.
 DO $$
+DECLARE
+    r text;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'omopipe_loader') THEN
-        CREATE ROLE omopipe_loader NOLOGIN;
-    END IF;
-EXCEPTION
-    WHEN insufficient_privilege THEN
-        RAISE NOTICE 'omopipe: no CREATEROLE privilege; role omopipe_loader not created';
-    WHEN unique_violation OR duplicate_object THEN
-        NULL;
-END $$;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'omopipe_reader') THEN
-        CREATE ROLE omopipe_reader NOLOGIN;
-    END IF;
-EXCEPTION
-    WHEN insufficient_privilege THEN
-        RAISE NOTICE 'omopipe: no CREATEROLE privilege; role omopipe_reader not created';
-    WHEN unique_violation OR duplicate_object THEN
-        NULL;
+    FOREACH r IN ARRAY ARRAY['omopipe_loader', 'omopipe_reader'] LOOP
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+            END IF;
+        EXCEPTION
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'omopipe: no CREATEROLE privilege; role % not created', r;
+            WHEN unique_violation OR duplicate_object THEN
+                NULL;
+        END;
+    END LOOP;
 END $$;

@@ -274,10 +274,7 @@ static void s_source_id(struct sink *s, struct span id)
 {
 	struct filectx *f = (struct filectx *)s;
 	id = span_trim(id);
-	size_t n = id.n < sizeof f->source_id - 1 ? id.n : sizeof f->source_id - 1;
-	if (n)
-		memcpy(f->source_id, id.p, n);
-	f->source_id[n] = '\0';
+	snprintf(f->source_id, sizeof f->source_id, "%.*s", (int)id.n, id.n ? id.p : "");
 }
 
 static const struct sink_ops loader_sink = { s_begin, s_emit, s_end, s_quarantine, s_skip, s_note, s_context, s_source_id };
