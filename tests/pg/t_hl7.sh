@@ -39,6 +39,12 @@ expect_eq "local result deleted" "0" "$(cdm measurement "WHERE measurement_sourc
 expect_rc "provenance of the correction" 0 omo provenance "$glu"
 expect_grep "the correcting file" "file: .*/epic2.hl7" "$T/out"
 expect_grep "the correcting message" "source: *E2" "$T/out"
+# E2 sent again under the same name with new content (another control id, another
+# value): its old version's rows and source records give way to the new one's
+sed -e 's/|E2|/|E2B|/' -e 's/||89|/||90|/' "$T/epic2.hl7" > "$T/epic2.new" && mv "$T/epic2.new" "$T/epic2.hl7"
+expect_rc "etl epic E2 changed" 0 omo etl --site north --format hl7v2 --profile epic "$T/epic2.hl7"
+expect_eq "the new version's value" "90|$glu" "$(sql "SELECT value_as_number || '|' || measurement_id FROM cdm.measurement WHERE measurement_source_value = '2345-7'")"
+expect_eq "only the new version's source record" "E2B" "$(sql "SELECT string_agg(source_id, ',') FROM omopipe.source_record r JOIN omopipe.source_file f USING (file_id) WHERE f.path LIKE '%/epic2.hl7'")"
 expect_rc "etl epic E3" 0 omo etl --site north --format hl7v2 --profile epic "$T/epic3.hl7"
 expect_grep "SSN only: no patient" "records: 1 read = 0 loaded + 1 quarantined + 0 skipped" "$T/out"
 
