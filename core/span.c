@@ -22,19 +22,6 @@ int span_ieq_str(struct span a, const char *s)
 	return span_ieq(a, span_of(s));
 }
 
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
-struct span span_trim(struct span s)
-{
-	while (s.n && is_space((unsigned char)s.p[0])) {
-		s.p++;
-		s.n--;
-	}
-	while (s.n && is_space((unsigned char)s.p[s.n - 1]))
-		s.n--;
-	return s;
-}
-
 int span_to_i64(struct span s, int64_t *out)
 {
 	size_t i = 0;

@@ -47,8 +47,18 @@ static inline int span_eq_str(struct span a, const char *s)
 /* ASCII case-insensitive equality. */
 int span_ieq_str(struct span a, const char *s);
 int span_ieq(struct span a, struct span b);
-/* Strip ASCII white space at both ends. */
-struct span span_trim(struct span s);
+/* Strip ASCII white space at both ends (inline: on every mapped code's path). */
+static inline int span_is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static inline struct span span_trim(struct span s)
+{
+	while (s.n && span_is_space((unsigned char)s.p[0])) {
+		s.p++;
+		s.n--;
+	}
+	while (s.n && span_is_space((unsigned char)s.p[s.n - 1]))
+		s.n--;
+	return s;
+}
 /* Parse a whole span as a decimal integer / number; 0 on success, -1 if not. */
 int span_to_i64(struct span s, int64_t *out);
 int span_to_double(struct span s, double *out);

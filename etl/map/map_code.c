@@ -84,7 +84,7 @@ static int stcm_lookup(const struct map_index *ix, int32_t ns, const char *code,
 {
 	if (ns < 0 || !ix->nstcm)
 		return 0;
-	uint32_t i0 = (uint32_t)hash64(code, n, 0x51ed270b27f3b4d7ULL + 0x10000 + (uint32_t)ns) & ix->smask, i;
+	uint32_t i0 = (uint32_t)map_code_hash(code, n, 0x10000 + (uint32_t)ns) & ix->smask, i;
 	int k = 0;
 	/* date unknown: the rows that stay valid longest (the current mapping) */
 	uint16_t want_end = 0;
@@ -203,75 +203,99 @@ static void resolve(const struct map_index *ix, uint32_t ri, int32_t day, struct
 	}
 }
 
-void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
-                 int32_t day, struct map_result *out, struct map_trace *tr)
-{
-	char key[64];
+/* A code system as resolved once per thread and index (prepare's cache). */
+struct sysres {
+	int nm;                    /* map_rules_system's answer, -3: a vocabulary_id it does not know */
+	int vocab;                 /* vocabulary in the index, -1 */
+	const char *vocabulary_id; /* owned by the index, NULL */
 	size_t kl;
-	char cand[MAP_MAX_CANDIDATES][MAP_CODE_MAX];
-	size_t clen[MAP_MAX_CANDIDATES];
+	char key[64];              /* the system key (statistics, site maps) */
+};
 
+/* A system as written resolved: the code system table, else exactly a
+ * vocabulary_id of the loaded vocabulary ("Read", "OPCS4": codes trimmed only). */
+static void resolve_system(const struct map_index *ix, struct span sy, struct sysres *r)
+{
+	r->nm = map_rules_system(&ix->rules, sy, r->key, sizeof r->key, &r->kl);
+	r->vocab = r->nm >= 0 ? ix->name_vocab[r->nm] : -1;
+	r->vocabulary_id = r->nm >= 0 ? map_rules_name(&ix->rules, r->nm) : NULL;
+	if (r->nm != -1)
+		return;
+	struct span sw = span_trim(sy);
+	int32_t v = sw.n ? strtab_get(&ix->vocabs, sw.p, sw.n) : -1;
+	if (v < 0)
+		return;
+	r->vocab = v;
+	r->nm = -3; /* known, no format rules */
+	r->vocabulary_id = ix->vocabs.key[v];
+	r->kl = ix->vocabs.klen[v] < sizeof r->key ? ix->vocabs.klen[v] : sizeof r->key - 1;
+	memcpy(r->key, ix->vocabs.key[v], r->kl);
+	r->key[r->kl] = '\0';
+}
+
+/* A code made ready for the index: the first half of a lookup. */
+struct prep {
+	struct sysres sys;
+	int k;
+	size_t clen[MAP_MAX_CANDIDATES];
+	char cand[MAP_MAX_CANDIDATES][MAP_CODE_MAX];
+};
+
+/* The system resolved (through a per-thread cache), the code normalised into
+ * its candidates; fills out's defaults. */
+static void prepare(const struct map_index *ix, const struct code *c, struct prep *p, struct map_result *out,
+                    struct map_trace *tr)
+{
 	out->status = MAP_EMPTY;
 	out->n = 1;
 	out->flags = 0;
 	out->source_concept_id = 0;
-	out->vocabulary_id = NULL;
 	out->t[0].concept_id = 0;
 	out->t[0].value_concept_id = 0;
 	out->t[0].domain = DOM_NONE;
 
 	/* feeds repeat their systems: a small direct-mapped cache per thread in front
-	 * of the table (8 entries, by length and first and last byte) */
-	struct sys_cache { uint64_t gen; char sys[32], key[64]; size_t sysn, kl; int nm; };
-	static __thread struct sys_cache sc[8];
+	 * of the resolution */
+	struct sys_cache { uint64_t gen; char sys[32]; size_t sysn; struct sysres r; };
+	static __thread struct sys_cache sc[64];
 	struct span sy = c->system;
-	struct sys_cache *ce = &sc[(sy.n + (sy.n ? (unsigned char)sy.p[0] * 3u + (unsigned char)sy.p[sy.n - 1] : 0u)) & 7];
-	int nm;
-	if (ce->gen == ix->gen && sy.n == ce->sysn && (sy.n == 0 || memcmp(sy.p, ce->sys, sy.n) == 0)) {
-		nm = ce->nm;
-		kl = ce->kl;
-		memcpy(key, ce->key, kl + 1);
+	struct sys_cache *ce = &sc[map_code_hash(sy.p, sy.n, 0) & 63];
+	if (ce->gen == ix->gen && sy.n == ce->sysn && map_eq(sy.p, ce->sys, sy.n)) {
+		p->sys = ce->r;
 	} else {
-		nm = map_rules_system(&ix->rules, sy, key, sizeof key, &kl);
+		resolve_system(ix, sy, &p->sys);
 		if (sy.n < sizeof ce->sys) {
 			ce->gen = ix->gen;
 			if (sy.n)
 				memcpy(ce->sys, sy.p, sy.n);
 			ce->sysn = sy.n;
-			ce->nm = nm;
-			ce->kl = kl;
-			memcpy(ce->key, key, kl + 1);
+			ce->r = p->sys;
 		}
 	}
-	int vocab = nm >= 0 ? ix->name_vocab[nm] : -1;
-	if (nm >= 0)
-		out->vocabulary_id = map_rules_name(&ix->rules, nm);
-	else if (nm == -1) {
-		/* not in code_systems.csv but exactly a vocabulary_id of the loaded vocabulary
-		 * ("Read", "OPCS4"): that vocabulary, codes trimmed only */
-		struct span sw = span_trim(c->system);
-		int32_t v = sw.n ? strtab_get(&ix->vocabs, sw.p, sw.n) : -1;
-		if (v >= 0) {
-			vocab = v;
-			nm = -3; /* known, no format rules */
-			out->vocabulary_id = ix->vocabs.key[v];
-			kl = ix->vocabs.klen[v] < sizeof key ? ix->vocabs.klen[v] : sizeof key - 1;
-			memcpy(key, ix->vocabs.key[v], kl);
-			key[kl] = '\0';
-		}
-	}
+	out->vocabulary_id = p->sys.vocabulary_id;
 	if (tr) {
 		memset(tr, 0, sizeof *tr);
-		memcpy(tr->syskey, key, kl + 1);
-		tr->vocab_resolved = nm >= 0 || nm == -3 ? 1 : nm == MAP_VOCAB_LOCAL ? 2 : 0;
+		memcpy(tr->syskey, p->sys.key, p->sys.kl + 1);
+		tr->vocab_resolved = p->sys.nm >= 0 || p->sys.nm == -3 ? 1 : p->sys.nm == MAP_VOCAB_LOCAL ? 2 : 0;
 		tr->cand_used = -1;
 		tr->valid = -1;
 	}
-	int k = map_normalise(&ix->rules, nm >= 0 ? nm : -1, c->code, cand, clen);
+	p->k = map_normalise(&ix->rules, p->sys.nm >= 0 ? p->sys.nm : -1, c->code, p->cand, p->clen);
 	if (tr) {
-		tr->ncand = k;
-		memcpy(tr->norm, cand, sizeof cand[0] * (size_t)k);
+		tr->ncand = p->k;
+		memcpy(tr->norm, p->cand, sizeof p->cand[0] * (size_t)p->k);
 	}
+}
+
+/* The second half: site maps, the index, the answer. */
+static void finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
+                   int32_t day, const struct prep *p, struct map_result *out, struct map_trace *tr)
+{
+	const char *key = p->sys.key;
+	size_t kl = p->sys.kl;
+	int nm = p->sys.nm, vocab = p->sys.vocab, k = p->k;
+	const char (*cand)[MAP_CODE_MAX] = p->cand;
+	const size_t *clen = p->clen;
 	struct span raw = span_trim(c->code);
 	if (k == 0) {
 		if (raw.n) { /* longer than any code can be */
@@ -281,7 +305,6 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
 			unmapped(out, MAP_EMPTY);
 		return;
 	}
-
 	/* site map first, then a global SOURCE_TO_CONCEPT_MAP namespace named as the system */
 	int site_hit = 0;
 	int32_t stcm_source = 0;
@@ -365,7 +388,7 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
 	out->source_concept_id = r->id;
 	if (tr)
 		tr->source_id = r->id;
-	if (used > 0 || clen[0] != raw.n || memcmp(cand[0], raw.p, raw.n) != 0)
+	if (used > 0 || clen[0] != raw.n || !map_eq(cand[0], raw.p, raw.n))
 		out->flags |= MAPR_NORMALISED;
 	if (!(r->flags & MREC_SLOW)) {
 		if (r->t_id) {
@@ -385,6 +408,14 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
 	}
 	if (out->status != MAP_MAPPED)
 		note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
+}
+
+void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
+                 int32_t day, struct map_result *out, struct map_trace *tr)
+{
+	struct prep p;
+	prepare(ix, c, &p, out, tr);
+	finish(ix, st, site_id, c, day, &p, out, tr);
 }
 
 void map_code(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c, int32_t day,

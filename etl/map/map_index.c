@@ -217,10 +217,6 @@ int64_t map_index_by_id(const struct map_index *ix, int32_t id)
 	}
 }
 
-static inline uint64_t code_hash(const char *code, size_t n, uint32_t vocab)
-{
-	return hash64(code, n, 0x51ed270b27f3b4d7ULL + vocab);
-}
 
 /*
  * The big arrays (the record table, the id hash, the edges) are read at random:
@@ -292,7 +288,7 @@ static inline int rec_code_eq(const struct map_index *ix, const struct map_rec *
 	if (q->numeric)
 		return 0;
 	if (!(r->flags & MREC_LONGCODE))
-		return memcmp(r->code, q->p, q->n) == 0;
+		return map_eq(r->code, q->p, q->n);
 	if (memcmp(r->code + 4, q->p, 5) != 0)
 		return 0;
 	uint32_t off;
@@ -315,7 +311,7 @@ int64_t map_index_find(const struct map_index *ix, int vocab, const char *code, 
 		return -1;
 	struct qcode q;
 	qcode_of(&q, code, n);
-	uint64_t h = code_hash(code, n, (uint32_t)vocab);
+	uint64_t h = map_code_hash(code, n, (uint32_t)vocab);
 	int64_t best = -1;
 	int best_score = -1;
 	for (uint32_t i = (uint32_t)h & ix->cmask;; i = (i + 1) & ix->cmask) {
@@ -364,7 +360,7 @@ void map_index_finish(struct map_index *ix)
 		struct span code = map_rec_code(ix, rec, nb);
 		struct qcode q;
 		qcode_of(&q, code.p, code.n);
-		uint32_t i = (uint32_t)code_hash(code.p, code.n, rec->vocab) & ix->cmask;
+		uint32_t i = (uint32_t)map_code_hash(code.p, code.n, rec->vocab) & ix->cmask;
 		while (tab[i].code_len) {
 			struct map_rec *o = &tab[i];
 			if (o->vocab == rec->vocab && rec_code_eq(ix, o, &q)) {
@@ -474,7 +470,7 @@ void map_index_finish(struct map_index *ix)
 	ix->smask = ssz - 1;
 	for (uint32_t k = 0; k < ix->nstcm; k++) {
 		struct map_stcm *s = &ix->stcm[k];
-		uint32_t i = (uint32_t)code_hash(ix->pool.p + s->code_off, s->code_len, 0x10000 + s->ns) & ix->smask;
+		uint32_t i = (uint32_t)map_code_hash(ix->pool.p + s->code_off, s->code_len, 0x10000 + s->ns) & ix->smask;
 		while (ix->sslot[i])
 			i = (i + 1) & ix->smask;
 		ix->sslot[i] = k + 1;

@@ -33,6 +33,8 @@
 #define OMO_MAP_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
+#include "core/hash.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "etl/map/map.h"
@@ -134,6 +136,69 @@ int map_code_valid(const struct map_rules *r, int name_id, const char *code, siz
 int32_t map_rules_fixed(const struct map_rules *r, enum map_fixed kind, const struct code *c);
 
 /* ---- the index ---- */
+
+/*
+ * The hash of a code in the index's tables (kept in memory only, so free to
+ * differ from core/hash.h, which keys what is stored): codes are short, so up
+ * to 16 bytes are read as two overlapping words with no loop and no call,
+ * then folded twice by 64x64->128 multiplications; longer codes use hash64.
+ * seed separates vocabularies (and site map namespaces).
+ */
+static inline uint64_t map_fold(uint64_t a, uint64_t b)
+{
+	__extension__ typedef unsigned __int128 u128;
+	u128 r = (u128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+/* memcmp(a, b, n) == 0 without a call for the short strings codes and
+ * systems are: two overlapping loads for up to 16 bytes */
+static inline int map_eq(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	if (n >= 8) {
+		uint64_t x, y, u, v;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&u, a + n - 8, 8);
+		memcpy(&v, b + n - 8, 8);
+		return x == y && u == v;
+	}
+	if (n >= 4) {
+		uint32_t x, y, u, v;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return x == y && u == v;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+static inline uint64_t map_code_hash(const char *p, size_t n, uint32_t seed)
+{
+	uint64_t a = 0, b = 0;
+	if (n > 16)
+		return hash64(p, n, 0x51ed270b27f3b4d7ULL + seed);
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		a = x;
+		b = y;
+	} else if (n) {
+		a = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+		    (uint64_t)(unsigned char)p[n - 1] << 16;
+	}
+	uint64_t h = map_fold(a ^ 0xa0761d6478bd642fULL ^ ((uint64_t)seed << 8 | n), b ^ 0xe7037ed1a0b428dbULL);
+	return map_fold(h ^ 0x8ebc6af09c88c6e3ULL, n ^ 0x589965cc75374cc3ULL);
+}
 
 enum map_rec_flag {
 	MREC_STANDARD = 1,     /* standard_concept = 'S' */

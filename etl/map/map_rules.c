@@ -527,15 +527,23 @@ int map_normalise(const struct map_rules *r, int id, struct span code, char out[
 		return 0;
 	char *s = out[0];
 	size_t n = 0;
+	/* one pass: copied, letters of the other case get bit 5 flipped (no
+	 * branch per byte), spaces noticed */
+	unsigned char lo = f && f->cas == MAPC_UPPER ? 'a' : 'A';
+	unsigned char flip = f && f->cas != MAPC_KEEP ? 0x20 : 0;
+	unsigned spaces = 0;
 	for (size_t i = 0; i < code.n; i++) {
-		char c = code.p[i];
-		if (f && f->strip_space && (c == ' ' || c == '\t'))
-			continue;
-		if (f && f->cas == MAPC_UPPER && c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		else if (f && f->cas == MAPC_LOWER && c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		s[n++] = c;
+		unsigned char c = (unsigned char)code.p[i];
+		spaces |= (c == ' ') | (c == '\t');
+		s[i] = (char)(c ^ ((unsigned char)(c - lo) < 26u ? flip : 0));
+	}
+	n = code.n;
+	if (spaces && f && f->strip_space) {
+		size_t o = 0;
+		for (size_t i = 0; i < n; i++)
+			if (s[i] != ' ' && s[i] != '\t')
+				s[o++] = s[i];
+		n = o;
 	}
 	s[n] = '\0';
 	if (!n)
