@@ -76,6 +76,8 @@ struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *s
 {
 	uint32_t want = id3(id), stops[16];
 	size_t ns = 0;
+	if (hl7_msg_lacks(h->m, id))
+		return NULL; /* EVN, PD1 ...: most messages have none */
 	if (stop) {
 		for (const char *p = stop; *p; p += p[3] ? 4 : 3) {
 			if (ns == sizeof stops / sizeof stops[0])

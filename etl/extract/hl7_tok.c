@@ -411,6 +411,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		m->gen = 1;
 	}
 	size_t ndistinct = 0;
+	m->idfull = 0;
 	/* a run of the same id (OBX OBX OBX) counts on in run, written back
 	 * to its slot when the run ends */
 	uint32_t prev_key = UINT32_MAX, run = 0, prev_h = 128;
@@ -434,7 +435,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		s->f0 = UINT32_MAX;
 		s->nfo = s->pos = s->nf = 0;
 		s->done = s->clean = s->nosub = s->norep = 0;
-		uint32_t key = (uint32_t)(unsigned char)p[0] << 16 | (uint32_t)(unsigned char)p[1] << 8 | (unsigned char)p[2];
+		uint32_t key = hl7_id_key(p);
 		if (key == prev_key) {
 			s->ord = ++run;
 			continue;
@@ -443,11 +444,12 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 			m->idcnt[prev_h] = run;
 		prev_key = UINT32_MAX;
 		prev_h = 128;
-		uint32_t h = (key * 2654435761u) >> 25;
+		uint32_t h = hl7_id_slot(key);
 		for (;;) {
 			if (m->idgen[h] != m->gen) {
 				if (ndistinct == 127) {
 					h = 128; /* full: count the hard way */
+					m->idfull = 1;
 					break;
 				}
 				ndistinct++;

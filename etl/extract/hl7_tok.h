@@ -138,8 +138,9 @@ struct hl7_msg {
 	uint32_t *fo;              /* field start offsets of split segments */
 	size_t nfo, focap;
 	/* occurrence counts of segment ids (hl7_msg_init), slots live when
-	 * idgen == gen */
+	 * idgen == gen; idfull: more distinct ids than slots, some not in it */
 	uint32_t idkey[128], idcnt[128], idgen[128], gen;
+	int idfull;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
 };
 
@@ -153,6 +154,31 @@ void hl7_msg_free(struct hl7_msg *m);
  * e->pos.where ("MSH-2", "segment 4") and e->pos.line set.
  */
 int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e);
+
+/* A segment id's key and first slot in hl7_msg.idkey (open addressing). */
+static inline uint32_t hl7_id_key(const char *id)
+{
+	return (uint32_t)(unsigned char)id[0] << 16 | (uint32_t)(unsigned char)id[1] << 8 | (unsigned char)id[2];
+}
+static inline uint32_t hl7_id_slot(uint32_t key)
+{
+	return (key * 2654435761u) >> 25;
+}
+/* 1 if the message holds no segment with this id (its first 3 bytes), 0 if
+ * it does or the table cannot tell: spares a walk over the segments. */
+static inline int hl7_msg_lacks(const struct hl7_msg *m, const char *id)
+{
+	if (m->idfull)
+		return 0;
+	uint32_t key = hl7_id_key(id), h = hl7_id_slot(key);
+	for (unsigned i = 0; i < 128; i++, h = (h + 1) & 127) {
+		if (m->idgen[h] != m->gen)
+			return 1;
+		if (m->idkey[h] == key)
+			return 0;
+	}
+	return 0; /* no message read yet */
+}
 
 /* Split s on (hl7_field does it when asked for a field not split yet) until
  * s->nfo > k, or to the end; k UINT_MAX: to the end. */
