@@ -254,23 +254,31 @@ static inline int tx_at(struct hx *h, struct hl7_seg *s, int f, int c, struct sp
 	return 0;
 }
 
-int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
+int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct span *key)
 {
 	struct span id, ns, uid, c[4];
 	int rc;
 	*key = span_make(NULL, 0);
-	hx_comps(h->m, s, hx_raw(h, s, f, rep, 0, 0), c, 4);
+	hx_comps(h->m, s, rep, c, 4);
 	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
-	if ((rc = tx_at(h, s, f, 4, hl7_sub(h->m, c[3], 1), &ns)) < 0 ||
-	    (rc = tx_at(h, s, f, 4, hl7_sub(h->m, c[3], 2), &uid)) < 0)
+	/* HD: namespace & universal id; without subcomponents in the segment
+	 * the component is the namespace */
+	struct span ns_raw = s->nosub ? c[3] : hl7_sub(h->m, c[3], 1);
+	struct span uid_raw = s->nosub ? span_make(c[3].p + c[3].n, 0) : hl7_sub(h->m, c[3], 2);
+	if ((rc = tx_at(h, s, f, 4, ns_raw, &ns)) < 0 || (rc = tx_at(h, s, f, 4, uid_raw, &uid)) < 0)
 		return rc;
 	struct span parts[2] = { ns.n ? hx_trim(ns) : hx_trim(uid), id };
 	*key = hx_join(h, 2, parts);
 	return 0;
+}
+
+int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
+{
+	return hx_cx_key_of(h, s, f, hx_raw(h, s, f, rep, 0, 0), key);
 }
 
 int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
