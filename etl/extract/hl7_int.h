@@ -186,11 +186,11 @@ static inline int hx_tx(struct hx *h, const struct hl7_seg *s, struct span raw, 
 /* The same, unescaped; error with position on a bad escape. */
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);
 /* The components of span v (a raw part of segment s, a repetition) cut at
- * the component separator, as hl7_piece gives them: out[0 .. max), the
- * missing ones empty at the end of v. One pass, 16 bytes at a time while
- * they are inside the segment. Returns how many are there (at most max). */
-static inline size_t hx_comps(const struct hl7_msg *m, const struct hl7_seg *s, struct span v, struct span *out,
-                              size_t max)
+ * the component separator, as hl7_piece gives them: out[0 .. n), n the
+ * number returned (at most max; out[n .. max) left as they were). One pass,
+ * 16 bytes at a time while they are inside the segment. */
+static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s, struct span v, struct span *out,
+                                size_t max)
 {
 	const char *p = v.p, *end = v.p + v.n, *b = p, *q, *lim = s->p + s->n;
 	char cs = m->d.cs;
@@ -218,9 +218,16 @@ static inline size_t hx_comps(const struct hl7_msg *m, const struct hl7_seg *s, 
 		b = p = q + 1;
 	}
 	out[k++] = span_make(p, (size_t)(end - p));
-	size_t n = k;
-	while (k < max)
-		out[k++] = span_make(end, 0);
+	return k;
+}
+/* The same, out[0 .. max) all set: the missing components empty at the end
+ * of v. Returns how many are there. */
+static inline size_t hx_comps(const struct hl7_msg *m, const struct hl7_seg *s, struct span v, struct span *out,
+                              size_t max)
+{
+	size_t n = hx_comps_n(m, s, v, out, max);
+	for (size_t k = n; k < max; k++)
+		out[k] = span_make(v.p + v.n, 0);
 	return n;
 }
 
@@ -263,17 +270,16 @@ static inline void hx_code_clean(const struct hx *h, const struct span *comp, si
 }
 
 /* hx_code of the raw repetition r of a segment without escapes, high bytes
- * or subcomponents (s->clean, s->nosub), into codes that are all empty. */
+ * or subcomponents (s->clean, s->nosub): every part of c (and alt) set,
+ * those not given empty. */
 static inline void hx_code_raw(const struct hx *h, const struct hl7_seg *s, struct span r, const char *dflt_system,
                                struct code *c, struct code *alt)
 {
 	struct span comp[6];
-	if (r.n == 0)
-		return;
 	/* the components up to the alternate system: nothing else is read */
-	size_t nc = hx_comps(h->m, s, r, comp, alt ? 6 : 3);
+	size_t nc = r.n ? hx_comps_n(h->m, s, r, comp, alt ? 6 : 3) : 0;
 	hx_code_clean(h, comp, nc, 1, dflt_system, c);
-	if (alt && nc > 3)
+	if (alt)
 		hx_code_clean(h, comp, nc, 4, NULL, alt);
 }
 
@@ -288,9 +294,6 @@ static inline int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const
 	struct span r = hx_raw(h, s, f, rep, 0, 0); /* splits s up to f: clean and nosub hold for it */
 	if (!(s->clean && s->nosub))
 		return hx_code_any(h, s, f, rep, dflt_system, c, alt);
-	memset(c, 0, sizeof *c);
-	if (alt)
-		memset(alt, 0, sizeof *alt);
 	hx_code_raw(h, s, r, dflt_system, c, alt);
 	return 0;
 }
