@@ -317,7 +317,9 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	for (size_t i = 0; i < h->nprov; i++)
 		if (span_eq(h->providers[i], id))
 			return 0;
-	hx_comps(h->m, s, x, c, 13);
+	/* the components after the identifier (found above), in one pass */
+	struct span rest = c[0].n < x.n ? span_make(c[0].p + c[0].n + 1, x.n - c[0].n - 1) : span_make(x.p + x.n, 0);
+	hx_comps(h->m, s, rest, c + 1, 12);
 	if ((rc = tx_at(h, s, f, 2, hl7_sub(h->m, c[1], 1), &fam)) < 0 || (rc = tx_at(h, s, f, 3, c[2], &given)) < 0 ||
 	    (rc = tx_at(h, s, f, 13, c[12], &idtype)) < 0)
 		return rc;
