@@ -500,7 +500,7 @@ static uint32_t *fo_grow(struct hl7_msg *m, uint32_t *w, uint32_t **lim, size_t 
 
 #ifdef __SSE2__
 /* Append at w the offsets at + (index of each set bit of mask), lowest
- * first. w needs room for 16. */
+ * first. w needs room for 32. */
 static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
 {
 	while (mask) {
@@ -508,6 +508,22 @@ static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
 		mask &= mask - 1;
 	}
 	return w;
+}
+
+/* The delimiters as vectors, and what the bytes looked at so far held. */
+struct split_vec {
+	__m128i f, e, s, r;            /* field, escape, subcomponent, repetition separators */
+	__m128i acc_e, acc_s, acc_r;   /* the escape or a high bit / a subcomponent / a repetition separator seen */
+};
+
+/* The 16 bytes at p: the mask of field separators; the rest noted in sv. */
+static inline unsigned split16(struct split_vec *sv, const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	sv->acc_e = _mm_or_si128(sv->acc_e, _mm_or_si128(v, _mm_cmpeq_epi8(v, sv->e)));
+	sv->acc_s = _mm_or_si128(sv->acc_s, _mm_cmpeq_epi8(v, sv->s));
+	sv->acc_r = _mm_or_si128(sv->acc_r, _mm_cmpeq_epi8(v, sv->r));
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sv->f));
 }
 #endif
 
@@ -543,8 +559,12 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 	uint32_t *w = m->fo + m->nfo, *lim = m->fo + m->focap;
 	unsigned dirty = 0, subs = 0, reps = 0;
 #ifdef __SSE2__
-	const __m128i vf = hl7_splat(fs), ve = hl7_splat(es), vs = hl7_splat(ss), vr = hl7_splat(rs);
-	__m128i acc_e = _mm_setzero_si128(), acc_s = acc_e, acc_r = acc_e;
+	struct split_vec sv;
+	sv.f = hl7_splat(fs);
+	sv.e = hl7_splat(es);
+	sv.s = hl7_splat(ss);
+	sv.r = hl7_splat(rs);
+	sv.acc_e = sv.acc_s = sv.acc_r = _mm_setzero_si128();
 	while (i + 16 <= n) {
 		/* a chunk of at most 1 KiB: room for a field start per byte of it
 		 * first (plus the end and the overlapping last block) */
@@ -553,17 +573,20 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 			w = fo_grow(m, w, &lim, room);
 		size_t have = (size_t)(w - m->fo) - s->f0;
 		uint32_t *stop = want - have < room ? w + (want - have) : lim;
-		for (; i + 16 <= cend; i += 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf));
-			acc_e = _mm_or_si128(acc_e, _mm_or_si128(v, _mm_cmpeq_epi8(v, ve)));
-			acc_s = _mm_or_si128(acc_s, _mm_cmpeq_epi8(v, vs));
-			acc_r = _mm_or_si128(acc_r, _mm_cmpeq_epi8(v, vr));
+		/* 32 bytes a round (one flatten, one test), then 16 if left */
+		for (; i + 32 <= cend; i += 32) {
+			unsigned mask = split16(&sv, p + i) | split16(&sv, p + i + 16) << 16;
 			w = flatten(w, mask, (uint32_t)i + 1);
 			if (w >= stop) {
-				i += 16;
+				i += 32;
 				goto out;
 			}
+		}
+		if (i + 16 <= cend) {
+			w = flatten(w, split16(&sv, p + i), (uint32_t)i + 1);
+			i += 16;
+			if (w >= stop)
+				goto out;
 		}
 	}
 	if ((size_t)(lim - w) < 18)
@@ -573,10 +596,10 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 		size_t j = n - 16;
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
 		unsigned keep = 0xFFFFu << (i - j);
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vf)) & keep;
-		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, ve))) & keep;
-		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs)) & keep;
-		reps |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vr)) & keep;
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sv.f)) & keep;
+		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, sv.e))) & keep;
+		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sv.s)) & keep;
+		reps |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sv.r)) & keep;
 		w = flatten(w, mask, (uint32_t)j + 1);
 		i = n;
 	}
@@ -595,9 +618,9 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 	s->done = 1;
 #ifdef __SSE2__
 out:
-	dirty |= (unsigned)_mm_movemask_epi8(acc_e);
-	subs |= (unsigned)_mm_movemask_epi8(acc_s);
-	reps |= (unsigned)_mm_movemask_epi8(acc_r);
+	dirty |= (unsigned)_mm_movemask_epi8(sv.acc_e);
+	subs |= (unsigned)_mm_movemask_epi8(sv.acc_s);
+	reps |= (unsigned)_mm_movemask_epi8(sv.acc_r);
 #endif
 	s->pos = (uint32_t)i;
 	s->nfo = (uint32_t)((size_t)(w - m->fo) - s->f0);
