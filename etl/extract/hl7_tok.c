@@ -17,18 +17,30 @@ static size_t find_eol(const char *p, size_t n)
 {
 	size_t i = 0;
 #ifdef __SSE2__
-	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-	for (; i + 32 <= n; i += 32) {
-		/* two blocks per round: one test for both */
+	/* c | 7 == 15 holds for the bytes 8 to 15 only, CR (13) and LF (10)
+	 * among them: one compare per 16 bytes finds the candidates, 64 bytes
+	 * a round, and a look at each candidate drops the others (tab, VT ...) */
+	const __m128i seven = _mm_set1_epi8(7), fifteen = _mm_set1_epi8(15);
+	for (; i + 64 <= n; i += 64) {
 		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-		__m128i ea = _mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf));
-		__m128i eb = _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf));
-		if (_mm_movemask_epi8(_mm_or_si128(ea, eb))) {
-			unsigned m = (unsigned)_mm_movemask_epi8(ea) | (unsigned)_mm_movemask_epi8(eb) << 16;
-			return i + (size_t)__builtin_ctz(m);
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 32));
+		__m128i d = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 48));
+		a = _mm_cmpeq_epi8(_mm_or_si128(a, seven), fifteen);
+		b = _mm_cmpeq_epi8(_mm_or_si128(b, seven), fifteen);
+		c = _mm_cmpeq_epi8(_mm_or_si128(c, seven), fifteen);
+		d = _mm_cmpeq_epi8(_mm_or_si128(d, seven), fifteen);
+		if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))))
+			continue;
+		uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(a) | (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16 |
+		             (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
+		for (; m; m &= m - 1) {
+			size_t k = i + (size_t)__builtin_ctzll(m);
+			if (p[k] == '\r' || p[k] == '\n')
+				return k;
 		}
 	}
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
