@@ -465,6 +465,30 @@ static void test_chunk_sizes(void **state)
 	}
 }
 
+/* Bytes 8 to 15 other than CR and LF (tab, VT, FF, backspace ...) inside
+ * long lines are data, wherever they fall in a 64-byte block: the same
+ * frames whole as in pieces of every size. */
+static void test_control_bytes_in_lines(void **state)
+{
+	(void)state;
+	static const char in[] =
+		"MSH|^~\\&|A|B|C|D|20230101||ORU^R01|1|P|2.5\r"
+		"PID|1||7^^^H^MR||DOE\tJOHN\t\tX|\x0b\x0c\x08\x0e\x0f|aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\t\r\n"
+		"OBX|1|TX|x^y^LN||\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+		"\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\x0c\x0b||||||F\n"
+		"NTE|1||bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\x09\r"
+		"NTE|2||\x0b\r";
+	struct dig d;
+	char want[33], got[33];
+	digest_mem(in, sizeof in - 1, 0, 0, &d, want);
+	assert_int_equal(d.msgs, 1);
+	assert_int_equal(d.segs, 5);
+	for (size_t mr = 1; mr < 80; mr++) {
+		digest_mem(in, sizeof in - 1, mr, 0, &d, got);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_bad_delimiters),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_chunk_sizes),
+		cmocka_unit_test(test_control_bytes_in_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
