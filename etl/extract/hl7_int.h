@@ -146,13 +146,16 @@ int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const
 struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop);
 /* Index of a segment in the message. */
 static inline size_t hx_index(const struct hx *h, const struct hl7_seg *s) { return (size_t)(s - h->m->seg); }
+static inline struct span hx_comp1(const struct hl7_msg *m, const struct hl7_seg *s, struct span v);
 /* Raw span of SEG-f, repetition rep (1-based), component c (0: all), sub (0: all). */
 static inline struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub)
 {
 	struct span v = hl7_field(h->m, s, (unsigned)f);
 	if (rep > 0 && !(hl7_is_msh(s) && f <= 2) && !(rep == 1 && s->norep))
 		v = hl7_rep(h->m, v, (unsigned)rep);
-	if (c > 0)
+	if (c == 1)
+		v = hx_comp1(h->m, s, v);
+	else if (c > 0)
 		v = hl7_comp(h->m, v, (unsigned)c);
 	if (sub > 0)
 		v = hl7_sub(h->m, v, (unsigned)sub);
@@ -219,6 +222,14 @@ static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s
 	}
 	out[k++] = span_make(p, (size_t)(end - p));
 	return k;
+}
+/* The first component of v (a raw part of segment s): hl7_comp(m, v, 1),
+ * 16 bytes at a time. */
+static inline struct span hx_comp1(const struct hl7_msg *m, const struct hl7_seg *s, struct span v)
+{
+	struct span c;
+	hx_comps_n(m, s, v, &c, 1);
+	return c;
 }
 /* The same, out[0 .. max) all set: the missing components empty at the end
  * of v. Returns how many are there. */

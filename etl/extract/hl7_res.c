@@ -116,7 +116,7 @@ static int text_value(struct hx *h, struct hl7_seg *s, struct span *out)
 static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *numeric)
 {
 	struct hl7_msg *m = h->m;
-	struct span type = hx_trim(hl7_comp(m, hl7_field(m, s, 2), 1));
+	struct span type = hx_trim(hx_comp1(m, s, hl7_field(m, s, 2)));
 	struct span f5 = hl7_field(m, s, 5);
 	int rc;
 	*numeric = 0;
@@ -224,7 +224,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (!h->person.n)
 		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
 	hl7_split_to(h->m, s, 14); /* the fields read below, in one go */
-	struct span st = hx_trim(hl7_comp(h->m, hl7_field(h->m, s, 11), 1));
+	struct span st = hx_trim(hx_comp1(h->m, s, hl7_field(h->m, s, 11)));
 	uint8_t action;
 	if (st.n == 0)
 		action = p->obx_missing;
@@ -287,7 +287,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
 	    (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
-	range(hl7_comp(h->m, hx_rep1(h, s, 7), 1), &ev->value);
+	range(hx_comp1(h->m, s, hx_rep1(h, s, 7)), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);
 }
