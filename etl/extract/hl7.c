@@ -134,7 +134,7 @@ int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dfl
 		memset(alt, 0, sizeof *alt);
 	if (r.n == 0)
 		return 0;
-	size_t nc = hl7_pieces(r, h->m->d.cs, comp, alt ? 7 : 4);
+	size_t nc = hx_comps_n(h->m, s, r, comp, alt ? 7 : 4);
 	int rc = code_at(h, s, f, comp, nc, 1, dflt, c);
 	if (rc == 0 && alt && nc > 3)
 		rc = code_at(h, s, f, comp, nc, 4, NULL, alt);

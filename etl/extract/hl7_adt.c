@@ -95,7 +95,7 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	struct span rep = hx_raw(h, s, f, 1, 0, 0);
 	if (!rep.n)
 		return 0;
-	size_t nc = hl7_pieces(rep, h->m->d.cs, raw, 9);
+	size_t nc = hx_comps_n(h->m, s, rep, raw, 9);
 	for (int i = 0; i < 7; i++) {
 		/* SAD (street) may have subcomponents: street address & street name & number */
 		struct span r = (size_t)comp[i] <= nc ? raw[comp[i] - 1] : span_make(NULL, 0);
