@@ -142,6 +142,7 @@ struct hl7_msg {
 	uint32_t idkey[128], idcnt[128], idgen[128], gen;
 	int idfull;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
+	int avx2;                  /* split with AVX2 (the CPU has it) rather than SSE2 */
 };
 
 /* An empty message object; its tables are reused from message to message. */
