@@ -200,7 +200,7 @@ static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s
 	size_t k = 0;
 #ifdef __SSE2__
 	/* 16 bytes at a time while they are inside the segment */
-	const __m128i vc = hl7_splat(cs);
+	const __m128i vc = m->vcs;
 	for (; b < end && lim - b >= 16; b += 16) {
 		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), vc));
 		if (end - b < 16)

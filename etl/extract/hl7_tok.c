@@ -416,6 +416,13 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->d.rs = enc[1];
 	m->d.es = enc[2];
 	m->d.ss = enc[3];
+#ifdef __SSE2__
+	m->vfs = hl7_splat(fs);
+	m->vcs = hl7_splat(enc[0]);
+	m->vrs = hl7_splat(enc[1]);
+	m->ves = hl7_splat(enc[2]);
+	m->vss = hl7_splat(enc[3]);
+#endif
 
 	if (m->segcap < f->nsegs) {
 		m->segcap = f->nsegs;
@@ -628,10 +635,10 @@ static inline __attribute__((always_inline)) void split_more(struct hl7_msg *m, 
 	unsigned dirty = 0, subs = 0, reps = 0;
 #ifdef __SSE2__
 	struct split_vec sv;
-	sv.f = hl7_splat(fs);
-	sv.e = hl7_splat(es);
-	sv.s = hl7_splat(ss);
-	sv.r = hl7_splat(rs);
+	sv.f = m->vfs;
+	sv.e = m->ves;
+	sv.s = m->vss;
+	sv.r = m->vrs;
 	sv.acc_e = sv.acc_s = sv.acc_r = _mm_setzero_si128();
 	while (i + 16 <= n) {
 		/* a chunk of at most 1 KiB: room for a field start per byte of it

@@ -40,6 +40,9 @@
 #include "core/err.h"
 #include "core/io.h"
 #include "core/span.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum hl7_frame_kind {
 	HL7_MSG = 1,     /* a message starting with MSH */
@@ -143,6 +146,11 @@ struct hl7_msg {
 	int idfull;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
 	int avx2;                  /* split with AVX2 (the CPU has it) rather than SSE2 */
+#ifdef __SSE2__
+	/* the delimiters in every byte of a vector (hl7_msg_init): made once
+	 * per message rather than at each split */
+	__m128i vfs, vcs, vrs, ves, vss;
+#endif
 };
 
 /* An empty message object; its tables are reused from message to message. */
@@ -225,7 +233,6 @@ static inline void hl7_split_to(struct hl7_msg *m, struct hl7_seg *s, unsigned k
 unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s);
 
 #ifdef __SSE2__
-#include <emmintrin.h>
 /* Byte c in all 16 lanes, from a general register (_mm_set1_epi8 of a
  * variable goes through the stack here: a byte store and a wider load, a
  * stall each time). */
