@@ -158,17 +158,11 @@ static void dt_shift(struct dt *d, int minutes)
 	d->sec = (int32_t)t;
 }
 
-int hx_date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt *out)
+/* hx_date of a value v cut out of SEG-f: the profile's date format, assumed zone */
+static int date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt *out)
 {
 	struct extractor *x = h->x;
 	const struct hl7_prof *p = &x->prof;
-	/* a message repeats its times (OBX-14, OBR-7 ...): the last value
-	 * parsed is remembered, with what it gave (the profile and site do not
-	 * change during a run) */
-	if (v.n == x->last_dn && hx_eq(v.p, x->last_date, v.n)) {
-		*out = x->last_dt;
-		return 0;
-	}
 	int rc = p->date_fmt ? dt_parse_fmt(v, p->date_fmt, x->tz, out) : dt_parse_hl7(v, x->tz, out);
 	if (rc < 0)
 		return hx_fail(h, s, f, 0, E_DATE, "not a date/time (%zu characters)", v.n);
@@ -179,12 +173,37 @@ int hx_date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt 
 		if (!zoned)
 			dt_shift(out, x->tz - p->assume_offset);
 	}
-	if (v.n <= sizeof x->last_date) {
-		memcpy(x->last_date, v.p, v.n);
-		x->last_dn = v.n;
+	return 0;
+}
+
+int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
+{
+	struct extractor *x = h->x;
+	struct span raw = hl7_field(h->m, s, (unsigned)f);
+	/* a message repeats its times (OBX-14, OBR-7 ...): the field last
+	 * parsed is remembered, with what it gave. That depends only on the
+	 * field's bytes, the component read and the separators that cut it
+	 * (the profile and site do not change during a run; MSH-1 and MSH-2,
+	 * not cut into repetitions, are not remembered). */
+	char key[3] = { (char)(c > 0 ? c : 1), h->m->d.cs, h->m->d.rs };
+	if (raw.n == x->last_dn && memcmp(key, x->last_dkey, sizeof key) == 0 && hx_eq(raw.p, x->last_date, raw.n)) {
+		*out = x->last_dt;
+		return 0;
+	}
+	/* hx_raw(h, s, f, 1, c, 0) from the field already found */
+	struct span rep1 = s->norep || (hl7_is_msh(s) && f <= 2) ? raw : hl7_rep(h->m, raw, 1);
+	struct span v = hx_nul(hx_trim(c > 1 ? hl7_comp(h->m, rep1, (unsigned)c) : hx_comp1(h->m, s, rep1)));
+	*out = DT_EMPTY;
+	if (v.n == 0)
+		return 0;
+	int rc = date_of(h, s, f, v, out);
+	if (rc == 0 && raw.n <= sizeof x->last_date && !(hl7_is_msh(s) && f <= 2)) {
+		memcpy(x->last_date, raw.p, raw.n);
+		memcpy(x->last_dkey, key, sizeof key);
+		x->last_dn = raw.n;
 		x->last_dt = *out;
 	}
-	return 0;
+	return rc;
 }
 
 static const double pow10tab[] = {

@@ -106,8 +106,9 @@ struct extractor {
 	char last_cs[32];          /* the last MSH-18 seen (first repetition) ... */
 	size_t last_csn;           /* ... its length (> sizeof last_cs: none) ... */
 	int last_charset;          /* ... and the character set it gave */
-	char last_date[32];        /* the last date/time parsed ... */
+	char last_date[32];        /* the raw field of the last date/time parsed ... */
 	size_t last_dn;            /* ... its length (> sizeof last_date: none) ... */
+	char last_dkey[3];         /* ... the component read, the component and repetition separators ... */
 	struct dt last_dt;         /* ... and its value */
 	struct record tmpl[REC_MERGE + 1]; /* record_init of each kind (to REC_MERGE), copied per record */
 };
@@ -309,17 +310,9 @@ static inline int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const
 	return 0;
 }
 
-/* hx_date of a parsed value v: the profile's date format, assumed zone. */
-int hx_date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt *out);
-/* A date/time field (TS component 1): DT_EMPTY if empty, E_DATE if bad. */
-static inline int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
-{
-	struct span v = hx_nul(hx_trim(hx_raw(h, s, f, 1, c > 0 ? c : 1, 0)));
-	*out = DT_EMPTY;
-	if (v.n == 0)
-		return 0;
-	return hx_date_of(h, s, f, v, out);
-}
+/* A date/time field (TS component 1, or component c): DT_EMPTY if empty,
+ * E_DATE if bad. */
+int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out);
 
 /* hx_number past its fast path. */
 int hx_number_any(struct span s, double *out);

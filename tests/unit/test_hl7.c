@@ -675,6 +675,37 @@ static void test_malformed(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* A date is remembered by its field's bytes, its component and the
+ * separators: the same bytes (the last ones parsed) cut by another component
+ * separator are another date (here: none), and each OBX keeps its own time. */
+static void test_dates_by_field_and_separators(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7dates");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/dates.hl7", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||7###H#MR\rOBR|1||ORD1\r"
+	      "OBX|1|NM|1-1#A#LN||5||||||F|||20230103\r"
+	      "OBX|2|NM|1-2#B#LN||6||||||F|||20230102#20230301\r"
+	      "OBX|3|NM|1-3#C#LN||7||||||F|||20230102#20230301\r", f);
+	fputs("MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD2\r"
+	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230102#20230301\r", f);
+	fclose(f);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(s.quarantined, 1);
+	assert_int_equal(s.last_q.code, E_DATE);
+	assert_string_equal(s.last_q.pos.where, "OBX[1]-14");
+	date_is(find(&G, REC_EVENT, "obx||ORD1|LN|1-1|")->u.event.start, "2023-01-03");
+	date_is(find(&G, REC_EVENT, "obx||ORD1|LN|1-2|")->u.event.start, "2023-01-02");
+	date_is(find(&G, REC_EVENT, "obx||ORD1|LN|1-3|")->u.event.start, "2023-01-02");
+	extract_hl7v2.close(x);
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -723,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_profile_aliases_zfields),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
+		cmocka_unit_test(test_dates_by_field_and_separators),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
