@@ -58,6 +58,32 @@ static size_t find_eol(const char *p, size_t n)
 	return n;
 }
 
+#ifdef HL7_AVX2
+/* find_eol with AVX2: 64 bytes a round in two registers; the rest of p
+ * (under 64 bytes) as find_eol does it. */
+__attribute__((target("avx2")))
+static inline size_t find_eol_avx2(const char *p, size_t n)
+{
+	const __m256i seven = _mm256_set1_epi8(7), fifteen = _mm256_set1_epi8(15);
+	size_t i = 0;
+	for (; i + 64 <= n; i += 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+		a = _mm256_cmpeq_epi8(_mm256_or_si256(a, seven), fifteen);
+		b = _mm256_cmpeq_epi8(_mm256_or_si256(b, seven), fifteen);
+		if (_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b)))
+			continue;
+		uint64_t m = (uint64_t)(unsigned)_mm256_movemask_epi8(a) | (uint64_t)(unsigned)_mm256_movemask_epi8(b) << 32;
+		for (; m; m &= m - 1) {
+			size_t k = i + (size_t)__builtin_ctzll(m);
+			if (p[k] == '\r' || p[k] == '\n')
+				return k;
+		}
+	}
+	return i + find_eol(p + i, n - i);
+}
+#endif
+
 /* 1 if p[0, n) holds the end of a block comment */
 static int has_comment_end(const char *p, size_t n)
 {
@@ -87,6 +113,9 @@ void hl7_stream_init(struct hl7_stream *s, struct win *w)
 	s->w = w;
 	s->line = 1;
 	s->raw_cap = 1u << 20;
+#ifdef HL7_AVX2
+	s->avx2 = __builtin_cpu_supports("avx2");
+#endif
 }
 
 void hl7_stream_free(struct hl7_stream *s)
@@ -204,7 +233,8 @@ static int more(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 	return 2;
 }
 
-int hl7_stream_next(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
+static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *s, struct hl7_frame *f,
+                                                               struct err *e, int avx2)
 {
 	struct win *w = s->w;
 
@@ -219,7 +249,12 @@ int hl7_stream_next(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 			t = 0;
 		} else {
 			const char *b = w->buf + w->beg;
-			t = s->scan + find_eol(b + s->scan, avail - s->scan);
+#ifdef HL7_AVX2
+			if (avx2)
+				t = s->scan + find_eol_avx2(b + s->scan, avail - s->scan);
+			else
+#endif
+				t = s->scan + find_eol(b + s->scan, avail - s->scan);
 		}
 		if (t == avail) {
 			s->scan = avail; /* searched up to here */
@@ -338,6 +373,24 @@ int hl7_stream_next(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 		if (mllp_end && s->in_frame)
 			return finish(s, f);
 	}
+}
+
+#ifdef HL7_AVX2
+/* The same compiled for AVX2 (the CPU has it): line ends found 64 bytes a
+ * round in two registers. */
+__attribute__((target("avx2"))) static int stream_next_avx2(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
+{
+	return stream_next(s, f, e, 1);
+}
+#endif
+
+int hl7_stream_next(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
+{
+#ifdef HL7_AVX2
+	if (s->avx2)
+		return stream_next_avx2(s, f, e);
+#endif
+	return stream_next(s, f, e, 0);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -88,6 +88,7 @@ struct hl7_stream {
 	/* batch accounting */
 	uint64_t batch_msgs;       /* messages since the last BHS */
 	uint64_t batch_mismatch;   /* BTS counts that did not match */
+	int avx2;                  /* find line ends with AVX2 (the CPU has it) rather than SSE2 */
 };
 
 /* Start reading frames from w (already opened, BOM skipped or not). */
