@@ -137,19 +137,6 @@ int32_t map_rules_fixed(const struct map_rules *r, enum map_fixed kind, const st
 
 /* ---- the index ---- */
 
-/*
- * The hash of a code in the index's tables (kept in memory only, so free to
- * differ from core/hash.h, which keys what is stored): codes are short, so up
- * to 16 bytes are read as two overlapping words with no loop and no call,
- * then folded twice by 64x64->128 multiplications; longer codes use hash64.
- * seed separates vocabularies (and site map namespaces).
- */
-static inline uint64_t map_fold(uint64_t a, uint64_t b)
-{
-	__extension__ typedef unsigned __int128 u128;
-	u128 r = (u128)a * b;
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
 /* memcmp(a, b, n) == 0 without a call for the short strings codes and
  * systems are: two overlapping loads for up to 16 bytes */
 static inline int map_eq(const char *a, const char *b, size_t n)
@@ -178,6 +165,19 @@ static inline int map_eq(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+/*
+ * The hash of a code in the index's tables (kept in memory only, so free to
+ * differ from core/hash.h, which keys what is stored): codes are short, so up
+ * to 16 bytes are read as two overlapping words with no loop and no call,
+ * then folded twice by 64x64->128 multiplications; longer codes use hash64.
+ * seed separates vocabularies (and site map namespaces).
+ */
+static inline uint64_t map_fold(uint64_t a, uint64_t b)
+{
+	__extension__ typedef unsigned __int128 u128;
+	u128 r = (u128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
 static inline uint64_t map_code_hash(const char *p, size_t n, uint32_t seed)
 {
 	uint64_t a = 0, b = 0;

@@ -526,7 +526,6 @@ int map_normalise(const struct map_rules *r, int id, struct span code, char out[
 	if (!code.n || code.n >= MAP_CODE_MAX)
 		return 0;
 	char *s = out[0];
-	size_t n = 0;
 	/* one pass: copied, letters of the other case get bit 5 flipped (no
 	 * branch per byte), spaces noticed */
 	unsigned char lo = f && f->cas == MAPC_UPPER ? 'a' : 'A';
@@ -537,7 +536,7 @@ int map_normalise(const struct map_rules *r, int id, struct span code, char out[
 		spaces |= (c == ' ') | (c == '\t');
 		s[i] = (char)(c ^ ((unsigned char)(c - lo) < 26u ? flip : 0));
 	}
-	n = code.n;
+	size_t n = code.n;
 	if (spaces && f && f->strip_space) {
 		size_t o = 0;
 		for (size_t i = 0; i < n; i++)
