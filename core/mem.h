@@ -10,6 +10,7 @@
 #define OMO_MEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 void *xmalloc(size_t n);
@@ -43,6 +44,40 @@ static inline void mem_copy_short(char *d, const char *s, size_t n)
 		for (size_t k = 0; k < n; k++)
 			d[k] = s[k];
 	}
+}
+
+/* memcmp(a, b, n) == 0 for the short strings of a row, a key or a code,
+ * without a library call: word compares, the last one overlapping, never
+ * outside [a, a + n) or [b, b + n). */
+static inline int mem_eq_short(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		uint64_t x, y;
+		size_t k = 0;
+		for (; k + 8 <= n; k += 8) {
+			memcpy(&x, a + k, 8);
+			memcpy(&y, b + k, 8);
+			if (x != y)
+				return 0;
+		}
+		if (k == n)
+			return 1;
+		memcpy(&x, a + n - 8, 8); /* the rest, overlapping */
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		uint32_t u, v, u2, v2;
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&u2, a + n - 4, 4);
+		memcpy(&v2, b + n - 4, 4);
+		return u == v && u2 == v2;
+	}
+	for (; n; n--)
+		if (*a++ != *b++)
+			return 0;
+	return 1;
 }
 
 #endif

@@ -33,6 +33,15 @@ const char *tu_tmpdir(const char *name)
 	return d;
 }
 
+int tu_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 char *tu_slurp(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");

@@ -23,6 +23,8 @@ const char *tu_fixture(const char *rel);
 const char *tu_tmpdir(const char *name);
 /* Read a whole file (test inputs are small). Caller frees. */
 char *tu_slurp(const char *path, size_t *n);
+/* Write text to path (replacing it): 0, or -1 if it cannot be written. */
+int tu_write(const char *path, const char *text);
 /* Configuration as the test environment gives it (embedded cluster, PGDATABASE). */
 void tu_conf(struct conf *c);
 

@@ -204,7 +204,7 @@ static struct span repeat_key(struct csv_repeat *rp, struct span scope, struct s
 		repeat_alloc(rp, 64);
 		rp->cur = 1;
 	}
-	if (scope.n != rp->scope_n || !csv_bytes_eq(scope.p, rp->scope, scope.n) || rp->n >= CSV_REPEAT_MAX) {
+	if (scope.n != rp->scope_n || !mem_eq_short(scope.p, rp->scope, scope.n) || rp->n >= CSV_REPEAT_MAX) {
 		rp->cur++;          /* every slot is dead now: no clearing needed */
 		rp->n = 0;
 		if (rp->cur == 0) { /* wrapped: clear for real */
@@ -427,7 +427,7 @@ static int origin_of(struct csv_build *b, size_t ri, struct span w)
 {
 	struct csv_ocache *c = &b->ocache[ri];
 	for (int i = 0; i < CSV_OCACHE; i++)
-		if (c->n[i] == w.n && csv_bytes_eq(w.p, c->w[i], w.n))
+		if (c->n[i] == w.n && mem_eq_short(w.p, c->w[i], w.n))
 			return c->v[i];
 	int o = csv_profile_origin(w);
 	if (o >= 0 && w.n < sizeof c->w[0]) {
@@ -494,7 +494,7 @@ static int build_one(struct csv_build *b, const struct csv_recspec *r, size_t ri
 		case CF_DATE: {
 			/* rows of one encounter share their dates */
 			const struct csv_bind *bd = st[i].bd;
-			if (v.n == bd->dlast_n && csv_bytes_eq(v.p, bd->dlast, v.n)) {
+			if (v.n == bd->dlast_n && mem_eq_short(v.p, bd->dlast, v.n)) {
 				*(struct dt *)(void *)(base + st[i].off) = bd->dval;
 				break;
 			}

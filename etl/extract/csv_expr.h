@@ -103,39 +103,6 @@ int csv_expr_parse(struct csv_expr **out, const char *text, struct csv_cols *col
 /* The value for a row. Never fails: a missing column or no match is empty.
  * Not const: map() keeps its last lookup in x (one extractor = one thread). */
 struct span csv_expr_eval(struct csv_expr *x, const struct csv_row *r);
-/* a[0, n) == b[0, n), word by word: for the short values of a row, where a
- * library call costs more than the comparison. */
-static inline int csv_bytes_eq(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y;
-	if (n >= 8) {
-		size_t k = 0;
-		for (; k + 8 <= n; k += 8) {
-			memcpy(&x, a + k, 8);
-			memcpy(&y, b + k, 8);
-			if (x != y)
-				return 0;
-		}
-		if (k == n)
-			return 1;
-		memcpy(&x, a + n - 8, 8); /* the rest, overlapping */
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
-	}
-	if (n >= 4) {
-		uint32_t u, v, u2, v2;
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		memcpy(&u2, a + n - 4, 4);
-		memcpy(&v2, b + n - 4, 4);
-		return u == v && u2 == v2;
-	}
-	for (; n; n--)
-		if (*a++ != *b++)
-			return 0;
-	return 1;
-}
-
 /* csv_expr_eval with the common cases inline: a column of a row that needs
  * no transcoding, a constant. */
 static inline struct span csv_expr_value(struct csv_expr *x, const struct csv_row *r)

@@ -186,18 +186,19 @@ int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
 	 * (the profile and site do not change during a run; MSH-1 and MSH-2,
 	 * not cut into repetitions, are not remembered). */
 	char key[3] = { (char)(c > 0 ? c : 1), h->m->d.cs, h->m->d.rs };
-	if (raw.n == x->last_dn && memcmp(key, x->last_dkey, sizeof key) == 0 && hx_eq(raw.p, x->last_date, raw.n)) {
+	if (raw.n == x->last_dn && memcmp(key, x->last_dkey, sizeof key) == 0 && mem_eq_short(raw.p, x->last_date, raw.n)) {
 		*out = x->last_dt;
 		return 0;
 	}
 	/* hx_raw(h, s, f, 1, c, 0) from the field already found */
-	struct span rep1 = s->norep || (hl7_is_msh(s) && f <= 2) ? raw : hl7_rep(h->m, raw, 1);
+	int whole = hl7_is_msh(s) && f <= 2; /* MSH-1, MSH-2: not cut into repetitions */
+	struct span rep1 = s->norep || whole ? raw : hl7_rep(h->m, raw, 1);
 	struct span v = hx_nul(hx_trim(c > 1 ? hl7_comp(h->m, rep1, (unsigned)c) : hx_comp1(h->m, s, rep1)));
 	*out = DT_EMPTY;
 	if (v.n == 0)
 		return 0;
 	int rc = date_of(h, s, f, v, out);
-	if (rc == 0 && raw.n <= sizeof x->last_date && !(hl7_is_msh(s) && f <= 2)) {
+	if (rc == 0 && raw.n <= sizeof x->last_date && !whole) {
 		memcpy(x->last_date, raw.p, raw.n);
 		memcpy(x->last_dkey, key, sizeof key);
 		x->last_dn = raw.n;

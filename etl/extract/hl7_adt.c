@@ -29,10 +29,10 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	const struct hl7_prof *p = &h->x->prof;
 	struct hl7_msg *m = h->m;
 	struct span v = hl7_field(m, s, (unsigned)f);
-	int best[8], first = 0;
-	struct span best_rep[8], first_rep = span_make(NULL, 0); /* their bytes: not cut out again */
+	/* repetitions found (their bytes, not cut out again); p == NULL: none */
+	struct span best[8], first = span_make(NULL, 0), chosen = span_make(NULL, 0);
 	for (size_t i = 0; i < 8; i++)
-		best[i] = 0;
+		best[i] = span_make(NULL, 0);
 	*key = span_make(NULL, 0);
 	if (v.n == 0)
 		return 0;
@@ -46,43 +46,29 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		struct span id = hx_trim(c[0]);
 		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
 			if (p->mrn_rep == rep) {
-				first = rep;
-				first_rep = one;
+				chosen = one;
 				break;
 			}
-			if (!first) {
-				first = rep;
-				first_rep = one;
-			}
+			if (!first.p)
+				first = one;
 			struct span type = hx_trim(c[4]);
 			for (size_t i = 0; i < p->nmrn; i++)
-				if (!best[i] && type.n == p->mrn_len[i] && hx_eq(type.p, p->mrn_types[i], type.n)) {
-					best[i] = rep;
-					best_rep[i] = one;
-				}
+				if (!best[i].p && type.n == p->mrn_len[i] && mem_eq_short(type.p, p->mrn_types[i], type.n))
+					best[i] = one;
 		}
 		if (!r)
 			break;
 		q = r + 1;
 	}
-	int chosen = 0;
-	struct span chosen_rep = span_make(NULL, 0);
-	if (p->mrn_rep > 0) {
-		chosen = p->mrn_rep == first ? first : 0;
-		chosen_rep = first_rep;
-	} else {
-		for (size_t i = 0; i < p->nmrn && !chosen; i++) {
+	if (p->mrn_rep <= 0) {
+		for (size_t i = 0; i < p->nmrn && !chosen.p; i++)
 			chosen = best[i];
-			chosen_rep = best_rep[i];
-		}
-		if (!chosen && p->mrn_first) {
+		if (!chosen.p && p->mrn_first)
 			chosen = first;
-			chosen_rep = first_rep;
-		}
 	}
-	if (!chosen)
+	if (!chosen.p)
 		return 0;
-	return hx_cx_key_of(h, s, f, chosen_rep, key);
+	return hx_cx_key_of(h, s, f, chosen, key);
 }
 
 /* REC_LOCATION from an XAD repetition; *key empty when it holds no address. */

@@ -355,26 +355,6 @@ static inline int hx_number(struct span s, double *out)
 	return 0;
 }
 
-/* 1 if a[0, n) equals b[0, n): eight bytes at a time, for short strings */
-static inline int hx_eq(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y, d = 0;
-	if (n >= 8) {
-		size_t j = 0;
-		for (; j + 8 < n; j += 8) {
-			memcpy(&x, a + j, 8);
-			memcpy(&y, b + j, 8);
-			d |= x ^ y;
-		}
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return !(d | (x ^ y));
-	}
-	for (size_t j = 0; j < n; j++)
-		d |= (uint64_t)(a[j] ^ b[j]);
-	return !d;
-}
-
 /* Join parts with '|' into the message arena. */
 static inline struct span hx_join(struct hx *h, size_t n, const struct span *parts)
 {

@@ -15,6 +15,7 @@
  */
 #include "etl/map/map_internal.h"
 #include "core/hash.h"
+#include "core/mem.h"
 
 #include <string.h>
 
@@ -260,7 +261,7 @@ static void prepare(const struct map_index *ix, const struct code *c, struct pre
 	static __thread struct sys_cache sc[64];
 	struct span sy = c->system;
 	struct sys_cache *ce = &sc[map_code_hash(sy.p, sy.n, 0) & 63];
-	if (ce->gen == ix->gen && sy.n == ce->sysn && map_eq(sy.p, ce->sys, sy.n)) {
+	if (ce->gen == ix->gen && sy.n == ce->sysn && mem_eq_short(sy.p, ce->sys, sy.n)) {
 		p->sys = ce->r;
 	} else {
 		resolve_system(ix, sy, &p->sys);
@@ -388,7 +389,7 @@ static void finish(const struct map_index *ix, struct map_stats *st, const char 
 	out->source_concept_id = r->id;
 	if (tr)
 		tr->source_id = r->id;
-	if (used > 0 || clen[0] != raw.n || !map_eq(cand[0], raw.p, raw.n))
+	if (used > 0 || clen[0] != raw.n || !mem_eq_short(cand[0], raw.p, raw.n))
 		out->flags |= MAPR_NORMALISED;
 	if (!(r->flags & MREC_SLOW)) {
 		if (r->t_id) {

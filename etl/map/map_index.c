@@ -288,7 +288,7 @@ static inline int rec_code_eq(const struct map_index *ix, const struct map_rec *
 	if (q->numeric)
 		return 0;
 	if (!(r->flags & MREC_LONGCODE))
-		return map_eq(r->code, q->p, q->n);
+		return mem_eq_short(r->code, q->p, q->n);
 	if (memcmp(r->code + 4, q->p, 5) != 0)
 		return 0;
 	uint32_t off;

@@ -137,34 +137,6 @@ int32_t map_rules_fixed(const struct map_rules *r, enum map_fixed kind, const st
 
 /* ---- the index ---- */
 
-/* memcmp(a, b, n) == 0 without a call for the short strings codes and
- * systems are: two overlapping loads for up to 16 bytes */
-static inline int map_eq(const char *a, const char *b, size_t n)
-{
-	if (n > 16)
-		return memcmp(a, b, n) == 0;
-	if (n >= 8) {
-		uint64_t x, y, u, v;
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		memcpy(&u, a + n - 8, 8);
-		memcpy(&v, b + n - 8, 8);
-		return x == y && u == v;
-	}
-	if (n >= 4) {
-		uint32_t x, y, u, v;
-		memcpy(&x, a, 4);
-		memcpy(&y, b, 4);
-		memcpy(&u, a + n - 4, 4);
-		memcpy(&v, b + n - 4, 4);
-		return x == y && u == v;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
 /*
  * The hash of a code in the index's tables (kept in memory only, so free to
  * differ from core/hash.h, which keys what is stored): codes are short, so up

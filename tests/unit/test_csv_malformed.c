@@ -346,10 +346,7 @@ static void check_bad_profile(const char *text, int line, const char *what)
 	const char *tmp = tu_tmpdir("csv_badprof");
 	char path[4200];
 	snprintf(path, sizeof path, "%s/bad.conf", tmp);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(tu_write(path, text), 0);
 	struct extractor *x;
 	struct err e = { 0 };
 	int rc = extract_find("csv")->open(&x, path, NULL, &e);
@@ -389,10 +386,7 @@ static void test_missing_column(void **state)
 	const char *tmp = tu_tmpdir("csv_missing");
 	char path[4200];
 	snprintf(path, sizeof path, "%s/conditions.csv", tmp);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("START,STOP,PATIENT,ENCOUNTER,DESCRIPTION\n2020-01-01,,p,e,d\n", f);
-	fclose(f);
+	assert_int_equal(tu_write(path, "START,STOP,PATIENT,ENCOUNTER,DESCRIPTION\n2020-01-01,,p,e,d\n"), 0);
 	struct rsink s;
 	struct err e = { 0 };
 	assert_int_equal(run_file("synthea", NULL, path, 0, &s, &e), -E_INPUT);

@@ -623,10 +623,7 @@ static void test_profile_aliases_zfields(void **state)
 	/* a bad profile names its file and line */
 	const char *dir = tu_tmpdir("hl7prof");
 	snprintf(path, sizeof path, "%s/bad.conf", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("[profile]\nbase = generic-2.5.1\n[patient]\nmrn_typo = MR\n", f);
-	fclose(f);
+	assert_int_equal(tu_write(path, "[profile]\nbase = generic-2.5.1\n[patient]\nmrn_typo = MR\n"), 0);
 	struct extractor *bad;
 	struct err e;
 	memset(&e, 0, sizeof e);
@@ -684,15 +681,13 @@ static void test_dates_by_field_and_separators(void **state)
 	const char *dir = tu_tmpdir("hl7dates");
 	char path[1024];
 	snprintf(path, sizeof path, "%s/dates.hl7", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||7###H#MR\rOBR|1||ORD1\r"
+	assert_int_equal(tu_write(path,
+	      "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||7###H#MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM|1-1#A#LN||5||||||F|||20230103\r"
 	      "OBX|2|NM|1-2#B#LN||6||||||F|||20230102#20230301\r"
-	      "OBX|3|NM|1-3#C#LN||7||||||F|||20230102#20230301\r", f);
-	fputs("MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD2\r"
-	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230102#20230301\r", f);
-	fclose(f);
+	      "OBX|3|NM|1-3#C#LN||7||||||F|||20230102#20230301\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD2\r"
+	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230102#20230301\r"), 0);
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
