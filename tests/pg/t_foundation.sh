@@ -33,6 +33,14 @@ expect_eq "reader role" 1 "$(sql "select count(*) from pg_roles where rolname='o
 expect_eq "reader cannot write" f "$(sql "select has_table_privilege('omopipe_reader','cdm.person','INSERT')")"
 expect_eq "reader can read" t "$(sql "select has_table_privilege('omopipe_reader','cdm.person','SELECT')")"
 
+# the embedded cluster keeps WAL between checkpoints up to a quarter of the
+# free disk space where it lives (1 to 32 GB), within what other tests wrote since
+free_mb=$(( $(df -Pk "$OMOPIPE_DATA_DIR/pg" | awk 'NR == 2 {print $4}') / 1024 ))
+want_mb=$(( free_mb / 4 < 1024 ? 1024 : free_mb / 4 > 32768 ? 32768 : free_mb / 4 ))
+wal_mb=$(sql "select setting from pg_settings where name = 'max_wal_size'")
+diff_mb=$(( wal_mb > want_mb ? wal_mb - want_mb : want_mb - wal_mb ))
+expect_eq "max_wal_size is a quarter of the free space ($wal_mb MB, $want_mb MB expected)" 1 "$(( diff_mb <= want_mb / 10 + 64 ))"
+
 for d in Eunomia-GiBleed_5.3 Eunomia-Synthea27Nj_5.4 OHDSI-dbt-synthea-shard-partial; do
   expect_rc "vocab load $d" 0 omo vocab load "$V/$d"
 done

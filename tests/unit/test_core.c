@@ -130,6 +130,31 @@ static void test_spans(void **state)
 	assert_true(span_ieq_str(span_of("LOINC"), "loinc"));
 }
 
+/* mem_eq_short and mem_copy_short agree with memcmp and memcpy at every
+ * length and every position of a difference, and write nothing outside. */
+static void test_short_strings(void **state)
+{
+	(void)state;
+	char a[48], b[48], d[64];
+	for (size_t i = 0; i < sizeof a; i++)
+		a[i] = b[i] = (char)('a' + i % 26);
+	for (size_t n = 0; n <= 40; n++) {
+		assert_true(mem_eq_short(a, b, n));
+		for (size_t k = 0; k < n; k++) {
+			b[k] ^= 1;
+			if (mem_eq_short(a, b, n))
+				fail_msg("length %zu: a difference at %zu not seen", n, k);
+			b[k] ^= 1;
+		}
+		memset(d, '#', sizeof d);
+		mem_copy_short(d + 8, a, n);
+		assert_memory_equal(d + 8, a, n);
+		for (size_t k = 0; k < sizeof d; k++)
+			if ((k < 8 || k >= 8 + n) && d[k] != '#')
+				fail_msg("length %zu: byte %zu written", n, k);
+	}
+}
+
 static void test_ini(void **state)
 {
 	(void)state;
@@ -298,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_dates_hl7),
 		cmocka_unit_test(test_dates_iso_and_formats),
 		cmocka_unit_test(test_spans),
+		cmocka_unit_test(test_short_strings),
 		cmocka_unit_test(test_ini),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_io_plain_and_zstd),

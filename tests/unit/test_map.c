@@ -375,6 +375,33 @@ static void test_lookup_paths(void **state)
 	assert_int_equal(r.t[0].concept_id, 2000000030);
 }
 
+/* A thread that maps on one index and then on another (a second run in the
+ * same process) gets the second index's answers: what it remembers of code
+ * systems belongs to the index it learnt them from. */
+static void test_second_index(void **state)
+{
+	(void)state;
+	struct map_result r;
+	struct err e = { 0 };
+	struct map_index *other = NULL;
+	look(NULL, "ICD10CM", "K92.2", NULL, &r, NULL);
+	assert_int_equal(r.t[0].concept_id, 192671);
+	/* "None": no code system, and not a vocabulary of the fixture; Eunomia has it */
+	look(NULL, "None", "No matching concept", NULL, &r, NULL);
+	assert_int_equal(r.status, MAP_UNKNOWN_SYSTEM);
+	assert_int_equal(map_index_load_dir(&other, tu_shared("vocab/Eunomia-GiBleed_5.3"), mapdir, &e), 0);
+	struct code c = { span_of("ICD10CM"), span_of("K92.2"), span_of("") };
+	map_code(other, NULL, NULL, &c, INT32_MIN, &r);
+	assert_int_equal(r.status, MAP_MAPPED);
+	assert_int_equal(r.t[0].concept_id, 192671);
+	assert_string_equal(r.vocabulary_id, "ICD10CM");
+	c = (struct code){ span_of("None"), span_of("No matching concept"), span_of("") };
+	map_code(other, NULL, NULL, &c, INT32_MIN, &r);
+	assert_int_not_equal(r.status, MAP_UNKNOWN_SYSTEM);
+	assert_string_equal(r.vocabulary_id, "None");
+	map_index_free(other);
+}
+
 static void test_site_maps(void **state)
 {
 	(void)state;
@@ -569,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_type_concepts),
 		cmocka_unit_test(test_lookup_paths),
+		cmocka_unit_test(test_second_index),
 		cmocka_unit_test(test_site_maps),
 		cmocka_unit_test(test_unmapped_and_stats),
 		cmocka_unit_test(test_fixed_on_index),
