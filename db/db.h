@@ -78,4 +78,28 @@ void copy_i64(struct buf *b, int64_t v, int last);
 /* A number written with up to 15 significant digits, no printf on the common path. */
 void copy_num(struct buf *b, double v, int last);
 
+/*
+ * COPY FROM STDIN (FORMAT binary), for the loader's bulk rows: no escaping and
+ * no parsing on either side (PostgreSQL receives the values as they are
+ * stored). A row is cb_row(number of fields), then one cb_* per field, whose
+ * type must be the column's own: cb_i16 smallint, cb_i32 integer, cb_i64
+ * bigint, cb_numeric numeric, cb_date date, cb_ts timestamp, cb_bytes text,
+ * varchar and uuid (16 bytes).
+ */
+void cb_row(struct buf *b, int nfields);
+void cb_null(struct buf *b);
+void cb_i16(struct buf *b, int16_t v);
+void cb_i32(struct buf *b, int32_t v);
+void cb_i64(struct buf *b, int64_t v);
+void cb_bytes(struct buf *b, const void *p, size_t n);
+/* The value copy_num would write, exactly (NaN, infinities: NULL). */
+void cb_numeric(struct buf *b, double v);
+/* day: days since 1970-01-01; sec: seconds into the day (< 0: midnight) */
+void cb_date(struct buf *b, int32_t day);
+void cb_ts(struct buf *b, int32_t day, int32_t sec);
+/* An int8 written in place (a placeholder patched later): 8 bytes, big-endian. */
+void cb_be64(char *p, int64_t v);
+/* COPY the rows (cb_row ...) with sql ("COPY ... FROM STDIN (FORMAT binary)"). */
+int db_copy_bin(PGconn *conn, const char *sql, const char *what, const struct buf *rows, struct err *e);
+
 #endif

@@ -6,7 +6,7 @@
  *     that workers loading the same person at once agree on one id)
  *   rows that replace earlier ones (same key: a correction, a re-sent record,
  *     a new version of a file) -> the earlier rows are deleted first
- *   placeholders patched -> COPY: events into the CDM tables, persons, visits,
+ *   placeholders patched -> binary COPY: events into the CDM tables, persons, visits,
  *     health-system rows and deaths into staging (merged at the end of the file)
  *
  * Everything runs inside the file's transaction.
@@ -66,6 +66,13 @@ int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 			return rc;
 		}
 		PQclear(r);
+	}
+	for (int t = 0; t < T__COUNT; t++) {
+		int n = 1;
+		for (const char *p = load_tables[t].cols; *p; p++)
+			n += *p == ',';
+		if (n != load_tables[t].ncols)
+			return err_set(e, E_INTERNAL, "%s: %d columns listed, %d counted", load_tables[t].name, n, load_tables[t].ncols);
 	}
 	for (int t = T_FIRST_EVENT; t < T__COUNT; t++) {
 		char name[64], sql[256];
@@ -333,7 +340,6 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 	if (rc < 0 || fresh == 0)
 		return rc;
 	struct buf b = BUF_INIT;
-	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct key_ent *en = &f->keys.v[idx[i]];
 		if (en->state != KS_UNRESOLVED)
@@ -345,38 +351,19 @@ static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err
 		en->state = KS_NEW;
 		en->refiled = 1;
 		f->keys.unresolved--;
-		const unsigned char *kb = (const unsigned char *)&en->key;
-		buf_reserve(&b, 96);
-		for (int j = 0; j < 16; j++) {
-			b.p[b.n++] = hex[kb[j] >> 4];
-			b.p[b.n++] = hex[kb[j] & 15];
-		}
-		buf_putc(&b, '\t');
-		buf_i64(&b, en->id);
-		buf_putc(&b, '\t');
-		buf_i64(&b, KC_EVENT);
-		buf_putc(&b, '\t');
-		buf_i64(&b, f->site_no);
-		buf_putc(&b, '\t');
-		buf_i64(&b, en->file_id);
-		buf_putc(&b, '\t');
-		buf_i64(&b, en->record_no);
-		buf_putc(&b, '\n');
+		cb_row(&b, 6);
+		cb_bytes(&b, &en->key, 16);
+		cb_i64(&b, en->id);
+		cb_i16(&b, KC_EVENT);
+		cb_i32(&b, f->site_no);
+		cb_i64(&b, en->file_id);
+		cb_i64(&b, en->record_no);
 	}
-	if (rc < 0) {
-		buf_free(&b);
-		return rc;
-	}
-	char sql[256];
-	snprintf(sql, sizeof sql, "COPY %s.id_map (key, id, kind, site_no, file_id, record_no) FROM STDIN", f->conf->schema_omopipe);
-	struct db_copy cp;
-	if ((rc = db_copy_begin(&cp, f->conn, sql, "id_map", e)) == 0) {
-		if (PQputCopyData(f->conn, b.p, (int)b.n) != 1) {
-			db_copy_abort(&cp);
-			rc = db_error(f->conn, NULL, "COPY id_map", e);
-		} else {
-			rc = db_copy_end(&cp, e);
-		}
+	if (rc == 0) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "COPY %s.id_map (key, id, kind, site_no, file_id, record_no) FROM STDIN (FORMAT binary)",
+		         f->conf->schema_omopipe);
+		rc = db_copy_bin(f->conn, sql, "id_map", &b, e);
 	}
 	buf_free(&b);
 	return rc;
@@ -496,19 +483,8 @@ static int replace_old(struct filectx *f, struct err *e)
 
 static void patch(struct filectx *f, struct pend *p)
 {
-	for (size_t i = 0; i < p->nfx; i++) {
-		char tmp[24];
-		int64_t id = f->keys.v[p->fx[i].key].id;
-		int k = 24;
-		uint64_t u = (uint64_t)id;
-		do {
-			tmp[--k] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		char *dst = p->b.p + p->fx[i].off;
-		memset(dst, ' ', 19);
-		memcpy(dst + 19 - (24 - k), tmp + k, (size_t)(24 - k));
-	}
+	for (size_t i = 0; i < p->nfx; i++)
+		cb_be64(p->b.p + p->fx[i].off, f->keys.v[p->fx[i].key].id);
 }
 
 /* Drop rows that a later record with the same key replaced. */
@@ -533,21 +509,14 @@ static int copy_out(struct filectx *f, int t, struct err *e)
 {
 	struct pend *p = &f->pend[t];
 	char sql[1400];
-	if (t < T_FIRST_EVENT)
-		snprintf(sql, sizeof sql, "COPY stage_%s (%s, _ord) FROM STDIN", load_tables[t].name, load_tables[t].cols);
-	else
-		snprintf(sql, sizeof sql, "COPY %s.%s (%s) FROM STDIN", f->conf->schema_cdm, load_tables[t].name, load_tables[t].cols);
-	struct db_copy cp;
-	int rc = db_copy_begin(&cp, f->conn, sql, load_tables[t].name, e);
-	if (rc < 0)
-		return rc;
-	if (t < T_FIRST_EVENT)
+	if (t < T_FIRST_EVENT) {
+		snprintf(sql, sizeof sql, "COPY stage_%s (%s, _ord) FROM STDIN (FORMAT binary)", load_tables[t].name, load_tables[t].cols);
 		f->staged |= 1u << t;
-	if (PQputCopyData(f->conn, p->b.p, (int)p->b.n) != 1) {
-		db_copy_abort(&cp);
-		return db_error(f->conn, NULL, "COPY", e);
+	} else {
+		snprintf(sql, sizeof sql, "COPY %s.%s (%s) FROM STDIN (FORMAT binary)", f->conf->schema_cdm, load_tables[t].name,
+		         load_tables[t].cols);
 	}
-	return db_copy_end(&cp, e);
+	return db_copy_bin(f->conn, sql, load_tables[t].name, &p->b, e);
 }
 
 /* Run one operation's statement with text parameters. */

@@ -36,10 +36,11 @@ struct table_desc {
 	const char *name;      /* CDM table */
 	const char *id_col;    /* primary key column, NULL for death */
 	const char *cols;      /* columns the loader writes, in COPY order */
+	int ncols;             /* how many (ids_prepare checks) */
 };
 extern const struct table_desc load_tables[T__COUNT];
 
-/* An id placeholder in a batch buffer: 19 bytes at off, for key entry key. */
+/* An id placeholder in a batch buffer: the 8 bytes of an int8 at off, for key entry key. */
 struct fixup { size_t off; uint32_t key; };
 struct range { size_t off, len; };
 

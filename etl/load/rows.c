@@ -2,7 +2,7 @@
  * rows.c - route records to CDM tables and format their COPY rows.
  *
  *   record --map (codes -> standard concepts, domain)--> table by domain
- *          --> one COPY text row per target concept, ids as placeholders
+ *          --> one binary COPY row per target concept, ids as placeholders
  *
  * Routing: the mapped standard concept's domain decides the table (an
  * ICD-10-CM code that maps to an Observation lands in OBSERVATION; a
@@ -27,66 +27,66 @@ const struct table_desc load_tables[T__COUNT] = {
 		"person_id, gender_concept_id, year_of_birth, month_of_birth, day_of_birth, birth_datetime, "
 		"race_concept_id, ethnicity_concept_id, location_id, provider_id, care_site_id, person_source_value, "
 		"gender_source_value, gender_source_concept_id, race_source_value, race_source_concept_id, "
-		"ethnicity_source_value, ethnicity_source_concept_id" },
+		"ethnicity_source_value, ethnicity_source_concept_id", 18 },
 	[T_VISIT] = { "visit_occurrence", "visit_occurrence_id",
 		"visit_occurrence_id, person_id, visit_concept_id, visit_start_date, visit_start_datetime, "
 		"visit_end_date, visit_end_datetime, visit_type_concept_id, provider_id, care_site_id, "
 		"visit_source_value, visit_source_concept_id, admitted_from_concept_id, admitted_from_source_value, "
-		"discharged_to_concept_id, discharged_to_source_value" },
+		"discharged_to_concept_id, discharged_to_source_value", 16 },
 	[T_PROVIDER] = { "provider", "provider_id",
 		"provider_id, provider_name, npi, dea, specialty_concept_id, care_site_id, year_of_birth, "
 		"gender_concept_id, provider_source_value, specialty_source_value, specialty_source_concept_id, "
-		"gender_source_value, gender_source_concept_id" },
+		"gender_source_value, gender_source_concept_id", 13 },
 	[T_CARE_SITE] = { "care_site", "care_site_id",
 		"care_site_id, care_site_name, place_of_service_concept_id, location_id, care_site_source_value, "
-		"place_of_service_source_value" },
+		"place_of_service_source_value", 6 },
 	[T_LOCATION] = { "location", "location_id",
 		"location_id, address_1, address_2, city, state, zip, county, location_source_value, "
-		"country_source_value, latitude, longitude" },
+		"country_source_value, latitude, longitude", 11 },
 	[T_DEATH] = { "death", NULL,
 		"person_id, death_date, death_datetime, death_type_concept_id, cause_concept_id, cause_source_value, "
-		"cause_source_concept_id" },
+		"cause_source_concept_id", 7 },
 	[T_CONDITION] = { "condition_occurrence", "condition_occurrence_id",
 		"condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_start_datetime, "
 		"condition_end_date, condition_end_datetime, condition_type_concept_id, condition_status_concept_id, "
 		"stop_reason, provider_id, visit_occurrence_id, condition_source_value, condition_source_concept_id, "
-		"condition_status_source_value" },
+		"condition_status_source_value", 15 },
 	[T_DRUG] = { "drug_exposure", "drug_exposure_id",
 		"drug_exposure_id, person_id, drug_concept_id, drug_exposure_start_date, drug_exposure_start_datetime, "
 		"drug_exposure_end_date, drug_exposure_end_datetime, verbatim_end_date, drug_type_concept_id, "
 		"stop_reason, refills, quantity, days_supply, sig, route_concept_id, lot_number, provider_id, "
-		"visit_occurrence_id, drug_source_value, drug_source_concept_id, route_source_value, dose_unit_source_value" },
+		"visit_occurrence_id, drug_source_value, drug_source_concept_id, route_source_value, dose_unit_source_value", 22 },
 	[T_PROCEDURE] = { "procedure_occurrence", "procedure_occurrence_id",
 		"procedure_occurrence_id, person_id, procedure_concept_id, procedure_date, procedure_datetime, "
 		"procedure_end_date, procedure_end_datetime, procedure_type_concept_id, modifier_concept_id, quantity, "
-		"provider_id, visit_occurrence_id, procedure_source_value, procedure_source_concept_id, modifier_source_value" },
+		"provider_id, visit_occurrence_id, procedure_source_value, procedure_source_concept_id, modifier_source_value", 15 },
 	[T_DEVICE] = { "device_exposure", "device_exposure_id",
 		"device_exposure_id, person_id, device_concept_id, device_exposure_start_date, device_exposure_start_datetime, "
 		"device_exposure_end_date, device_exposure_end_datetime, device_type_concept_id, unique_device_id, "
 		"quantity, provider_id, visit_occurrence_id, device_source_value, device_source_concept_id, "
-		"unit_concept_id, unit_source_value" },
+		"unit_concept_id, unit_source_value", 16 },
 	[T_MEASUREMENT] = { "measurement", "measurement_id",
 		"measurement_id, person_id, measurement_concept_id, measurement_date, measurement_datetime, "
 		"measurement_time, measurement_type_concept_id, operator_concept_id, value_as_number, value_as_concept_id, "
 		"unit_concept_id, range_low, range_high, provider_id, visit_occurrence_id, measurement_source_value, "
-		"measurement_source_concept_id, unit_source_value, value_source_value" },
+		"measurement_source_concept_id, unit_source_value, value_source_value", 19 },
 	[T_OBSERVATION] = { "observation", "observation_id",
 		"observation_id, person_id, observation_concept_id, observation_date, observation_datetime, "
 		"observation_type_concept_id, value_as_number, value_as_string, value_as_concept_id, qualifier_concept_id, "
 		"unit_concept_id, provider_id, visit_occurrence_id, observation_source_value, observation_source_concept_id, "
-		"unit_source_value, qualifier_source_value, value_source_value" },
+		"unit_source_value, qualifier_source_value, value_source_value", 18 },
 	[T_NOTE] = { "note", "note_id",
 		"note_id, person_id, note_date, note_datetime, note_type_concept_id, note_class_concept_id, note_title, "
-		"note_text, encoding_concept_id, language_concept_id, provider_id, visit_occurrence_id, note_source_value" },
+		"note_text, encoding_concept_id, language_concept_id, provider_id, visit_occurrence_id, note_source_value", 13 },
 	[T_SPECIMEN] = { "specimen", "specimen_id",
 		"specimen_id, person_id, specimen_concept_id, specimen_type_concept_id, specimen_date, specimen_datetime, "
-		"quantity, unit_concept_id, specimen_source_id, specimen_source_value, unit_source_value" },
+		"quantity, unit_concept_id, specimen_source_id, specimen_source_value, unit_source_value", 11 },
 	[T_COST] = { "cost", "cost_id",
 		"cost_id, cost_event_id, cost_domain_id, cost_type_concept_id, currency_concept_id, total_charge, "
-		"total_cost, total_paid, paid_by_payer, paid_by_patient, revenue_code_source_value, drg_source_value" },
+		"total_cost, total_paid, paid_by_payer, paid_by_patient, revenue_code_source_value, drg_source_value", 12 },
 	[T_PAYER_PLAN] = { "payer_plan_period", "payer_plan_period_id",
 		"payer_plan_period_id, person_id, payer_plan_period_start_date, payer_plan_period_end_date, "
-		"payer_concept_id, payer_source_value, plan_concept_id, plan_source_value, family_source_value" },
+		"payer_concept_id, payer_source_value, plan_concept_id, plan_source_value, family_source_value", 9 },
 };
 
 /* OMOP concepts the loader itself needs (facts of the OMOP vocabulary). */
@@ -94,27 +94,25 @@ const struct table_desc load_tables[T__COUNT] = {
 #define CONCEPT_ENGLISH 4180186     /* language: English */
 #define CONCEPT_NOTE_CLASS 44814645 /* note class: Note */
 #define CONCEPT_USD 44818668        /* currency: United States dollar */
-#define ID_WIDTH 19                 /* placeholder width: the largest int8 */
 
-/* ---- field writers: each appends one field and a tab (or nothing when last) ---- */
+/* ---- field writers: each appends one field of a binary COPY row (db.h) ---- */
 
-static void f_sep(struct buf *b, int last)
+/* A row of table tbl begins: its number of fields. */
+static void row_begin(struct filectx *f, int tbl)
 {
-	if (!last)
-		buf_putc(b, '\t');
+	cb_row(&f->pend[tbl].b, load_tables[tbl].ncols + (tbl < T_FIRST_EVENT)); /* staged: + _ord */
 }
 
-/* An id placeholder for key entry k. */
-static void f_key(struct filectx *f, int tbl, uint32_t k, int last)
+/* An id placeholder for key entry k (patched when the key has its id: ids.c). */
+static void f_key(struct filectx *f, int tbl, uint32_t k)
 {
 	struct pend *p = &f->pend[tbl];
 	if (p->nfx == p->capfx) {
 		p->capfx = p->capfx ? p->capfx * 2 : 256;
 		p->fx = xrealloc(p->fx, mem_mul(p->capfx, sizeof *p->fx));
 	}
-	p->fx[p->nfx++] = (struct fixup){ p->b.n, k };
-	buf_append(&p->b, "                   ", ID_WIDTH);
-	f_sep(&p->b, last);
+	cb_i64(&p->b, 0);
+	p->fx[p->nfx++] = (struct fixup){ p->b.n - 8, k };
 }
 
 /* The key entry of a hashed key, created if new.
@@ -152,41 +150,46 @@ static uint32_t event_key(struct filectx *f, struct span key, int suffix, int pr
 }
 
 /* The id of a referenced key, or NULL when the record gives none. */
-static void f_ref(struct filectx *f, int tbl, uint8_t cls, struct span key, int last)
+static void f_ref(struct filectx *f, int tbl, uint8_t cls, struct span key)
 {
 	if (key.n == 0)
-		copy_null(&f->pend[tbl].b, last);
+		cb_null(&f->pend[tbl].b);
 	else
-		f_key(f, tbl, key_of(f, cls, key, 0), last);
+		f_key(f, tbl, key_of(f, cls, key, 0));
 }
 
-static void f_int(struct buf *b, int64_t v, int last) { copy_i64(b, v, last); }
+static void f_int(struct buf *b, int32_t v) { cb_i32(b, v); }
 
 /* A concept id; 0 is a valid "no matching concept". */
-static void f_concept(struct buf *b, int32_t c, int last) { copy_i64(b, c, last); }
+static void f_concept(struct buf *b, int32_t c) { cb_i32(b, c); }
 
 /* Source concept ids: NULL rather than 0 when there is no code at all. */
-static void f_concept_opt(struct buf *b, int32_t c, int have, int last)
+static void f_concept_opt(struct buf *b, int32_t c, int have)
 {
 	if (have)
-		copy_i64(b, c, last);
+		cb_i32(b, c);
 	else
-		copy_null(b, last);
+		cb_null(b);
 }
 
-static void f_num(struct buf *b, double v, int last)
+/* A numeric column. */
+static void f_num(struct buf *b, double v) { cb_numeric(b, v); }
+
+/* An integer column that sources give as a number (device and procedure
+ * quantity): rounded, NULL when unknown or out of range. */
+static void f_num_int(struct buf *b, double v)
 {
-	if (isnan(v))
-		copy_null(b, last);
+	if (isfinite(v) && fabs(v) < 2147483647.0)
+		cb_i32(b, (int32_t)lround(v));
 	else
-		copy_num(b, v, last);
+		cb_null(b);
 }
 
 /* Text cut to max characters (UTF-8 aware); empty -> NULL. */
-static void f_text(struct buf *b, struct span s, size_t max, int last)
+static void f_text(struct buf *b, struct span s, size_t max)
 {
 	if (s.n == 0) {
-		copy_null(b, last);
+		cb_null(b);
 		return;
 	}
 	if (max && s.n > max) {
@@ -200,41 +203,33 @@ static void f_text(struct buf *b, struct span s, size_t max, int last)
 		}
 		s.n = i;
 	}
-	copy_field(b, s, last);
+	cb_bytes(b, s.p, s.n);
 }
 
-static void f_date(struct buf *b, struct dt d, int last)
+static void f_date(struct buf *b, struct dt d)
 {
-	if (d.prec == DT_NONE) {
-		copy_null(b, last);
-		return;
-	}
-	char o[10];
-	dt_fmt_date(d.day, o);
-	buf_append(b, o, 10);
-	f_sep(b, last);
+	if (d.prec == DT_NONE)
+		cb_null(b);
+	else
+		cb_date(b, d.day);
 }
 
-static void f_ts(struct buf *b, struct dt d, int last)
+static void f_ts(struct buf *b, struct dt d)
 {
-	if (d.prec == DT_NONE) {
-		copy_null(b, last);
-		return;
-	}
-	char o[19];
-	dt_fmt_ts(d, o);
-	buf_append(b, o, 19);
-	f_sep(b, last);
+	if (d.prec == DT_NONE)
+		cb_null(b);
+	else
+		cb_ts(b, d.day, d.sec);
 }
 
 /* Start date and time, end date and time (an end before the start is no end). */
 static void f_period(struct buf *b, const struct rec_event *ev)
 {
 	struct dt end = ev->end.prec >= DT_DAY && ev->end.day >= ev->start.day ? ev->end : DT_EMPTY;
-	f_date(b, ev->start, 0);
-	f_ts(b, ev->start, 0);
-	f_date(b, end, 0);
-	f_ts(b, end, 0);
+	f_date(b, ev->start);
+	f_ts(b, ev->start);
+	f_date(b, end);
+	f_ts(b, end);
 }
 
 /* "code" or "system|code" as a source value (the code is what stewards search for). */
@@ -282,15 +277,9 @@ static void note_row(struct filectx *f, uint32_t key, int tbl, size_t off)
 	f->rr[f->nrr++] = (struct rec_row){ key, (uint8_t)tbl, off, f->pend[tbl].b.n - off };
 }
 
-static void row_end(struct filectx *f, int tbl)
-{
-	buf_putc(&f->pend[tbl].b, '\n');
-}
-
 /* An event row ends: remember it (off: where it starts) under its own key. */
 static void event_end(struct filectx *f, int tbl, uint32_t own, size_t off)
 {
-	row_end(f, tbl);
 	note_row(f, own, tbl, off);
 }
 
@@ -300,9 +289,7 @@ static void staged_end(struct filectx *f, int tbl, uint32_t own)
 {
 	struct buf *b = &f->pend[tbl].b;
 	size_t off = b->n;
-	buf_putc(b, '\t');
-	buf_i64(b, f->ord++);
-	row_end(f, tbl);
+	cb_i64(b, f->ord++);
 	note_row(f, own, tbl, off);
 }
 
@@ -328,24 +315,25 @@ static int row_person(struct filectx *f, const struct rec_person *p, struct err 
 	date_to_ymd(p->birth.day, &y, &m, &d);
 	int32_t g = fixed(f, MAPF_GENDER, &p->gender), r = fixed(f, MAPF_RACE, &p->race), eth = fixed(f, MAPF_ETHNICITY, &p->ethnicity);
 	uint32_t own = key_of(f, KC_PERSON, p->key, 0);
-	f_key(f, T_PERSON, own, 0);
-	f_concept(b, g, 0);
-	f_int(b, y, 0);
-	if (p->birth.prec >= DT_MONTH) f_int(b, m, 0); else copy_null(b, 0);
-	if (p->birth.prec >= DT_DAY) f_int(b, d, 0); else copy_null(b, 0);
-	if (p->birth.prec >= DT_DAY) f_ts(b, p->birth, 0); else copy_null(b, 0);
-	f_concept(b, r, 0);
-	f_concept(b, eth, 0);
-	f_ref(f, T_PERSON, KC_LOCATION, p->location, 0);
-	f_ref(f, T_PERSON, KC_PROVIDER, p->provider, 0);
-	f_ref(f, T_PERSON, KC_CARE_SITE, p->care_site, 0);
-	f_text(b, p->key, 50, 0);
-	f_text(b, src_value(f, &p->gender), 50, 0);
-	f_concept_opt(b, 0, 0, 0);
-	f_text(b, src_value(f, &p->race), 50, 0);
-	f_concept_opt(b, 0, 0, 0);
-	f_text(b, src_value(f, &p->ethnicity), 50, 0);
-	f_concept_opt(b, 0, 0, 1);
+	row_begin(f, T_PERSON);
+	f_key(f, T_PERSON, own);
+	f_concept(b, g);
+	f_int(b, y);
+	if (p->birth.prec >= DT_MONTH) f_int(b, m); else cb_null(b);
+	if (p->birth.prec >= DT_DAY) f_int(b, d); else cb_null(b);
+	if (p->birth.prec >= DT_DAY) f_ts(b, p->birth); else cb_null(b);
+	f_concept(b, r);
+	f_concept(b, eth);
+	f_ref(f, T_PERSON, KC_LOCATION, p->location);
+	f_ref(f, T_PERSON, KC_PROVIDER, p->provider);
+	f_ref(f, T_PERSON, KC_CARE_SITE, p->care_site);
+	f_text(b, p->key, 50);
+	f_text(b, src_value(f, &p->gender), 50);
+	f_concept_opt(b, 0, 0);
+	f_text(b, src_value(f, &p->race), 50);
+	f_concept_opt(b, 0, 0);
+	f_text(b, src_value(f, &p->ethnicity), 50);
+	f_concept_opt(b, 0, 0);
 	staged_end(f, T_PERSON, own);
 	return 0;
 }
@@ -365,22 +353,23 @@ static int row_visit(struct filectx *f, const struct rec_visit *v, struct err *e
 	int end_known = v->end.prec >= DT_DAY && v->end.day >= v->start.day;
 	struct dt end = end_known ? v->end : v->start;
 	uint32_t own = key_of(f, KC_VISIT, v->key, 0);
-	f_key(f, T_VISIT, own, 0);
-	f_key(f, T_VISIT, key_of(f, KC_PERSON, v->person, 0), 0);
-	f_concept(b, fixed(f, MAPF_VISIT, &v->cls), 0);
-	f_date(b, v->start, 0);
-	f_ts(b, v->start, 0);
-	f_date(b, end, 0);
-	if (end_known) f_ts(b, end, 0); else copy_null(b, 0);
-	f_concept(b, map_type_concept(f->ix, (enum rec_origin)v->origin), 0);
-	f_ref(f, T_VISIT, KC_PROVIDER, v->provider, 0);
-	f_ref(f, T_VISIT, KC_CARE_SITE, v->care_site, 0);
-	f_text(b, src_value(f, &v->cls), 50, 0);
-	f_concept_opt(b, 0, 0, 0);
-	f_concept_opt(b, fixed(f, MAPF_DISCHARGE, &v->admitted_from), v->admitted_from.code.n > 0, 0);
-	f_text(b, src_value(f, &v->admitted_from), 50, 0);
-	f_concept_opt(b, fixed(f, MAPF_DISCHARGE, &v->discharged_to), v->discharged_to.code.n > 0, 0);
-	f_text(b, src_value(f, &v->discharged_to), 50, 1);
+	row_begin(f, T_VISIT);
+	f_key(f, T_VISIT, own);
+	f_key(f, T_VISIT, key_of(f, KC_PERSON, v->person, 0));
+	f_concept(b, fixed(f, MAPF_VISIT, &v->cls));
+	f_date(b, v->start);
+	f_ts(b, v->start);
+	f_date(b, end);
+	if (end_known) f_ts(b, end); else cb_null(b);
+	f_concept(b, map_type_concept(f->ix, (enum rec_origin)v->origin));
+	f_ref(f, T_VISIT, KC_PROVIDER, v->provider);
+	f_ref(f, T_VISIT, KC_CARE_SITE, v->care_site);
+	f_text(b, src_value(f, &v->cls), 50);
+	f_concept_opt(b, 0, 0);
+	f_concept_opt(b, fixed(f, MAPF_DISCHARGE, &v->admitted_from), v->admitted_from.code.n > 0);
+	f_text(b, src_value(f, &v->admitted_from), 50);
+	f_concept_opt(b, fixed(f, MAPF_DISCHARGE, &v->discharged_to), v->discharged_to.code.n > 0);
+	f_text(b, src_value(f, &v->discharged_to), 50);
 	staged_end(f, T_VISIT, own);
 	return 0;
 }
@@ -397,13 +386,14 @@ static int row_death(struct filectx *f, const struct rec_death *d, struct err *e
 	if (have_cause)
 		map_code(f->ix, f->mst, f->site->id, &d->cause, d->date.day, &mr);
 	uint32_t own = key_of(f, KC_PERSON, d->person, 0);
-	f_key(f, T_DEATH, own, 0);
-	f_date(b, d->date, 0);
-	f_ts(b, d->date, 0);
-	f_concept(b, map_type_concept(f->ix, (enum rec_origin)d->origin), 0);
-	f_concept_opt(b, have_cause ? mr.t[0].concept_id : 0, have_cause, 0);
-	f_text(b, d->cause.code, 50, 0);
-	f_concept_opt(b, have_cause ? mr.source_concept_id : 0, have_cause, 1);
+	row_begin(f, T_DEATH);
+	f_key(f, T_DEATH, own);
+	f_date(b, d->date);
+	f_ts(b, d->date);
+	f_concept(b, map_type_concept(f->ix, (enum rec_origin)d->origin));
+	f_concept_opt(b, have_cause ? mr.t[0].concept_id : 0, have_cause);
+	f_text(b, d->cause.code, 50);
+	f_concept_opt(b, have_cause ? mr.source_concept_id : 0, have_cause);
 	staged_end(f, T_DEATH, own);
 	return 0;
 }
@@ -414,19 +404,20 @@ static int row_provider(struct filectx *f, const struct rec_provider *p, struct 
 		return err_set(e, E_MISSING, "provider without an identifier");
 	struct buf *b = &f->pend[T_PROVIDER].b;
 	uint32_t own = key_of(f, KC_PROVIDER, p->key, 0);
-	f_key(f, T_PROVIDER, own, 0);
-	f_text(b, p->name, 255, 0);
-	f_text(b, p->npi, 20, 0);
-	f_text(b, p->dea, 20, 0);
-	f_concept_opt(b, fixed(f, MAPF_SPECIALTY, &p->specialty), p->specialty.code.n || p->specialty.display.n, 0);
-	f_ref(f, T_PROVIDER, KC_CARE_SITE, p->care_site, 0);
-	if (p->year_of_birth > 0) f_int(b, p->year_of_birth, 0); else copy_null(b, 0);
-	f_concept_opt(b, fixed(f, MAPF_GENDER, &p->gender), p->gender.code.n > 0, 0);
-	f_text(b, p->key, 50, 0);
-	f_text(b, src_value(f, &p->specialty), 50, 0);
-	f_concept_opt(b, 0, 0, 0);
-	f_text(b, src_value(f, &p->gender), 50, 0);
-	f_concept_opt(b, 0, 0, 1);
+	row_begin(f, T_PROVIDER);
+	f_key(f, T_PROVIDER, own);
+	f_text(b, p->name, 255);
+	f_text(b, p->npi, 20);
+	f_text(b, p->dea, 20);
+	f_concept_opt(b, fixed(f, MAPF_SPECIALTY, &p->specialty), p->specialty.code.n || p->specialty.display.n);
+	f_ref(f, T_PROVIDER, KC_CARE_SITE, p->care_site);
+	if (p->year_of_birth > 0) f_int(b, p->year_of_birth); else cb_null(b);
+	f_concept_opt(b, fixed(f, MAPF_GENDER, &p->gender), p->gender.code.n > 0);
+	f_text(b, p->key, 50);
+	f_text(b, src_value(f, &p->specialty), 50);
+	f_concept_opt(b, 0, 0);
+	f_text(b, src_value(f, &p->gender), 50);
+	f_concept_opt(b, 0, 0);
 	staged_end(f, T_PROVIDER, own);
 	return 0;
 }
@@ -437,12 +428,13 @@ static int row_care_site(struct filectx *f, const struct rec_care_site *c, struc
 		return err_set(e, E_MISSING, "care site without an identifier");
 	struct buf *b = &f->pend[T_CARE_SITE].b;
 	uint32_t own = key_of(f, KC_CARE_SITE, c->key, 0);
-	f_key(f, T_CARE_SITE, own, 0);
-	f_text(b, c->name, 255, 0);
-	f_concept_opt(b, fixed(f, MAPF_PLACE_OF_SERVICE, &c->place_of_service), c->place_of_service.code.n > 0, 0);
-	f_ref(f, T_CARE_SITE, KC_LOCATION, c->location, 0);
-	f_text(b, c->key, 50, 0);
-	f_text(b, src_value(f, &c->place_of_service), 50, 1);
+	row_begin(f, T_CARE_SITE);
+	f_key(f, T_CARE_SITE, own);
+	f_text(b, c->name, 255);
+	f_concept_opt(b, fixed(f, MAPF_PLACE_OF_SERVICE, &c->place_of_service), c->place_of_service.code.n > 0);
+	f_ref(f, T_CARE_SITE, KC_LOCATION, c->location);
+	f_text(b, c->key, 50);
+	f_text(b, src_value(f, &c->place_of_service), 50);
 	staged_end(f, T_CARE_SITE, own);
 	return 0;
 }
@@ -453,17 +445,18 @@ static int row_location(struct filectx *f, const struct rec_location *l, struct 
 		return err_set(e, E_MISSING, "location without an identifier");
 	struct buf *b = &f->pend[T_LOCATION].b;
 	uint32_t own = key_of(f, KC_LOCATION, l->key, 0);
-	f_key(f, T_LOCATION, own, 0);
-	f_text(b, l->address_1, 50, 0);
-	f_text(b, l->address_2, 50, 0);
-	f_text(b, l->city, 50, 0);
-	f_text(b, l->state, 2, 0);
-	f_text(b, l->zip, 9, 0);
-	f_text(b, l->county, 20, 0);
-	f_text(b, l->key, 50, 0);
-	f_text(b, l->country, 80, 0);
-	f_num(b, l->latitude, 0);
-	f_num(b, l->longitude, 1);
+	row_begin(f, T_LOCATION);
+	f_key(f, T_LOCATION, own);
+	f_text(b, l->address_1, 50);
+	f_text(b, l->address_2, 50);
+	f_text(b, l->city, 50);
+	f_text(b, l->state, 2);
+	f_text(b, l->zip, 9);
+	f_text(b, l->county, 20);
+	f_text(b, l->key, 50);
+	f_text(b, l->country, 80);
+	f_num(b, l->latitude);
+	f_num(b, l->longitude);
 	staged_end(f, T_LOCATION, own);
 	return 0;
 }
@@ -501,10 +494,10 @@ static double value_num(const struct rec_event *ev)
 	return ev->value.kind == VAL_NUM ? ev->value.num : NAN;
 }
 
-static void ev_common_refs(struct filectx *f, int tbl, const struct rec_event *ev, int last)
+static void ev_common_refs(struct filectx *f, int tbl, const struct rec_event *ev)
 {
-	f_ref(f, tbl, KC_PROVIDER, ev->provider, 0);
-	f_ref(f, tbl, KC_VISIT, ev->visit, last);
+	f_ref(f, tbl, KC_PROVIDER, ev->provider);
+	f_ref(f, tbl, KC_VISIT, ev->visit);
 }
 
 static int row_event(struct filectx *f, const struct rec_event *ev, struct err *e)
@@ -552,19 +545,20 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 		map_value(f, ev, t, &vm);
 		struct span sv = src_value(f, code), unit_sv = src_value(f, &ev->value.unit);
 		int32_t concept = t->concept_id;
-		f_key(f, tbl, k, 0);
-		f_key(f, tbl, key_of(f, KC_PERSON, ev->person, 0), 0);
+		row_begin(f, tbl);
+		f_key(f, tbl, k);
+		f_key(f, tbl, key_of(f, KC_PERSON, ev->person, 0));
 		switch (tbl) {
 		case T_CONDITION:
-			f_concept(b, concept, 0);
+			f_concept(b, concept);
 			f_period(b, ev);
-			f_concept(b, type, 0);
-			f_concept_opt(b, fixed(f, MAPF_CONDITION_STATUS, &ev->qualifier), ev->qualifier.code.n || ev->qualifier.display.n, 0);
-			f_text(b, ev->stop_reason, 20, 0);
-			ev_common_refs(f, tbl, ev, 0);
-			f_text(b, sv, 50, 0);
-			f_concept_opt(b, mr.source_concept_id, have_code, 0);
-			f_text(b, src_value(f, &ev->qualifier), 50, 1);
+			f_concept(b, type);
+			f_concept_opt(b, fixed(f, MAPF_CONDITION_STATUS, &ev->qualifier), ev->qualifier.code.n || ev->qualifier.display.n);
+			f_text(b, ev->stop_reason, 20);
+			ev_common_refs(f, tbl, ev);
+			f_text(b, sv, 50);
+			f_concept_opt(b, mr.source_concept_id, have_code);
+			f_text(b, src_value(f, &ev->qualifier), 50);
 			break;
 		case T_DRUG: {
 			struct dt end = ev->end;
@@ -574,49 +568,49 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 					end.day += ev->days_supply - 1;
 				end.sec = -1;
 			}
-			f_concept(b, concept, 0);
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_date(b, end, 0);
-			f_ts(b, end, 0);
-			f_date(b, ev->end.prec >= DT_DAY ? ev->end : DT_EMPTY, 0);
-			f_concept(b, type, 0);
-			f_text(b, ev->stop_reason, 20, 0);
-			if (ev->refills >= 0) f_int(b, ev->refills, 0); else copy_null(b, 0);
-			f_num(b, ev->quantity, 0);
-			if (ev->days_supply >= 0) f_int(b, ev->days_supply, 0); else copy_null(b, 0);
-			f_text(b, ev->sig, 0, 0);
-			f_concept_opt(b, fixed(f, MAPF_ROUTE, &ev->route), ev->route.code.n || ev->route.display.n, 0);
-			f_text(b, ev->lot, 50, 0);
-			ev_common_refs(f, tbl, ev, 0);
-			f_text(b, sv, 50, 0);
-			f_concept_opt(b, mr.source_concept_id, have_code, 0);
-			f_text(b, src_value(f, &ev->route), 50, 0);
-			f_text(b, unit_sv, 50, 1);
+			f_concept(b, concept);
+			f_date(b, ev->start);
+			f_ts(b, ev->start);
+			f_date(b, end);
+			f_ts(b, end);
+			f_date(b, ev->end.prec >= DT_DAY ? ev->end : DT_EMPTY);
+			f_concept(b, type);
+			f_text(b, ev->stop_reason, 20);
+			if (ev->refills >= 0) f_int(b, ev->refills); else cb_null(b);
+			f_num(b, ev->quantity);
+			if (ev->days_supply >= 0) f_int(b, ev->days_supply); else cb_null(b);
+			f_text(b, ev->sig, 0);
+			f_concept_opt(b, fixed(f, MAPF_ROUTE, &ev->route), ev->route.code.n || ev->route.display.n);
+			f_text(b, ev->lot, 50);
+			ev_common_refs(f, tbl, ev);
+			f_text(b, sv, 50);
+			f_concept_opt(b, mr.source_concept_id, have_code);
+			f_text(b, src_value(f, &ev->route), 50);
+			f_text(b, unit_sv, 50);
 			break;
 		}
 		case T_PROCEDURE:
-			f_concept(b, concept, 0);
+			f_concept(b, concept);
 			f_period(b, ev);
-			f_concept(b, type, 0);
-			f_concept_opt(b, 0, 0, 0);
-			f_num(b, ev->quantity, 0);
-			ev_common_refs(f, tbl, ev, 0);
-			f_text(b, sv, 50, 0);
-			f_concept_opt(b, mr.source_concept_id, have_code, 0);
-			f_text(b, src_value(f, &ev->qualifier), 50, 1);
+			f_concept(b, type);
+			f_concept_opt(b, 0, 0);
+			f_num_int(b, ev->quantity);
+			ev_common_refs(f, tbl, ev);
+			f_text(b, sv, 50);
+			f_concept_opt(b, mr.source_concept_id, have_code);
+			f_text(b, src_value(f, &ev->qualifier), 50);
 			break;
 		case T_DEVICE:
-			f_concept(b, concept, 0);
+			f_concept(b, concept);
 			f_period(b, ev);
-			f_concept(b, type, 0);
-			f_text(b, ev->lot, 255, 0);
-			f_num(b, ev->quantity, 0);
-			ev_common_refs(f, tbl, ev, 0);
-			f_text(b, sv, 50, 0);
-			f_concept_opt(b, mr.source_concept_id, have_code, 0);
-			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n > 0, 0);
-			f_text(b, unit_sv, 50, 1);
+			f_concept(b, type);
+			f_text(b, ev->lot, 255);
+			f_num_int(b, ev->quantity);
+			ev_common_refs(f, tbl, ev);
+			f_text(b, sv, 50);
+			f_concept_opt(b, mr.source_concept_id, have_code);
+			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n > 0);
+			f_text(b, unit_sv, 50);
 			break;
 		case T_MEASUREMENT: {
 			char hm[16];
@@ -625,63 +619,63 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 				snprintf(hm, sizeof hm, "%02d:%02d", ev->start.sec / 3600, ev->start.sec / 60 % 60);
 				tm = span_make(hm, 5);
 			}
-			f_concept(b, concept, 0);
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_text(b, tm, 10, 0);
-			f_concept(b, type, 0);
-			f_concept_opt(b, vm.operator_concept, ev->value.op.n > 0, 0);
-			f_num(b, value_num(ev), 0);
-			f_concept_opt(b, vm.value_concept, vm.value_concept != 0, 0);
-			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n || ev->value.unit.display.n, 0);
-			f_num(b, ev->value.has_low ? ev->value.low : NAN, 0);
-			f_num(b, ev->value.has_high ? ev->value.high : NAN, 0);
-			ev_common_refs(f, tbl, ev, 0);
-			f_text(b, sv, 50, 0);
-			f_concept_opt(b, mr.source_concept_id, have_code, 0);
-			f_text(b, unit_sv, 50, 0);
-			f_text(b, value_text(ev), 50, 1);
+			f_concept(b, concept);
+			f_date(b, ev->start);
+			f_ts(b, ev->start);
+			f_text(b, tm, 10);
+			f_concept(b, type);
+			f_concept_opt(b, vm.operator_concept, ev->value.op.n > 0);
+			f_num(b, value_num(ev));
+			f_concept_opt(b, vm.value_concept, vm.value_concept != 0);
+			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n || ev->value.unit.display.n);
+			f_num(b, ev->value.has_low ? ev->value.low : NAN);
+			f_num(b, ev->value.has_high ? ev->value.high : NAN);
+			ev_common_refs(f, tbl, ev);
+			f_text(b, sv, 50);
+			f_concept_opt(b, mr.source_concept_id, have_code);
+			f_text(b, unit_sv, 50);
+			f_text(b, value_text(ev), 50);
 			break;
 		}
 		case T_OBSERVATION:
-			f_concept(b, concept, 0);
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_concept(b, type, 0);
-			f_num(b, value_num(ev), 0);
-			f_text(b, ev->value.kind == VAL_TEXT ? ev->value.text : SPAN_NULL, 60, 0);
-			f_concept_opt(b, vm.value_concept, vm.value_concept != 0, 0);
-			f_concept_opt(b, fixed(f, MAPF_CONDITION_STATUS, &ev->qualifier), 0, 0);
-			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n || ev->value.unit.display.n, 0);
-			ev_common_refs(f, tbl, ev, 0);
-			f_text(b, sv, 50, 0);
-			f_concept_opt(b, mr.source_concept_id, have_code, 0);
-			f_text(b, unit_sv, 50, 0);
-			f_text(b, src_value(f, &ev->qualifier), 50, 0);
-			f_text(b, value_text(ev), 50, 1);
+			f_concept(b, concept);
+			f_date(b, ev->start);
+			f_ts(b, ev->start);
+			f_concept(b, type);
+			f_num(b, value_num(ev));
+			f_text(b, ev->value.kind == VAL_TEXT ? ev->value.text : SPAN_NULL, 60);
+			f_concept_opt(b, vm.value_concept, vm.value_concept != 0);
+			f_concept_opt(b, fixed(f, MAPF_CONDITION_STATUS, &ev->qualifier), 0);
+			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n || ev->value.unit.display.n);
+			ev_common_refs(f, tbl, ev);
+			f_text(b, sv, 50);
+			f_concept_opt(b, mr.source_concept_id, have_code);
+			f_text(b, unit_sv, 50);
+			f_text(b, src_value(f, &ev->qualifier), 50);
+			f_text(b, value_text(ev), 50);
 			break;
 		case T_NOTE:
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_concept(b, type, 0);
-			f_concept(b, concept ? concept : CONCEPT_NOTE_CLASS, 0);
-			f_text(b, ev->title, 250, 0);
-			f_text(b, ev->text, 0, 0);
-			f_concept(b, CONCEPT_UTF8, 0);
-			f_concept(b, CONCEPT_ENGLISH, 0);
-			ev_common_refs(f, tbl, ev, 0);
-			f_text(b, sv, 50, 1);
+			f_date(b, ev->start);
+			f_ts(b, ev->start);
+			f_concept(b, type);
+			f_concept(b, concept ? concept : CONCEPT_NOTE_CLASS);
+			f_text(b, ev->title, 250);
+			f_text(b, ev->text, 0);
+			f_concept(b, CONCEPT_UTF8);
+			f_concept(b, CONCEPT_ENGLISH);
+			ev_common_refs(f, tbl, ev);
+			f_text(b, sv, 50);
 			break;
 		case T_SPECIMEN:
-			f_concept(b, concept, 0);
-			f_concept(b, type, 0);
-			f_date(b, ev->start, 0);
-			f_ts(b, ev->start, 0);
-			f_num(b, ev->quantity, 0);
-			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n > 0, 0);
-			f_text(b, ev->key, 50, 0);
-			f_text(b, sv, 50, 0);
-			f_text(b, unit_sv, 50, 1);
+			f_concept(b, concept);
+			f_concept(b, type);
+			f_date(b, ev->start);
+			f_ts(b, ev->start);
+			f_num(b, ev->quantity);
+			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n > 0);
+			f_text(b, ev->key, 50);
+			f_text(b, sv, 50);
+			f_text(b, unit_sv, 50);
 			break;
 		}
 		event_end(f, tbl, k, off);
@@ -727,18 +721,19 @@ static int row_cost(struct filectx *f, const struct rec_cost *c, struct err *e)
 	struct buf *b = &f->pend[T_COST].b;
 	size_t off = b->n;
 	uint32_t own = event_key(f, c->key.n ? c->key : of, c->key.n ? 0 : 90, 0);
-	f_key(f, T_COST, own, 0);
-	f_key(f, T_COST, ev, 0);
-	f_text(b, span_of(domain), 20, 0);
-	f_concept(b, map_type_concept(f->ix, (enum rec_origin)c->origin), 0);
-	if (span_ieq_str(c->currency, "USD")) f_concept(b, CONCEPT_USD, 0); else f_concept_opt(b, 0, c->currency.n > 0, 0);
-	f_num(b, c->total_charge, 0);
-	f_num(b, c->total_cost, 0);
-	f_num(b, c->total_paid, 0);
-	f_num(b, c->paid_by_payer, 0);
-	f_num(b, c->paid_by_patient, 0);
-	f_text(b, c->revenue_code, 50, 0);
-	f_text(b, c->drg, 3, 1);
+	row_begin(f, T_COST);
+	f_key(f, T_COST, own);
+	f_key(f, T_COST, ev);
+	f_text(b, span_of(domain), 20);
+	f_concept(b, map_type_concept(f->ix, (enum rec_origin)c->origin));
+	if (span_ieq_str(c->currency, "USD")) f_concept(b, CONCEPT_USD); else f_concept_opt(b, 0, c->currency.n > 0);
+	f_num(b, c->total_charge);
+	f_num(b, c->total_cost);
+	f_num(b, c->total_paid);
+	f_num(b, c->paid_by_payer);
+	f_num(b, c->paid_by_patient);
+	f_text(b, c->revenue_code, 50);
+	f_text(b, c->drg, 3);
 	event_end(f, T_COST, own, off);
 	return 0;
 }
@@ -768,15 +763,16 @@ static int row_payer_period(struct filectx *f, const struct rec_payer_period *p,
 		key = span_make(gen, (size_t)k);
 	}
 	uint32_t own = event_key(f, key, 0, 0);
-	f_key(f, T_PAYER_PLAN, own, 0);
-	f_key(f, T_PAYER_PLAN, key_of(f, KC_PERSON, p->person, 0), 0);
-	f_date(b, p->start, 0);
-	f_date(b, end, 0);
-	f_concept(b, 0, 0);
-	f_text(b, p->payer, 50, 0);
-	f_concept(b, 0, 0);
-	f_text(b, p->plan, 50, 0);
-	f_text(b, p->family, 50, 1);
+	row_begin(f, T_PAYER_PLAN);
+	f_key(f, T_PAYER_PLAN, own);
+	f_key(f, T_PAYER_PLAN, key_of(f, KC_PERSON, p->person, 0));
+	f_date(b, p->start);
+	f_date(b, end);
+	f_concept(b, 0);
+	f_text(b, p->payer, 50);
+	f_concept(b, 0);
+	f_text(b, p->plan, 50);
+	f_text(b, p->family, 50);
 	event_end(f, T_PAYER_PLAN, own, off);
 	return 0;
 }

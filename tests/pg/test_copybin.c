@@ -1,0 +1,152 @@
+/*
+ * test_copybin.c - binary COPY (db/copybin.c) against the server: every value
+ * the loader writes in binary must be stored exactly as the text COPY of the
+ * same value was (numeric digits and scale, dates, timestamps, text, NULLs).
+ */
+#include "testutil.h"
+#include "core/date.h"
+#include "db/db.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static PGconn *conn;
+
+static void run(const char *sql)
+{
+	struct err e = { 0 };
+	if (db_exec(conn, sql, &e) < 0)
+		fail_msg("%s: %s", sql, e.msg);
+}
+
+static long count(const char *sql)
+{
+	char v[32];
+	struct err e = { 0 };
+	if (db_query_value(conn, sql, 0, NULL, v, sizeof v, &e) < 0)
+		fail_msg("%s: %s", sql, e.msg);
+	return atol(v);
+}
+
+static uint64_t rs = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+#define NV 4000
+
+/* The same rows through both formats: (i int, n numeric, q int, d date, t timestamp, s text). */
+static void test_same_as_text(void **state)
+{
+	(void)state;
+	static const double fixed[] = {
+		0.0, -0.0, 1, -1, 0.5, -0.5, 123.45, -123.45, 0.0015, 1e-7, 1.5e-7, -2.5e-300, 1e300, 1.5e20,
+		999999999999999.0, 1e15, -1e15, 1e15 + 2, 123456789012345.6, 0.1, 0.2, 0.30000000000000004,
+		9999.9999, 10000, 0.0001, 12345678.9, 5.4, 98.6, 7.25, 1e-5, 3.14159265358979, NAN, INFINITY,
+		-INFINITY, 2147483647.4, 2.5, -2.5, 4.9e-324,
+	};
+	struct buf bin = BUF_INIT, txt = BUF_INIT;
+	for (int i = 0; i < NV; i++) {
+		double v;
+		if (i < (int)(sizeof fixed / sizeof *fixed))
+			v = fixed[i];
+		else if (i % 3 == 0) /* a lab value: a few decimals */
+			v = (double)(int64_t)(rnd() % 2000000) / (double)(1 + rnd() % 1000);
+		else { /* any finite double */
+			uint64_t u = rnd();
+			memcpy(&v, &u, sizeof v);
+			if (!isfinite(v))
+				v = 1.0;
+		}
+		int32_t day = (int32_t)(rnd() % 80000) - 30000, sec = i % 5 == 0 ? -1 : (int32_t)(rnd() % 86400);
+		char s[8] = "a\tb\\c\n";
+		cb_row(&bin, 6);
+		cb_i32(&bin, i);
+		cb_numeric(&bin, v);
+		cb_i32(&bin, (int32_t)(i - NV / 2));
+		cb_date(&bin, day);
+		cb_ts(&bin, day, sec);
+		if (i % 7 == 0)
+			cb_null(&bin);
+		else
+			cb_bytes(&bin, s, strlen(s));
+
+		copy_i64(&txt, i, 0);
+		copy_num(&txt, v, 0);
+		copy_i64(&txt, i - NV / 2, 0);
+		char o[19];
+		dt_fmt_date(day, o);
+		copy_field(&txt, span_make(o, 10), 0);
+		dt_fmt_ts((struct dt){ day, sec, DT_TIME }, o);
+		copy_field(&txt, span_make(o, 19), 0);
+		if (i % 7 == 0)
+			copy_null(&txt, 1);
+		else
+			copy_str(&txt, s, 1);
+		buf_putc(&txt, '\n');
+	}
+	run("CREATE TEMP TABLE b (i int, n numeric, q int, d date, t timestamp, s text)");
+	run("CREATE TEMP TABLE x (LIKE b)");
+	struct err e = { 0 };
+	if (db_copy_bin(conn, "COPY b FROM STDIN (FORMAT binary)", "b", &bin, &e) < 0)
+		fail_msg("binary COPY: %s", e.msg);
+	struct db_copy cp;
+	assert_int_equal(db_copy_begin(&cp, conn, "COPY x FROM STDIN", "x", &e), 0);
+	buf_append(&cp.b, txt.p, txt.n);
+	assert_int_equal(db_copy_end(&cp, &e), 0);
+	assert_int_equal(count("SELECT count(*) FROM b"), NV);
+	/* stored alike: the numeric's text shows its digits and scale */
+	PGresult *r = PQexec(conn, "SELECT i, b.n, x.n, b.t, x.t FROM b JOIN x USING (i) WHERE b.n::text IS DISTINCT FROM x.n::text "
+	                           "OR b.t <> x.t OR b.d <> x.d LIMIT 5");
+	for (int k = 0; k < PQntuples(r); k++) /* what differs, should the next check fail */
+		fprintf(stderr, "row %s: binary %s %s, text %s %s\n", PQgetvalue(r, k, 0), PQgetvalue(r, k, 1),
+		        PQgetvalue(r, k, 3), PQgetvalue(r, k, 2), PQgetvalue(r, k, 4));
+	PQclear(r);
+	assert_int_equal(count("SELECT count(*) FROM b JOIN x USING (i) WHERE b.n::text IS NOT DISTINCT FROM x.n::text "
+	                       "AND b.q = x.q AND b.d = x.d AND b.t = x.t AND b.s IS NOT DISTINCT FROM x.s"), NV);
+	/* and the values are the ones meant, not merely equal to the text path's */
+	assert_int_equal(count("SELECT count(*) FROM b WHERE i = 8 AND n::text = '0.0015'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM b WHERE i = 11 AND n = '-2.5E-300' AND scale(n) = 301"), 1);
+	assert_int_equal(count("SELECT count(*) FROM b WHERE i IN (31, 32, 33) AND n IS NULL"), 3);
+	assert_int_equal(count("SELECT count(*) FROM b WHERE s IS NULL"), (NV + 6) / 7);
+	buf_free(&bin);
+	buf_free(&txt);
+}
+
+/* A value of the wrong binary type is the server's clear error, not a wrong value. */
+static void test_wrong_type_fails(void **state)
+{
+	(void)state;
+	run("CREATE TEMP TABLE w (n int)");
+	struct buf b = BUF_INIT;
+	cb_row(&b, 1);
+	cb_i64(&b, 5);
+	struct err e = { 0 };
+	assert_true(db_copy_bin(conn, "COPY w FROM STDIN (FORMAT binary)", "w", &b, &e) < 0);
+	assert_non_null(strstr(e.msg, "binary"));
+	buf_free(&b);
+}
+
+int main(void)
+{
+	struct conf c;
+	struct err e = { 0 };
+	tu_conf(&c);
+	if (db_connect(&c, &conn, &e) < 0) {
+		fprintf(stderr, "test_copybin: %s\n", e.msg);
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_as_text),
+		cmocka_unit_test(test_wrong_type_fails),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	db_close(conn);
+	return rc;
+}
