@@ -27,6 +27,18 @@ SHARE=$(cd "$(dirname "$0")/.." && pwd)
 export OMOPIPE_SHARE="$SHARE"
 psql_() { "$OMO" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 now() { date +%s.%N; }
+# CPU seconds PostgreSQL has used so far: exited backends (the postmaster's
+# children times) plus the live processes (checkpointer, WAL writer ...)
+pg_cpu() {
+  local pm ticks t=0
+  pm=$(head -1 "$OMOPIPE_DATA_DIR/pg/postmaster.pid")
+  ticks=$(getconf CLK_TCK)
+  t=$(awk '{print $16 + $17}' "/proc/$pm/stat")
+  for c in $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
+    [ -r "/proc/$c/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t / $ticks" | bc -l
+}
 secs() { echo "$2 - $1" | bc -l; }
 
 "$OMO" db stop >/dev/null 2>&1 || true
@@ -51,13 +63,17 @@ for s in $(sed -n 's/^\[site \(.*\)\]$/\1/p' "$conf"); do
 done
 
 echo "== omopipe run ($WORKERS workers)"
+pg0=$(pg_cpu)
 t0=$(now)
 /usr/bin/time -v -o "$W/time.txt" "$OMO" -q -c "$conf" run | tee "$W/run.txt"
 t1=$(now)
 run_s=$(secs "$t0" "$t1")
+pg1=$(pg_cpu)
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.txt")
 load_s=$(psql_ -c "SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM omopipe.run_file WHERE status = 'loaded'")
 printf 'run: %.1f s wall (load phase %.1f s), peak RSS %.0f MB\n' "$run_s" "$load_s" "$(echo "$rss / 1024" | bc -l)"
+om_cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$W/time.txt")
+printf 'CPU: omopipe %.1f s, PostgreSQL %.1f s (less noisy than wall time on a shared machine)\n' "$om_cpu" "$(secs "$pg0" "$pg1")"
 
 echo "== per extractor (file durations summed over workers)"
 psql_ -F ' ' -c "
@@ -90,6 +106,7 @@ printf '  %-22s %12d rows %10.0f rows/s (load phase), %.0f rows/s (whole run)\n'
   "$(echo "$total / $load_s" | bc -l)" "$(echo "$total / $run_s" | bc -l)"
 
 echo "== ceiling: plain COPY of the same rows into copies of the same tables ($WORKERS sessions)"
+pg0=$(pg_cpu)
 t0=$(now)
 for k in $(seq 0 $((WORKERS - 1))); do
   (
@@ -102,7 +119,8 @@ done
 wait
 t1=$(now)
 ceil_s=$(secs "$t0" "$t1")
-printf 'ceiling: %.1f s, %.0f rows/s\n' "$ceil_s" "$(echo "$total / $ceil_s" | bc -l)"
+pg1=$(pg_cpu)
+printf 'ceiling: %.1f s, %.0f rows/s, PostgreSQL CPU %.1f s\n' "$ceil_s" "$(echo "$total / $ceil_s" | bc -l)" "$(secs "$pg0" "$pg1")"
 printf 'omopipe / ceiling: %.2f (load phase), %.2f (whole run incl. startup, mapping index, derived tables)\n' \
   "$(echo "$ceil_s / $load_s" | bc -l)" "$(echo "$ceil_s / $run_s" | bc -l)"
 

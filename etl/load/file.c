@@ -217,6 +217,7 @@ static void filectx_reset(struct worker *w, const struct job *j, struct file_don
 	f->ord = 0;
 	f->staged = 0;
 	f->correcting = 0;
+	f->flushes = 0;
 	f->in_record = 0;
 	f->nrr = 0;
 	f->nops = 0;
@@ -292,14 +293,16 @@ static int claim(struct worker *w, struct file_done *d, struct err *e)
 	return 0;
 }
 
-/* Load the group's files in one transaction. On error, e names the file. */
-static int load_attempt(struct worker *w, struct file_done *done, int n, struct err *e)
+/* Load the group's files in one transaction. On error, e names the file.
+ * A retry no longer guesses which events are new (ids.c). */
+static int load_attempt(struct worker *w, struct file_done *done, int n, int attempt, struct err *e)
 {
 	int rc;
 	if ((rc = db_exec(w->conn, "BEGIN", e)) < 0)
 		return rc;
 	filectx_reset(w, done[0].j, done);
 	struct filectx *f = &w->f;
+	f->guess_new = attempt == 0;
 	int any = 0;
 	for (int i = 0; i < n; i++) {
 		struct file_done *d = &done[i];
@@ -360,10 +363,10 @@ static int load_group(struct worker *w, struct file_done *done, int n, struct er
 	int rc;
 	for (int attempt = 0;; attempt++) {
 		err_clear(e);
-		rc = load_attempt(w, done, n, e);
+		rc = load_attempt(w, done, n, attempt, e);
 		if (rc == 0 || attempt >= 8 || !retryable(e))
 			return rc;
-		log_debug("%s: conflict with a concurrent load, retrying (%s)", done[0].j->path, e->msg);
+		log_debug("%s: a key conflict (a concurrent load, or an event taken as new that was not), retrying (%s)", done[0].j->path, e->msg);
 		/* the other transaction is finishing: give it a moment, a little more each time */
 		struct timespec ts = { 0, (long)(20 + 40 * attempt + (rand() % 20)) * 1000000L };
 		nanosleep(&ts, NULL);

@@ -311,18 +311,37 @@ static int next_event_id(struct filectx *f, int64_t *id, struct err *e)
 }
 
 /*
+ * Is the event's key surely not in id_map? When its person was new in this
+ * batch, the transaction's first: nobody had loaded that person before, so
+ * nobody loaded its events. A guess, not a promise (an event key need not
+ * name its patient: a C-CDA entry id, an order number under a patient's
+ * changed identifier): should the key be there after all, its COPY into
+ * id_map fails on the primary key and the retry looks every key up.
+ */
+static int surely_new(const struct filectx *f, const struct key_ent *en)
+{
+	return f->guess_new && f->flushes == 0 && en->person && f->keys.v[en->person - 1].state == KS_NEW;
+}
+
+/*
  * Events: almost all new, and each belongs to one source record, so the
- * cheaper path: look up the keys that may exist (known_groups), take new ids
- * from the worker's block, COPY the new keys into id_map. Should another
- * worker insert the same key meanwhile, the COPY fails with a unique
- * violation and the file is retried (file.c).
+ * cheaper path: look up the keys that may exist (known_groups) unless they
+ * are surely new, take new ids from the worker's block, COPY the new keys
+ * into id_map. Should another worker insert the same key meanwhile, the COPY
+ * fails with a unique violation and the file is retried (file.c).
  */
 static int resolve_events(struct filectx *f, uint32_t *idx, size_t n, struct err *e)
 {
 	sort_keys(&f->keys, idx, n);
-	char *keys = xmalloc(mem_mul(n, 16));
+	uint32_t *maybe = xmalloc(mem_mul(n, sizeof *maybe));
+	size_t nm = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!surely_new(f, &f->keys.v[idx[i]]))
+			maybe[nm++] = idx[i];
+	char *keys = xmalloc(mem_mul(nm, 16) + 1);
 	size_t nk = 0;
-	int rc = known_groups(f, idx, n, keys, &nk, e);
+	int rc = nm ? known_groups(f, maybe, nm, keys, &nk, e) : 0;
+	free(maybe);
 	if (rc == 0 && nk)
 		rc = lookup(f, f->conn, keys, nk, e);
 	free(keys);
@@ -613,6 +632,7 @@ int ids_flush(struct filectx *f, struct err *e)
 	 * finds it in id_map, written by this transaction, and the row is replaced.
 	 */
 	keytab_drop_class(&f->keys, KC_EVENT);
+	f->flushes++;
 	return 0;
 }
 

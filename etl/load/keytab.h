@@ -38,6 +38,7 @@ struct key_ent {
 	uint16_t pend_file;  /* the group file (filectx.gi) whose row is pending */
 	uint16_t staged_file;/* the group file + 1 for which staged_mask holds */
 	uint8_t staged_mask; /* staged tables (1 << T_x) with a row for this key in that file */
+	uint32_t person;     /* events: the entry of the event's person + 1 (0: not known) */
 };
 
 struct keytab {

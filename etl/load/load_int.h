@@ -105,6 +105,8 @@ struct filectx {
 	int64_t ord;                   /* order of staged rows in the file */
 	uint32_t staged;               /* tables (1 << T_x) with rows in staging (merge.c) */
 	int correcting;                /* holds the site's correction lock (ids.c) */
+	int flushes;                   /* batches written in this transaction */
+	int guess_new;                 /* a new person's events are new: not looked up (ids.c) */
 	/* the source record in progress */
 	int in_record;
 	struct err_pos pos;

@@ -540,14 +540,15 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 		int tbl = table_of_domain(t->domain, ev->kind);
 		struct buf *b = &f->pend[tbl].b;
 		size_t off = b->n;
-		uint32_t k = event_key(f, key, i, 0);
+		uint32_t k = event_key(f, key, i, 0), pk = key_of(f, KC_PERSON, ev->person, 0);
+		f->keys.v[k].person = pk + 1;
 		struct val_map vm;
 		map_value(f, ev, t, &vm);
 		struct span sv = src_value(f, code), unit_sv = src_value(f, &ev->value.unit);
 		int32_t concept = t->concept_id;
 		row_begin(f, tbl);
 		f_key(f, tbl, k);
-		f_key(f, tbl, key_of(f, KC_PERSON, ev->person, 0));
+		f_key(f, tbl, pk);
 		switch (tbl) {
 		case T_CONDITION:
 			f_concept(b, concept);
@@ -762,10 +763,11 @@ static int row_payer_period(struct filectx *f, const struct rec_payer_period *p,
 		int k = snprintf(gen, sizeof gen, "@%lld:%llu:payer", (long long)f->file_id, (unsigned long long)f->pos.record);
 		key = span_make(gen, (size_t)k);
 	}
-	uint32_t own = event_key(f, key, 0, 0);
+	uint32_t own = event_key(f, key, 0, 0), pk = key_of(f, KC_PERSON, p->person, 0);
+	f->keys.v[own].person = pk + 1;
 	row_begin(f, T_PAYER_PLAN);
 	f_key(f, T_PAYER_PLAN, own);
-	f_key(f, T_PAYER_PLAN, key_of(f, KC_PERSON, p->person, 0));
+	f_key(f, T_PAYER_PLAN, pk);
 	f_date(b, p->start);
 	f_date(b, end);
 	f_concept(b, 0);

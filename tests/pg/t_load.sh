@@ -152,6 +152,19 @@ printf 'MSH|^~\\&|EPIC|NORTH|OMOP|NORTH|20230305080000||ADT^A11|M5|P|2.5.1\rPID|
 expect_rc "cancel a visit (A11)" 0 omo etl --site hosp --format hl7v2 --profile epic "$T/m4.hl7"
 expect_eq "cancelled visit gone" 2 "$(sql "SELECT count(*) FROM cdm.visit_occurrence WHERE person_id = $a")"
 
+# A new patient's events are taken as new without looking them up (ids.c); an
+# event key that exists all the same (the lab re-sends an order under another
+# identifier) is found on the retry and its row replaced, not duplicated.
+printf 'MSH|^~\\&|EPIC|NORTH|OMOP|NORTH|20230306080000||ORU^R01|R1|P|2.5.1\rPID|1||N1^^^NORTH^MR||N^N||19800101|F\rOBR|1|P77|F77|80048^BMP^C4|||20230301071500\rOBX|1|NM|2345-7^Glucose^LN||71.125|mg/dL^^UCUM|70-99|N|||F|||20230301073000\r' > "$T/n1.hl7"
+sed 's/N1^^^NORTH/N2^^^NORTH/; s/|R1|/|R2|/; s/||71.125|/||72.125|/' "$T/n1.hl7" > "$T/n2.hl7"
+expect_rc "a result of a new patient" 0 omo etl --site hosp --format hl7v2 --profile epic "$T/n1.hl7"
+n_id=$(sql "SELECT measurement_id FROM cdm.measurement WHERE value_as_number = 71.125")
+[ -n "$n_id" ] || fail "result of N1 not loaded"
+expect_rc "the same order under a new identifier" 0 omo -v -v etl --site hosp --format hl7v2 --profile epic "$T/n2.hl7"
+expect_grep "taken as new, found on the retry" "duplicate key value violates unique constraint \"id_map_pkey\"" "$T/err"
+expect_eq "the same row, now the new patient's value" "72.125|1" "$(sql "SELECT value_as_number, count(*) OVER () FROM cdm.measurement WHERE measurement_id = $n_id OR value_as_number IN (71.125, 72.125)")"
+expect_eq "under the new patient" "$(sql "SELECT person_id FROM cdm.person WHERE person_source_value LIKE '%N2'")" "$(sql "SELECT person_id FROM cdm.measurement WHERE measurement_id = $n_id")"
+
 # --- quarantine: list, show, replay after a fix ---
 printf 'MSH|^~\\&|EPIC|NORTH|OMOP|NORTH|20230306080000||ORU^R01|Q1|P|2.5.1\rPID|1||Q9^^^NORTH^MR||Q^Q||19800101|F\rOBR|1|P9|F9|80048^BMP^C4|||20230230071500\rOBX|1|NM|2345-7^Glucose^LN||77|mg/dL^^UCUM|70-99|N|||F|||20230230073000\r' > "$T/q.hl7"
 expect_rc "a bad date" 0 omo etl --site hosp --format hl7v2 --profile epic "$T/q.hl7"
