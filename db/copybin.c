@@ -114,6 +114,18 @@ static void numeric_digits(struct buf *b, int neg, const char *d, int nd, int po
 		be16(p + 12 + 2 * i, grp[i]);
 }
 
+/* The decimal digits of u at d (none for 0); returns how many. */
+static int dec_digits(uint64_t u, char *d)
+{
+	char t[24];
+	int k = 0, n = 0;
+	for (; u; u /= 10)
+		t[k++] = (char)('0' + u % 10);
+	while (k)
+		d[n++] = t[--k];
+	return n;
+}
+
 void cb_numeric(struct buf *b, double v)
 {
 	if (!isfinite(v)) {
@@ -124,17 +136,26 @@ void cb_numeric(struct buf *b, double v)
 	int neg = v < 0, nd = 0;
 	if (v == (double)(int64_t)v && fabs(v) < 1e15) {
 		/* as copy_num writes it: an integer */
-		uint64_t u = (uint64_t)(neg ? -(int64_t)v : (int64_t)v);
-		char t[24];
-		int k = 0;
-		while (u) {
-			t[k++] = (char)('0' + u % 10);
-			u /= 10;
-		}
-		while (k)
-			d[nd++] = t[--k];
+		nd = dec_digits((uint64_t)(neg ? -(int64_t)v : (int64_t)v), d);
 		numeric_digits(b, neg && nd, d, nd, nd, 0);
 		return;
+	}
+	/*
+	 * Most values have a few decimals (5.4, 98.6): v is the double nearest to
+	 * m / 10^k for the smallest such k. Its distance from m / 10^k is under
+	 * half a unit of the 15th significant digit, so %.15g writes m / 10^k
+	 * too, with k decimals (m does not end in 0: a smaller k would do).
+	 */
+	static const double p10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+	for (int k = 1; k < 7; k++) {
+		double m = nearbyint(v * p10[k]);
+		if (fabs(m) >= 1e15)
+			break;
+		if (m / p10[k] == v) {
+			nd = dec_digits((uint64_t)fabs(m), d);
+			numeric_digits(b, neg, d, nd, nd - k, k);
+			return;
+		}
 	}
 	/* as copy_num writes it: 15 significant digits, maybe with an exponent */
 	char s[40];

@@ -159,19 +159,34 @@ static int lookup(struct filectx *f, PGconn *conn, const char *keys, size_t n, s
 }
 
 /* A key with its entry, to sort a batch's keys: the b-tree probes and inserts
- * then walk id_map's index from left to right instead of jumping about. */
-struct sorted_key { unsigned char key[16]; uint32_t idx; };
+ * then walk id_map's index from left to right instead of jumping about. The
+ * key's bytes as two big-endian numbers: compared as numbers, in the order
+ * of the bytes (uuid's order). */
+struct sorted_key { uint64_t hi, lo; uint32_t idx; };
 
 static int by_key(const void *a, const void *b)
 {
-	return memcmp(((const struct sorted_key *)a)->key, ((const struct sorted_key *)b)->key, 16);
+	const struct sorted_key *x = a, *y = b;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+static uint64_t load_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) /* one load and a byte swap, compiled */
+		v = v << 8 | p[i];
+	return v;
 }
 
 static void sort_keys(const struct keytab *t, uint32_t *idx, size_t n)
 {
 	struct sorted_key *sk = xmalloc(mem_mul(n, sizeof *sk));
 	for (size_t i = 0; i < n; i++) {
-		memcpy(sk[i].key, &t->v[idx[i]].key, 16);
+		const unsigned char *k = (const unsigned char *)&t->v[idx[i]].key;
+		sk[i].hi = load_be64(k);
+		sk[i].lo = load_be64(k + 8);
 		sk[i].idx = idx[i];
 	}
 	qsort(sk, n, sizeof *sk, by_key);

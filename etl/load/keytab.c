@@ -2,7 +2,6 @@
 #include "etl/load/keytab.h"
 #include "core/mem.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,21 +83,41 @@ uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls)
 	return (uint32_t)t->n++;
 }
 
+/* Decimal digits of v at o; returns how many. */
+static size_t put_dec(char *o, unsigned v)
+{
+	char t[12];
+	size_t k = 0, n = 0;
+	do
+		t[k++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (k)
+		o[n++] = t[--k];
+	return n;
+}
+
 struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int suffix)
 {
-	char head[80];
+	/* the bytes hashed: "SITE\x1fCLASS\x1f" (its first 79 only) KEY ["#SUFFIX"] */
+	char head[96];
 	char tmp[512];
-	int hn = snprintf(head, sizeof head, "%s\x1f%u\x1f", site, (unsigned)cls);
-	if (hn < 0 || (size_t)hn >= sizeof head)
-		hn = (int)sizeof head - 1;
-	size_t need = (size_t)hn + key.n + 16;
+	size_t hn = strnlen(site, 80);
+	memcpy(head, site, hn);
+	head[hn++] = '\x1f';
+	hn += put_dec(head + hn, cls);
+	head[hn++] = '\x1f';
+	if (hn > 79)
+		hn = 79;
+	size_t need = hn + key.n + 16;
 	char *b = need <= sizeof tmp ? tmp : xmalloc(need);
-	memcpy(b, head, (size_t)hn);
+	memcpy(b, head, hn);
 	if (key.n)
 		memcpy(b + hn, key.p, key.n);
-	size_t n = (size_t)hn + key.n;
-	if (suffix > 0)
-		n += (size_t)snprintf(b + n, 16, "#%d", suffix);
+	size_t n = hn + key.n;
+	if (suffix > 0) {
+		b[n++] = '#';
+		n += put_dec(b + n, (unsigned)suffix);
+	}
 	struct hash128 h = hash128(b, n);
 	if (b != tmp)
 		free(b);

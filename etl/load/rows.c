@@ -614,11 +614,11 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_text(b, unit_sv, 50);
 			break;
 		case T_MEASUREMENT: {
-			char hm[16];
+			char ts[19];
 			struct span tm = SPAN_NULL;
-			if (ev->start.prec == DT_TIME) {
-				snprintf(hm, sizeof hm, "%02d:%02d", ev->start.sec / 3600, ev->start.sec / 60 % 60);
-				tm = span_make(hm, 5);
+			if (ev->start.prec == DT_TIME) { /* HH:MM */
+				dt_fmt_ts(ev->start, ts);
+				tm = span_make(ts + 11, 5);
 			}
 			f_concept(b, concept);
 			f_date(b, ev->start);

@@ -56,8 +56,10 @@ static void test_same_as_text(void **state)
 		double v;
 		if (i < (int)(sizeof fixed / sizeof *fixed))
 			v = fixed[i];
-		else if (i % 3 == 0) /* a lab value: a few decimals */
+		else if (i % 3 == 0) /* a ratio */
 			v = (double)(int64_t)(rnd() % 2000000) / (double)(1 + rnd() % 1000);
+		else if (i % 3 == 1) /* a lab value: a few decimals, maybe negative, maybe tiny */
+			v = (double)((int64_t)(rnd() % 200000000) - 100000000) / pow(10, (double)(1 + rnd() % 12));
 		else { /* any finite double */
 			uint64_t u = rnd();
 			memcpy(&v, &u, sizeof v);

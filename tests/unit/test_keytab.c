@@ -30,6 +30,24 @@ static void test_same_key_same_entry(void **state)
 	keytab_free(&t);
 }
 
+/* The bytes hashed never change: ids stay stable across versions. */
+static void test_hashed_bytes(void **state)
+{
+	(void)state;
+	static const char want[] = "north\x1f" "2\x1f" "V1#3";
+	struct hash128 h = keytab_hash("north", KC_VISIT, span_of("V1"), 3), w = hash128(want, sizeof want - 1);
+	assert_memory_equal(&h, &w, sizeof h);
+	/* a long site name: the site and class part is cut to 79 bytes */
+	char site[100], cut[80];
+	memset(site, 's', 99);
+	site[99] = '\0';
+	memset(cut, 's', 79);
+	cut[79] = 'P';
+	h = keytab_hash(site, KC_PERSON, span_of("P"), 0);
+	w = hash128(cut, 80);
+	assert_memory_equal(&h, &w, sizeof h);
+}
+
 static void test_event_key_prefix(void **state)
 {
 	(void)state;
@@ -107,6 +125,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_key_same_entry),
+		cmocka_unit_test(test_hashed_bytes),
 		cmocka_unit_test(test_event_key_prefix),
 		cmocka_unit_test(test_many_events_of_one_group),
 		cmocka_unit_test(test_drop_class),
