@@ -67,13 +67,6 @@ int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 		}
 		PQclear(r);
 	}
-	for (int t = 0; t < T__COUNT; t++) {
-		int n = 1;
-		for (const char *p = load_tables[t].cols; *p; p++)
-			n += *p == ',';
-		if (n != load_tables[t].ncols)
-			return err_set(e, E_INTERNAL, "%s: %d columns listed, %d counted", load_tables[t].name, n, load_tables[t].ncols);
-	}
 	for (int t = T_FIRST_EVENT; t < T__COUNT; t++) {
 		char name[64], sql[256];
 		snprintf(name, sizeof name, "omo_del_%s", load_tables[t].name);
@@ -88,6 +81,47 @@ int ids_prepare(PGconn *conn, const struct conf *c, struct err *e)
 		PQclear(r);
 	}
 	return 0;
+}
+
+/*
+ * Rows go out in COPY's binary format, each value in the type the loader
+ * writes for its column: a CDM table made with other types would fail every
+ * file (or, where the sizes happen to agree, store wrong values). Checked
+ * once per run, with the column and what to do.
+ */
+int ids_check_tables(PGconn *conn, const struct conf *c, struct err *e)
+{
+	static const char *const sql =
+		"SELECT c.name, a.attname IS NOT NULL, CASE format_type(a.atttypid, NULL) WHEN 'bigint' THEN '8' "
+		"WHEN 'integer' THEN '4' WHEN 'numeric' THEN 'n' WHEN 'date' THEN 'd' WHEN 'timestamp without time zone' "
+		"THEN 't' WHEN 'text' THEN 's' WHEN 'character varying' THEN 's' ELSE '?' END, format_type(a.atttypid, NULL) "
+		"FROM unnest(string_to_array(replace($2, ' ', ''), ',')) WITH ORDINALITY AS c(name, ord) "
+		"LEFT JOIN pg_attribute a ON a.attrelid = $1::regclass AND a.attname = c.name AND NOT a.attisdropped "
+		"ORDER BY c.ord";
+	static const char *const type_name[128] = { ['8'] = "bigint", ['4'] = "integer", ['n'] = "numeric",
+		['d'] = "date", ['t'] = "timestamp", ['s'] = "text or varchar" };
+	int rc = 0;
+	for (int t = 0; t < T__COUNT && rc == 0; t++) {
+		const struct table_desc *d = &load_tables[t];
+		char table[256];
+		snprintf(table, sizeof table, "%s.%s", c->schema_cdm, d->name);
+		const char *v[] = { table, d->cols };
+		PGresult *r;
+		if ((rc = db_exec_params(conn, sql, 2, v, &r, e)) < 0)
+			return rc;
+		if ((size_t)PQntuples(r) != strlen(d->types))
+			rc = err_set(e, E_INTERNAL, "%s: %d columns listed, %zu types", d->name, PQntuples(r), strlen(d->types));
+		for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+			const char *col = PQgetvalue(r, i, 0);
+			if (PQgetvalue(r, i, 1)[0] != 't')
+				rc = err_set(e, E_CONFIG, "table %s has no column %s: create the CDM tables with `omopipe init`", table, col);
+			else if (PQgetvalue(r, i, 2)[0] != d->types[i])
+				rc = err_set(e, E_CONFIG, "column %s.%s is %s, omopipe writes %s: create the CDM tables with `omopipe init`",
+				             table, col, PQgetvalue(r, i, 3), type_name[(unsigned char)d->types[i]]);
+		}
+		PQclear(r);
+	}
+	return rc;
 }
 
 static int64_t be64(const char *p)

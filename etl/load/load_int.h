@@ -36,7 +36,8 @@ struct table_desc {
 	const char *name;      /* CDM table */
 	const char *id_col;    /* primary key column, NULL for death */
 	const char *cols;      /* columns the loader writes, in COPY order */
-	int ncols;             /* how many (ids_prepare checks) */
+	const char *types;     /* their types, a letter each: 8 bigint, 4 integer, n numeric, d date,
+	                          t timestamp, s text or varchar (ids_check_tables) */
 };
 extern const struct table_desc load_tables[T__COUNT];
 
@@ -130,6 +131,8 @@ void filectx_sink_init(struct filectx *f);
 int rows_record(struct filectx *f, const struct record *r, struct err *e);
 /* Resolve the batch's keys, patch, delete replaced rows, COPY out (ids.c). */
 int ids_flush(struct filectx *f, struct err *e);
+/* The CDM tables have the column types the loader writes (once per run). */
+int ids_check_tables(PGconn *conn, const struct conf *c, struct err *e);
 /* Prepare the per-connection statements and staging tables. */
 int ids_prepare(PGconn *conn, const struct conf *c, struct err *e);
 

@@ -48,7 +48,7 @@ int load_open(struct load_run **out, const struct conf *c, const char *command, 
 	*out = r;
 	if ((rc = db_connect(c, &r->conn, e)) < 0)
 		return rc;
-	if ((rc = schema_check(r->conn, c, e)) < 0)
+	if ((rc = schema_check(r->conn, c, e)) < 0 || (rc = ids_check_tables(r->conn, c, e)) < 0)
 		return rc;
 	/* runs that died without closing: their main connection is gone */
 	qmain(r, "UPDATE @omopipe.run SET status = 'interrupted', finished_at = now() WHERE status = 'running' "

@@ -210,5 +210,11 @@ expect_rc "unknown site without --format" 3 omo etl --site nowhere
 expect_rc "missing file" 1 omo etl --site hosp --format hl7v2 "$T/none.hl7"
 expect_grep "names it" "none.hl7" "$T/err"
 expect_rc "run without sites" 3 omo run
+# rows go out in binary, each value in its column's type: a CDM table made
+# with other types is a configuration error before any file, not wrong values
+sql "ALTER TABLE cdm.measurement ALTER COLUMN value_as_number TYPE double precision"
+expect_rc "a column of another type" 3 omo etl --site hosp --format hl7v2 --profile epic "$T/n1.hl7"
+expect_grep "names the column and the fix" "column cdm.measurement.value_as_number is double precision, omopipe writes numeric: create the CDM tables with \`omopipe init\`" "$T/err"
+sql "ALTER TABLE cdm.measurement ALTER COLUMN value_as_number TYPE numeric"
 for db in fresh w1 kill; do PGDATABASE=postgres "$OMOPIPE" psql -X -q -c "DROP DATABASE IF EXISTS \"${PGDATABASE}_$db\" WITH (FORCE)" >/dev/null; done
 echo "all loader checks passed"
