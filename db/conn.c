@@ -294,3 +294,34 @@ int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err 
 	free(sql);
 	return rc;
 }
+
+int db_run_send(PGconn *conn, const struct conf *c, const char *rel, struct err *e)
+{
+	char *sql = db_load_sql(c, rel, e);
+	if (!sql)
+		return -e->code;
+	int ok = PQsendQuery(conn, sql);
+	free(sql);
+	if (!ok) {
+		char what[600];
+		snprintf(what, sizeof what, "sending %s", rel);
+		return db_error(conn, NULL, what, e);
+	}
+	return 0;
+}
+
+int db_run_wait(PGconn *conn, const char *rel, struct err *e)
+{
+	int rc = 0;
+	PGresult *r;
+	while ((r = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			char what[600];
+			snprintf(what, sizeof what, "running %s", rel);
+			rc = db_error(conn, r, what, e);
+		}
+		PQclear(r);
+	}
+	return rc;
+}

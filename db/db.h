@@ -43,6 +43,10 @@ char *db_render(const struct conf *c, const char *sql);
 char *db_load_sql(const struct conf *c, const char *rel, struct err *e);
 /* Load an sql/ file, render it and run it. */
 int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err *e);
+/* The same in two steps, so that files run on several connections at once:
+ * send it, and later wait for it to finish. */
+int db_run_send(PGconn *conn, const struct conf *c, const char *rel, struct err *e);
+int db_run_wait(PGconn *conn, const char *rel, struct err *e);
 
 /*
  * COPY FROM STDIN, text format. Rows are built in b with copy_* and ended with
