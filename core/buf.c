@@ -60,18 +60,26 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	b->n += (size_t)n;
 }
 
+size_t dec_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t k = 0;
+	do
+		tmp[k++] = (char)('0' + v % 10);
+	while (v /= 10);
+	for (size_t i = 0; i < k; i++)
+		out[i] = tmp[k - 1 - i];
+	return k;
+}
+
 void buf_i64(struct buf *b, int64_t v)
 {
 	char tmp[24];
-	int i = 24;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	size_t i = 0;
 	if (v < 0)
-		tmp[--i] = '-';
-	buf_append(b, tmp + i, (size_t)(24 - i));
+		tmp[i++] = '-';
+	i += dec_u64(tmp + i, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+	buf_append(b, tmp, i);
 }
 
 void buf_reset(struct buf *b)

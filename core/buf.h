@@ -26,6 +26,8 @@ void buf_span(struct buf *b, struct span s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Decimal integer, no printf. */
 void buf_i64(struct buf *b, int64_t v);
+/* The decimal digits of v at out (at least one, at most 20); returns how many. */
+size_t dec_u64(char *out, uint64_t v);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 /* Take ownership of the content; b is left empty. */

@@ -22,7 +22,6 @@ int db_copy_begin(struct db_copy *cp, PGconn *conn, const char *sql, const char 
 		return rc;
 	}
 	PQclear(r);
-	buf_reserve(&cp->b, FLUSH_AT + 64 * 1024);
 	return 0;
 }
 
@@ -71,6 +70,21 @@ void db_copy_abort(struct db_copy *cp)
 			PQclear(r);
 	buf_free(&cp->b);
 	cp->conn = NULL;
+}
+
+int db_copy_data(PGconn *conn, const char *sql, const char *what, const struct span *parts, size_t n, struct err *e)
+{
+	struct db_copy cp;
+	int rc = db_copy_begin(&cp, conn, sql, what, e);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (parts[i].n && PQputCopyData(conn, parts[i].p, (int)parts[i].n) != 1) {
+			db_copy_abort(&cp);
+			char w[300];
+			snprintf(w, sizeof w, "COPY into %s", what);
+			return db_error(conn, NULL, w, e);
+		}
+	}
+	return rc < 0 ? rc : db_copy_end(&cp, e);
 }
 
 void copy_field(struct buf *b, struct span v, int last)

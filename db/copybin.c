@@ -114,18 +114,6 @@ static void numeric_digits(struct buf *b, int neg, const char *d, int nd, int po
 		be16(p + 12 + 2 * i, grp[i]);
 }
 
-/* The decimal digits of u at d (none for 0); returns how many. */
-static int dec_digits(uint64_t u, char *d)
-{
-	char t[24];
-	int k = 0, n = 0;
-	for (; u; u /= 10)
-		t[k++] = (char)('0' + u % 10);
-	while (k)
-		d[n++] = t[--k];
-	return n;
-}
-
 void cb_numeric(struct buf *b, double v)
 {
 	if (!isfinite(v)) {
@@ -136,7 +124,8 @@ void cb_numeric(struct buf *b, double v)
 	int neg = v < 0, nd = 0;
 	if (v == (double)(int64_t)v && fabs(v) < 1e15) {
 		/* as copy_num writes it: an integer */
-		nd = dec_digits((uint64_t)(neg ? -(int64_t)v : (int64_t)v), d);
+		uint64_t u = (uint64_t)(neg ? -(int64_t)v : (int64_t)v);
+		nd = u ? (int)dec_u64(d, u) : 0;
 		numeric_digits(b, neg && nd, d, nd, nd, 0);
 		return;
 	}
@@ -152,7 +141,7 @@ void cb_numeric(struct buf *b, double v)
 		if (fabs(m) >= 1e15)
 			break;
 		if (m / p10[k] == v) {
-			nd = dec_digits((uint64_t)fabs(m), d);
+			nd = (int)dec_u64(d, (uint64_t)fabs(m));
 			numeric_digits(b, neg, d, nd, nd - k, k);
 			return;
 		}
@@ -189,17 +178,8 @@ static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
 int db_copy_bin(PGconn *conn, const char *sql, const char *what, const struct buf *rows, struct err *e)
 {
-	struct db_copy cp;
-	int rc = db_copy_begin(&cp, conn, sql, what, e);
-	if (rc < 0)
-		return rc;
 	static const char trailer[2] = { (char)0xFF, (char)0xFF };
-	if (PQputCopyData(conn, header, sizeof header) != 1 || PQputCopyData(conn, rows->p, (int)rows->n) != 1 ||
-	    PQputCopyData(conn, trailer, sizeof trailer) != 1) {
-		db_copy_abort(&cp);
-		char w[300];
-		snprintf(w, sizeof w, "COPY into %s", what);
-		return db_error(conn, NULL, w, e);
-	}
-	return db_copy_end(&cp, e);
+	const struct span parts[] = { span_make(header, sizeof header), span_make(rows->p, rows->n),
+	                              span_make(trailer, sizeof trailer) };
+	return db_copy_data(conn, sql, what, parts, 3, e);
 }

@@ -64,6 +64,9 @@ int db_copy_row(struct db_copy *cp, struct err *e);
 int db_copy_end(struct db_copy *cp, struct err *e);
 /* Abort an open COPY (the transaction is then rolled back by the caller). */
 void db_copy_abort(struct db_copy *cp);
+/* A whole COPY of data already built: sql ("COPY ... FROM STDIN ..."), then
+ * the bytes of parts[0 .. n) in order, then the end. */
+int db_copy_data(PGconn *conn, const char *sql, const char *what, const struct span *parts, size_t n, struct err *e);
 
 /*
  * COPY ... TO STDOUT: fn is called once per row with the row's text (COPY

@@ -190,10 +190,8 @@ int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
 		*out = x->last_dt;
 		return 0;
 	}
-	/* hx_raw(h, s, f, 1, c, 0) from the field already found */
 	int whole = hl7_is_msh(s) && f <= 2; /* MSH-1, MSH-2: not cut into repetitions */
-	struct span rep1 = s->norep || whole ? raw : hl7_rep(h->m, raw, 1);
-	struct span v = hx_nul(hx_trim(c > 1 ? hl7_comp(h->m, rep1, (unsigned)c) : hx_comp1(h->m, s, rep1)));
+	struct span v = hx_nul(hx_trim(hx_cut(h, s, f, raw, 1, c > 0 ? c : 1, 0)));
 	*out = DT_EMPTY;
 	if (v.n == 0)
 		return 0;

@@ -148,10 +148,10 @@ struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *s
 /* Index of a segment in the message. */
 static inline size_t hx_index(const struct hx *h, const struct hl7_seg *s) { return (size_t)(s - h->m->seg); }
 static inline struct span hx_comp1(const struct hl7_msg *m, const struct hl7_seg *s, struct span v);
-/* Raw span of SEG-f, repetition rep (1-based), component c (0: all), sub (0: all). */
-static inline struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub)
+/* Of v, the raw field SEG-f: repetition rep (1-based), component c (0: all),
+ * sub (0: all). */
+static inline struct span hx_cut(struct hx *h, struct hl7_seg *s, int f, struct span v, int rep, int c, int sub)
 {
-	struct span v = hl7_field(h->m, s, (unsigned)f);
 	if (rep > 0 && !(hl7_is_msh(s) && f <= 2) && !(rep == 1 && s->norep))
 		v = hl7_rep(h->m, v, (unsigned)rep);
 	if (c == 1)
@@ -161,6 +161,11 @@ static inline struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep
 	if (sub > 0)
 		v = hl7_sub(h->m, v, (unsigned)sub);
 	return v;
+}
+/* Raw span of SEG-f, repetition rep (1-based), component c (0: all), sub (0: all). */
+static inline struct span hx_raw(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub)
+{
+	return hx_cut(h, s, f, hl7_field(h->m, s, (unsigned)f), rep, c, sub);
 }
 /* The first repetition of SEG-f (hl7_rep of hl7_field). */
 static inline struct span hx_rep1(struct hx *h, struct hl7_seg *s, int f)

@@ -16,6 +16,20 @@
 /* ------------------------------------------------------------------------ */
 /* scanning                                                                  */
 
+#ifdef __SSE2__
+/* The first CR or LF among the candidates p[i + bit] of the 64-bit mask m
+ * (bytes 8 to 15), or SIZE_MAX. */
+static inline size_t eol_among(const char *p, size_t i, uint64_t m)
+{
+	for (; m; m &= m - 1) {
+		size_t k = i + (size_t)__builtin_ctzll(m);
+		if (p[k] == '\r' || p[k] == '\n')
+			return k;
+	}
+	return SIZE_MAX;
+}
+#endif
+
 /* Index of the first CR or LF in p[0, n), or n. */
 static size_t find_eol(const char *p, size_t n)
 {
@@ -38,11 +52,9 @@ static size_t find_eol(const char *p, size_t n)
 			continue;
 		uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(a) | (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16 |
 		             (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
-		for (; m; m &= m - 1) {
-			size_t k = i + (size_t)__builtin_ctzll(m);
-			if (p[k] == '\r' || p[k] == '\n')
-				return k;
-		}
+		size_t k = eol_among(p, i, m);
+		if (k != SIZE_MAX)
+			return k;
 	}
 	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
 	for (; i + 16 <= n; i += 16) {
@@ -74,11 +86,9 @@ static inline size_t find_eol_avx2(const char *p, size_t n)
 		if (_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b)))
 			continue;
 		uint64_t m = (uint64_t)(unsigned)_mm256_movemask_epi8(a) | (uint64_t)(unsigned)_mm256_movemask_epi8(b) << 32;
-		for (; m; m &= m - 1) {
-			size_t k = i + (size_t)__builtin_ctzll(m);
-			if (p[k] == '\r' || p[k] == '\n')
-				return k;
-		}
+		size_t k = eol_among(p, i, m);
+		if (k != SIZE_MAX)
+			return k;
 	}
 	return i + find_eol(p + i, n - i);
 }

@@ -33,17 +33,12 @@ static int add_row(void *ctx, struct span row)
 static int share_persons(struct load_run *r, PGconn *eras, struct err *e)
 {
 	struct buf ids = BUF_INIT;
-	struct db_copy cp;
 	int rc = db_copy_out(r->conn, "COPY derive_person TO STDOUT", add_row, &ids, e);
 	if (rc == 0)
 		rc = db_exec(eras, "BEGIN; " PERSONS_TABLE, e);
-	if (rc == 0 && (rc = db_copy_begin(&cp, eras, "COPY derive_person FROM STDIN", "derive_person", e)) == 0) {
-		if (ids.n && PQputCopyData(eras, ids.p, (int)ids.n) != 1) {
-			db_copy_abort(&cp);
-			rc = db_error(eras, NULL, "COPY derive_person", e);
-		} else {
-			rc = db_copy_end(&cp, e);
-		}
+	if (rc == 0) {
+		struct span data = span_make(ids.p, ids.n);
+		rc = db_copy_data(eras, "COPY derive_person FROM STDIN", "derive_person", &data, 1, e);
 	}
 	if (rc == 0)
 		rc = db_exec(eras, "ANALYZE derive_person", e);

@@ -115,15 +115,8 @@ static int copy_own(struct worker *w, const char *table, const char *cols, const
 		return 0;
 	char sql[512];
 	snprintf(sql, sizeof sql, "COPY %s.%s (%s) FROM STDIN", w->run->conf->schema_omopipe, table, cols);
-	struct db_copy cp;
-	int rc = db_copy_begin(&cp, w->conn, sql, table, e);
-	if (rc < 0)
-		return rc;
-	if (PQputCopyData(w->conn, b->p, (int)b->n) != 1) {
-		db_copy_abort(&cp);
-		return db_error(w->conn, NULL, table, e);
-	}
-	return db_copy_end(&cp, e);
+	struct span data = span_make(b->p, b->n);
+	return db_copy_data(w->conn, sql, table, &data, 1, e);
 }
 
 static int touched_persons(struct worker *w, struct filectx *f, struct err *e)
@@ -293,16 +286,14 @@ static int claim(struct worker *w, struct file_done *d, struct err *e)
 	return 0;
 }
 
-/* Load the group's files in one transaction. On error, e names the file.
- * A retry no longer guesses which events are new (ids.c). */
-static int load_attempt(struct worker *w, struct file_done *done, int n, int attempt, struct err *e)
+/* Load the group's files in one transaction. On error, e names the file. */
+static int load_attempt(struct worker *w, struct file_done *done, int n, struct err *e)
 {
 	int rc;
 	if ((rc = db_exec(w->conn, "BEGIN", e)) < 0)
 		return rc;
 	filectx_reset(w, done[0].j, done);
 	struct filectx *f = &w->f;
-	f->guess_new = attempt == 0;
 	int any = 0;
 	for (int i = 0; i < n; i++) {
 		struct file_done *d = &done[i];
@@ -363,7 +354,7 @@ static int load_group(struct worker *w, struct file_done *done, int n, struct er
 	int rc;
 	for (int attempt = 0;; attempt++) {
 		err_clear(e);
-		rc = load_attempt(w, done, n, attempt, e);
+		rc = load_attempt(w, done, n, e);
 		if (rc == 0 || attempt >= 8 || !retryable(e))
 			return rc;
 		log_debug("%s: a key conflict (a concurrent load, or an event taken as new that was not), retrying (%s)", done[0].j->path, e->msg);

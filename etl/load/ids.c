@@ -109,8 +109,8 @@ int ids_check_tables(PGconn *conn, const struct conf *c, struct err *e)
 		PGresult *r;
 		if ((rc = db_exec_params(conn, sql, 2, v, &r, e)) < 0)
 			return rc;
-		if ((size_t)PQntuples(r) != strlen(d->types))
-			rc = err_set(e, E_INTERNAL, "%s: %d columns listed, %zu types", d->name, PQntuples(r), strlen(d->types));
+		if (PQntuples(r) != d->ncols)
+			rc = err_set(e, E_INTERNAL, "%s: %d columns listed, %d types", d->name, PQntuples(r), d->ncols);
 		for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
 			const char *col = PQgetvalue(r, i, 0);
 			if (PQgetvalue(r, i, 1)[0] != 't')
@@ -365,11 +365,12 @@ static int next_event_id(struct filectx *f, int64_t *id, struct err *e)
  * nobody loaded its events. A guess, not a promise (an event key need not
  * name its patient: a C-CDA entry id, an order number under a patient's
  * changed identifier): should the key be there after all, its COPY into
- * id_map fails on the primary key and the retry looks every key up.
+ * id_map fails on the primary key, and the retry (file.c) looks every key up,
+ * the person no longer new (its id was committed at once: resolve_shared).
  */
 static int surely_new(const struct filectx *f, const struct key_ent *en)
 {
-	return f->guess_new && f->flushes == 0 && en->person && f->keys.v[en->person - 1].state == KS_NEW;
+	return f->flushes == 0 && en->person && f->keys.v[en->person - 1].state == KS_NEW;
 }
 
 /*

@@ -1,5 +1,6 @@
 /* keytab.c - per-file key table (open addressing). See keytab.h. */
 #include "etl/load/keytab.h"
+#include "core/buf.h"
 #include "core/mem.h"
 
 #include <stdlib.h>
@@ -83,19 +84,6 @@ uint32_t keytab_get(struct keytab *t, struct hash128 key, uint8_t cls)
 	return (uint32_t)t->n++;
 }
 
-/* Decimal digits of v at o; returns how many. */
-static size_t put_dec(char *o, unsigned v)
-{
-	char t[12];
-	size_t k = 0, n = 0;
-	do
-		t[k++] = (char)('0' + v % 10);
-	while (v /= 10);
-	while (k)
-		o[n++] = t[--k];
-	return n;
-}
-
 struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int suffix)
 {
 	/* the bytes hashed: "SITE\x1fCLASS\x1f" (its first 79 only) KEY ["#SUFFIX"] */
@@ -104,7 +92,7 @@ struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int s
 	size_t hn = strnlen(site, 80);
 	memcpy(head, site, hn);
 	head[hn++] = '\x1f';
-	hn += put_dec(head + hn, cls);
+	hn += dec_u64(head + hn, cls);
 	head[hn++] = '\x1f';
 	if (hn > 79)
 		hn = 79;
@@ -116,7 +104,7 @@ struct hash128 keytab_hash(const char *site, uint8_t cls, struct span key, int s
 	size_t n = hn + key.n;
 	if (suffix > 0) {
 		b[n++] = '#';
-		n += put_dec(b + n, (unsigned)suffix);
+		n += dec_u64(b + n, (uint64_t)suffix);
 	}
 	struct hash128 h = hash128(b, n);
 	if (b != tmp)

@@ -38,6 +38,7 @@ struct table_desc {
 	const char *cols;      /* columns the loader writes, in COPY order */
 	const char *types;     /* their types, a letter each: 8 bigint, 4 integer, n numeric, d date,
 	                          t timestamp, s text or varchar (ids_check_tables) */
+	int ncols;             /* how many */
 };
 extern const struct table_desc load_tables[T__COUNT];
 
@@ -107,7 +108,6 @@ struct filectx {
 	uint32_t staged;               /* tables (1 << T_x) with rows in staging (merge.c) */
 	int correcting;                /* holds the site's correction lock (ids.c) */
 	int flushes;                   /* batches written in this transaction */
-	int guess_new;                 /* a new person's events are new: not looked up (ids.c) */
 	/* the source record in progress */
 	int in_record;
 	struct err_pos pos;

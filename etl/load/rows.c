@@ -22,71 +22,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ncols: the number of letters in types */
+#define TABLE(name, id_col, cols, types) { name, id_col, cols, types, (int)sizeof types - 1 }
+
 const struct table_desc load_tables[T__COUNT] = {
-	[T_PERSON] = { "person", "person_id",
+	[T_PERSON] = TABLE("person", "person_id",
 		"person_id, gender_concept_id, year_of_birth, month_of_birth, day_of_birth, birth_datetime, "
 		"race_concept_id, ethnicity_concept_id, location_id, provider_id, care_site_id, person_source_value, "
 		"gender_source_value, gender_source_concept_id, race_source_value, race_source_concept_id, "
-		"ethnicity_source_value, ethnicity_source_concept_id", "84444t44888ss4s4s4" },
-	[T_VISIT] = { "visit_occurrence", "visit_occurrence_id",
+		"ethnicity_source_value, ethnicity_source_concept_id", "84444t44888ss4s4s4"),
+	[T_VISIT] = TABLE("visit_occurrence", "visit_occurrence_id",
 		"visit_occurrence_id, person_id, visit_concept_id, visit_start_date, visit_start_datetime, "
 		"visit_end_date, visit_end_datetime, visit_type_concept_id, provider_id, care_site_id, "
 		"visit_source_value, visit_source_concept_id, admitted_from_concept_id, admitted_from_source_value, "
-		"discharged_to_concept_id, discharged_to_source_value", "884dtdt488s44s4s" },
-	[T_PROVIDER] = { "provider", "provider_id",
+		"discharged_to_concept_id, discharged_to_source_value", "884dtdt488s44s4s"),
+	[T_PROVIDER] = TABLE("provider", "provider_id",
 		"provider_id, provider_name, npi, dea, specialty_concept_id, care_site_id, year_of_birth, "
 		"gender_concept_id, provider_source_value, specialty_source_value, specialty_source_concept_id, "
-		"gender_source_value, gender_source_concept_id", "8sss4844ss4s4" },
-	[T_CARE_SITE] = { "care_site", "care_site_id",
+		"gender_source_value, gender_source_concept_id", "8sss4844ss4s4"),
+	[T_CARE_SITE] = TABLE("care_site", "care_site_id",
 		"care_site_id, care_site_name, place_of_service_concept_id, location_id, care_site_source_value, "
-		"place_of_service_source_value", "8s48ss" },
-	[T_LOCATION] = { "location", "location_id",
+		"place_of_service_source_value", "8s48ss"),
+	[T_LOCATION] = TABLE("location", "location_id",
 		"location_id, address_1, address_2, city, state, zip, county, location_source_value, "
-		"country_source_value, latitude, longitude", "8ssssssssnn" },
-	[T_DEATH] = { "death", NULL,
+		"country_source_value, latitude, longitude", "8ssssssssnn"),
+	[T_DEATH] = TABLE("death", NULL,
 		"person_id, death_date, death_datetime, death_type_concept_id, cause_concept_id, cause_source_value, "
-		"cause_source_concept_id", "8dt44s4" },
-	[T_CONDITION] = { "condition_occurrence", "condition_occurrence_id",
+		"cause_source_concept_id", "8dt44s4"),
+	[T_CONDITION] = TABLE("condition_occurrence", "condition_occurrence_id",
 		"condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_start_datetime, "
 		"condition_end_date, condition_end_datetime, condition_type_concept_id, condition_status_concept_id, "
 		"stop_reason, provider_id, visit_occurrence_id, condition_source_value, condition_source_concept_id, "
-		"condition_status_source_value", "884dtdt44s88s4s" },
-	[T_DRUG] = { "drug_exposure", "drug_exposure_id",
+		"condition_status_source_value", "884dtdt44s88s4s"),
+	[T_DRUG] = TABLE("drug_exposure", "drug_exposure_id",
 		"drug_exposure_id, person_id, drug_concept_id, drug_exposure_start_date, drug_exposure_start_datetime, "
 		"drug_exposure_end_date, drug_exposure_end_datetime, verbatim_end_date, drug_type_concept_id, "
 		"stop_reason, refills, quantity, days_supply, sig, route_concept_id, lot_number, provider_id, "
-		"visit_occurrence_id, drug_source_value, drug_source_concept_id, route_source_value, dose_unit_source_value", "884dtdtd4s4n4s4s88s4ss" },
-	[T_PROCEDURE] = { "procedure_occurrence", "procedure_occurrence_id",
+		"visit_occurrence_id, drug_source_value, drug_source_concept_id, route_source_value, dose_unit_source_value", "884dtdtd4s4n4s4s88s4ss"),
+	[T_PROCEDURE] = TABLE("procedure_occurrence", "procedure_occurrence_id",
 		"procedure_occurrence_id, person_id, procedure_concept_id, procedure_date, procedure_datetime, "
 		"procedure_end_date, procedure_end_datetime, procedure_type_concept_id, modifier_concept_id, quantity, "
-		"provider_id, visit_occurrence_id, procedure_source_value, procedure_source_concept_id, modifier_source_value", "884dtdt44488s4s" },
-	[T_DEVICE] = { "device_exposure", "device_exposure_id",
+		"provider_id, visit_occurrence_id, procedure_source_value, procedure_source_concept_id, modifier_source_value", "884dtdt44488s4s"),
+	[T_DEVICE] = TABLE("device_exposure", "device_exposure_id",
 		"device_exposure_id, person_id, device_concept_id, device_exposure_start_date, device_exposure_start_datetime, "
 		"device_exposure_end_date, device_exposure_end_datetime, device_type_concept_id, unique_device_id, "
 		"quantity, provider_id, visit_occurrence_id, device_source_value, device_source_concept_id, "
-		"unit_concept_id, unit_source_value", "884dtdt4s488s44s" },
-	[T_MEASUREMENT] = { "measurement", "measurement_id",
+		"unit_concept_id, unit_source_value", "884dtdt4s488s44s"),
+	[T_MEASUREMENT] = TABLE("measurement", "measurement_id",
 		"measurement_id, person_id, measurement_concept_id, measurement_date, measurement_datetime, "
 		"measurement_time, measurement_type_concept_id, operator_concept_id, value_as_number, value_as_concept_id, "
 		"unit_concept_id, range_low, range_high, provider_id, visit_occurrence_id, measurement_source_value, "
-		"measurement_source_concept_id, unit_source_value, value_source_value", "884dts44n44nn88s4ss" },
-	[T_OBSERVATION] = { "observation", "observation_id",
+		"measurement_source_concept_id, unit_source_value, value_source_value", "884dts44n44nn88s4ss"),
+	[T_OBSERVATION] = TABLE("observation", "observation_id",
 		"observation_id, person_id, observation_concept_id, observation_date, observation_datetime, "
 		"observation_type_concept_id, value_as_number, value_as_string, value_as_concept_id, qualifier_concept_id, "
 		"unit_concept_id, provider_id, visit_occurrence_id, observation_source_value, observation_source_concept_id, "
-		"unit_source_value, qualifier_source_value, value_source_value", "884dt4ns44488s4sss" },
-	[T_NOTE] = { "note", "note_id",
+		"unit_source_value, qualifier_source_value, value_source_value", "884dt4ns44488s4sss"),
+	[T_NOTE] = TABLE("note", "note_id",
 		"note_id, person_id, note_date, note_datetime, note_type_concept_id, note_class_concept_id, note_title, "
-		"note_text, encoding_concept_id, language_concept_id, provider_id, visit_occurrence_id, note_source_value", "88dt44ss4488s" },
-	[T_SPECIMEN] = { "specimen", "specimen_id",
+		"note_text, encoding_concept_id, language_concept_id, provider_id, visit_occurrence_id, note_source_value", "88dt44ss4488s"),
+	[T_SPECIMEN] = TABLE("specimen", "specimen_id",
 		"specimen_id, person_id, specimen_concept_id, specimen_type_concept_id, specimen_date, specimen_datetime, "
-		"quantity, unit_concept_id, specimen_source_id, specimen_source_value, unit_source_value", "8844dtn4sss" },
-	[T_COST] = { "cost", "cost_id",
+		"quantity, unit_concept_id, specimen_source_id, specimen_source_value, unit_source_value", "8844dtn4sss"),
+	[T_COST] = TABLE("cost", "cost_id",
 		"cost_id, cost_event_id, cost_domain_id, cost_type_concept_id, currency_concept_id, total_charge, "
-		"total_cost, total_paid, paid_by_payer, paid_by_patient, revenue_code_source_value, drg_source_value", "88s44nnnnnss" },
-	[T_PAYER_PLAN] = { "payer_plan_period", "payer_plan_period_id",
+		"total_cost, total_paid, paid_by_payer, paid_by_patient, revenue_code_source_value, drg_source_value", "88s44nnnnnss"),
+	[T_PAYER_PLAN] = TABLE("payer_plan_period", "payer_plan_period_id",
 		"payer_plan_period_id, person_id, payer_plan_period_start_date, payer_plan_period_end_date, "
-		"payer_concept_id, payer_source_value, plan_concept_id, plan_source_value, family_source_value", "88dd4s4ss" },
+		"payer_concept_id, payer_source_value, plan_concept_id, plan_source_value, family_source_value", "88dd4s4ss"),
 };
 
 /* OMOP concepts the loader itself needs (facts of the OMOP vocabulary). */
@@ -100,7 +103,7 @@ const struct table_desc load_tables[T__COUNT] = {
 /* A row of table tbl begins: its number of fields. */
 static void row_begin(struct filectx *f, int tbl)
 {
-	cb_row(&f->pend[tbl].b, (int)strlen(load_tables[tbl].types) + (tbl < T_FIRST_EVENT)); /* staged: + _ord */
+	cb_row(&f->pend[tbl].b, load_tables[tbl].ncols + (tbl < T_FIRST_EVENT)); /* staged: + _ord */
 }
 
 /* An id placeholder for key entry k (patched when the key has its id: ids.c). */

@@ -217,7 +217,6 @@ int64_t map_index_by_id(const struct map_index *ix, int32_t id)
 	}
 }
 
-
 /*
  * The big arrays (the record table, the id hash, the edges) are read at random:
  * on a virtual machine a TLB miss costs more than the cache miss itself, so
