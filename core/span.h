@@ -51,6 +51,9 @@ int span_ieq(struct span a, struct span b);
 static inline int span_is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 static inline struct span span_trim(struct span s)
 {
+	/* most values have nothing to trim: both ends above the space */
+	if (s.n && (unsigned char)s.p[0] > ' ' && (unsigned char)s.p[s.n - 1] > ' ')
+		return s;
 	while (s.n && span_is_space((unsigned char)s.p[0])) {
 		s.p++;
 		s.n--;

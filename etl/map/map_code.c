@@ -10,6 +10,9 @@
  *      targets, 'Maps to value', replacements of deprecated concepts
  *   -> unmapped: concept 0, the reason, counted in the worker's statistics
  *
+ * In front of it all, a per-thread memo of the answers that depend on the
+ * code as written alone (map_code_ex).
+ *
  * Never fails and never allocates on the mapped path; safe from any number
  * of threads (the statistics are per worker).
  */
@@ -62,13 +65,16 @@ void map_site_ns(const char *site, const char *syskey, size_t kl, char out[21])
 	out[o] = '\0';
 }
 
-static int valid_at(const struct map_rec *r, int32_t day)
+/* Is day (days since 1970, INT32_MIN unknown) within [start, end]? */
+static int in_dates(uint16_t start, uint16_t end, int32_t day)
 {
 	if (day == INT32_MIN)
 		return 1;
 	int32_t d = day < 0 ? 0 : day > 65535 ? 65535 : day;
-	return d >= r->start && d <= r->end;
+	return d >= start && d <= end;
 }
+
+static int valid_at(const struct map_rec *r, int32_t day) { return in_dates(r->start, r->end, day); }
 
 static void unmapped(struct map_result *out, uint8_t status)
 {
@@ -81,7 +87,7 @@ static void unmapped(struct map_result *out, uint8_t status)
 
 /* Site map rows for (namespace, code) valid at day -> targets. 1 if any. */
 static int stcm_lookup(const struct map_index *ix, int32_t ns, const char *code, size_t n, int32_t day,
-                       struct map_result *out, int32_t *source)
+                       struct map_result *out, int32_t *source, int *seen)
 {
 	if (ns < 0 || !ix->nstcm)
 		return 0;
@@ -103,11 +109,8 @@ static int stcm_lookup(const struct map_index *ix, int32_t ns, const char *code,
 		const struct map_stcm *m = &ix->stcm[s - 1];
 		if (m->ns != (uint32_t)ns || m->code_len != n || memcmp(ix->pool.p + m->code_off, code, n) != 0)
 			continue;
-		if (day != INT32_MIN) {
-			int32_t d = day < 0 ? 0 : day > 65535 ? 65535 : day;
-			if (d < m->start || d > m->end)
-				continue;
-		} else if (m->end != want_end)
+		*seen = 1; /* a row for the code, whatever its dates */
+		if (day != INT32_MIN ? !in_dates(m->start, m->end, day) : m->end != want_end)
 			continue;
 		int dup = 0;
 		for (int j = 0; j < k; j++)
@@ -236,7 +239,8 @@ static void resolve_system(const struct map_index *ix, struct span sy, struct sy
 
 /* A code made ready for the index: the first half of a lookup. */
 struct prep {
-	struct sysres sys;
+	const struct sysres *sys;  /* the thread's cache entry, or own */
+	struct sysres own;
 	int k;
 	size_t clen[MAP_MAX_CANDIDATES];
 	char cand[MAP_MAX_CANDIDATES][MAP_CODE_MAX];
@@ -262,39 +266,42 @@ static void prepare(const struct map_index *ix, const struct code *c, struct pre
 	struct span sy = c->system;
 	struct sys_cache *ce = &sc[map_code_hash(sy.p, sy.n, 0) & 63];
 	if (ce->gen == ix->gen && sy.n == ce->sysn && mem_eq_short(sy.p, ce->sys, sy.n)) {
-		p->sys = ce->r;
+		p->sys = &ce->r;
 	} else {
-		resolve_system(ix, sy, &p->sys);
+		resolve_system(ix, sy, &p->own);
+		p->sys = &p->own;
 		if (sy.n < sizeof ce->sys) {
 			ce->gen = ix->gen;
 			if (sy.n)
 				memcpy(ce->sys, sy.p, sy.n);
 			ce->sysn = sy.n;
-			ce->r = p->sys;
+			ce->r = p->own;
 		}
 	}
-	out->vocabulary_id = p->sys.vocabulary_id;
+	const struct sysres *sr = p->sys;
+	out->vocabulary_id = sr->vocabulary_id;
 	if (tr) {
 		memset(tr, 0, sizeof *tr);
-		memcpy(tr->syskey, p->sys.key, p->sys.kl + 1);
-		tr->vocab_resolved = p->sys.nm >= 0 || p->sys.nm == -3 ? 1 : p->sys.nm == MAP_VOCAB_LOCAL ? 2 : 0;
+		memcpy(tr->syskey, sr->key, sr->kl + 1);
+		tr->vocab_resolved = sr->nm >= 0 || sr->nm == -3 ? 1 : sr->nm == MAP_VOCAB_LOCAL ? 2 : 0;
 		tr->cand_used = -1;
 		tr->valid = -1;
 	}
-	p->k = map_normalise(&ix->rules, p->sys.nm >= 0 ? p->sys.nm : -1, c->code, p->cand, p->clen);
+	p->k = map_normalise(&ix->rules, sr->nm >= 0 ? sr->nm : -1, c->code, p->cand, p->clen);
 	if (tr) {
 		tr->ncand = p->k;
 		memcpy(tr->norm, p->cand, sizeof p->cand[0] * (size_t)p->k);
 	}
 }
 
-/* The second half: site maps, the index, the answer. */
-static void finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
+/* The second half: site maps, the index, the answer. Returns the source
+ * concept's record when the answer may be remembered (memo_store), else -1. */
+static int64_t finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
                    int32_t day, const struct prep *p, struct map_result *out, struct map_trace *tr)
 {
-	const char *key = p->sys.key;
-	size_t kl = p->sys.kl;
-	int nm = p->sys.nm, vocab = p->sys.vocab, k = p->k;
+	const char *key = p->sys->key;
+	size_t kl = p->sys->kl;
+	int nm = p->sys->nm, vocab = p->sys->vocab, k = p->k;
 	const char (*cand)[MAP_CODE_MAX] = p->cand;
 	const size_t *clen = p->clen;
 	struct span raw = span_trim(c->code);
@@ -304,10 +311,10 @@ static void finish(const struct map_index *ix, struct map_stats *st, const char 
 			note(st, site_id, key, kl, span_make(raw.p, raw.n > 50 ? 50 : raw.n), c->display, out->vocabulary_id, MAP_INVALID_CODE);
 		} else
 			unmapped(out, MAP_EMPTY);
-		return;
+		return -1;
 	}
 	/* site map first, then a global SOURCE_TO_CONCEPT_MAP namespace named as the system */
-	int site_hit = 0;
+	int site_hit = 0, stcm_seen = 0;
 	int32_t stcm_source = 0;
 	if (ix->nstcm) {
 		/* the two namespaces of (site, system), cached per thread like the system */
@@ -343,9 +350,9 @@ static void finish(const struct map_index *ix, struct map_stats *st, const char 
 		}
 		if (tr)
 			memcpy(tr->site_ns, n_sns, sizeof n_sns);
-		if (sl && stcm_lookup(ix, n_site_ns, cand[0], clen[0], day, out, &stcm_source))
+		if (sl && stcm_lookup(ix, n_site_ns, cand[0], clen[0], day, out, &stcm_source, &stcm_seen))
 			site_hit = 1;
-		if (!site_hit && stcm_lookup(ix, n_glob_ns, cand[0], clen[0], day, out, &stcm_source))
+		if (!site_hit && stcm_lookup(ix, n_glob_ns, cand[0], clen[0], day, out, &stcm_source, &stcm_seen))
 			site_hit = 2;
 		if (tr)
 			tr->site_hit = site_hit;
@@ -367,7 +374,7 @@ static void finish(const struct map_index *ix, struct map_stats *st, const char 
 		out->source_concept_id = ri >= 0 ? ix->recs[ri].id : stcm_source;
 		if (tr)
 			tr->source_id = out->source_concept_id;
-		return;
+		return -1;
 	}
 	if (ri < 0) {
 		uint8_t status = nm == -1 ? MAP_UNKNOWN_SYSTEM : MAP_UNKNOWN_CODE;
@@ -382,7 +389,7 @@ static void finish(const struct map_index *ix, struct map_stats *st, const char 
 		/* an invalid code is recorded as written: what the steward will look for */
 		note(st, site_id, key, kl, status == MAP_INVALID_CODE ? span_make(raw.p, raw.n > 50 ? 50 : raw.n) : span_make(cand[0], clen[0]),
 		     c->display, out->vocabulary_id, status);
-		return;
+		return -1;
 	}
 
 	const struct map_rec *r = &ix->recs[ri];
@@ -407,16 +414,117 @@ static void finish(const struct map_index *ix, struct map_stats *st, const char 
 		if (tr)
 			tr->out_of_dates = 1;
 	}
-	if (out->status != MAP_MAPPED)
+	if (out->status != MAP_MAPPED) {
 		note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
+		return -1;
+	}
+	/* the inline default target of the one record of its code, and no site
+	 * map row for the code at any date: only the date's flag depends on more
+	 * than the code as written */
+	return !(r->flags & (MREC_SLOW | MREC_DUP)) && !stcm_seen ? ri : -1;
+}
+
+/*
+ * Feeds repeat their codes: the same laboratory tests in every message. A
+ * direct-mapped memo per thread keeps answers that depend on nothing but the
+ * system and the code as written (see finish), keyed by those bytes, so a
+ * repeated code costs a hash and two compares instead of the system, the
+ * normalisation, the site maps and a probe of the index. The event's date
+ * only sets MAPR_OUT_OF_DATES, from the validity kept with the answer. The
+ * memo belongs to one index and one site: a thread that changes either starts
+ * a new epoch, and entries of an older epoch are empty.
+ */
+#define MEMO_SLOTS 16384    /* 1 MiB per thread: a site's common codes */
+
+struct memo_ent {
+	uint32_t epoch;            /* of the thread's memo when stored; 0 empty */
+	int32_t concept_id, source_id;
+	uint16_t start, end;       /* the source concept's validity */
+	uint16_t vocab;            /* its vocabulary (index->vocabs) */
+	uint8_t domain, flags, sysn, coden;
+	char sys[26], code[16];    /* as written */
+};
+_Static_assert(sizeof(struct memo_ent) == 64, "an entry is a cache line");
+
+static __thread struct memo_ent memo[MEMO_SLOTS];
+static __thread struct { uint32_t epoch; uint64_t gen; char site[48]; } memo_of;
+
+/* The slot for code c of site on ix (NULL: not kept, too long to be). */
+static struct memo_ent *memo_slot(const struct map_index *ix, const char *site, const struct code *c)
+{
+	struct span sy = c->system, co = c->code;
+	if (!co.n || co.n > sizeof memo[0].code || sy.n > sizeof memo[0].sys)
+		return NULL;
+	if (!site)
+		site = "";
+	if (memo_of.gen != ix->gen || strcmp(memo_of.site, site) != 0) {
+		size_t sl = strlen(site);
+		if (sl >= sizeof memo_of.site)
+			return NULL;
+		memcpy(memo_of.site, site, sl + 1);
+		memo_of.gen = ix->gen;
+		if (++memo_of.epoch == 0) { /* wrapped: entries of epoch 1 and on must go */
+			memset(memo, 0, sizeof memo);
+			memo_of.epoch = 1;
+		}
+	}
+	/* the system picks the hash's seed by its length and last four bytes */
+	uint32_t seed = 0;
+	if (sy.n >= 4)
+		memcpy(&seed, sy.p + sy.n - 4, 4);
+	else
+		for (size_t i = 0; i < sy.n; i++)
+			seed = seed << 8 | (unsigned char)sy.p[i];
+	return &memo[map_code_hash(co.p, co.n, seed ^ (uint32_t)sy.n << 27) & (MEMO_SLOTS - 1)];
+}
+
+static int memo_hit(const struct memo_ent *m, const struct code *c)
+{
+	return m->epoch == memo_of.epoch && m->coden == c->code.n && m->sysn == c->system.n &&
+	       mem_eq_short(m->code, c->code.p, c->code.n) && mem_eq_short(m->sys, c->system.p, c->system.n);
+}
+
+static void memo_answer(const struct map_index *ix, const struct memo_ent *m, int32_t day, struct map_result *out)
+{
+	out->status = MAP_MAPPED;
+	out->n = 1;
+	out->flags = (uint8_t)(m->flags | (in_dates(m->start, m->end, day) ? 0 : MAPR_OUT_OF_DATES));
+	out->source_concept_id = m->source_id;
+	out->vocabulary_id = ix->vocabs.key[m->vocab];
+	out->t[0].concept_id = m->concept_id;
+	out->t[0].value_concept_id = 0;
+	out->t[0].domain = m->domain;
+}
+
+static void memo_store(struct memo_ent *m, const struct map_rec *r, const struct code *c, const struct map_result *out)
+{
+	m->epoch = memo_of.epoch;
+	m->concept_id = out->t[0].concept_id;
+	m->source_id = out->source_concept_id;
+	m->start = r->start;
+	m->end = r->end;
+	m->vocab = r->vocab;
+	m->domain = out->t[0].domain;
+	m->flags = out->flags & (uint8_t)~MAPR_OUT_OF_DATES;
+	m->sysn = (uint8_t)c->system.n;
+	m->coden = (uint8_t)c->code.n;
+	mem_copy_short(m->sys, c->system.p, c->system.n);
+	mem_copy_short(m->code, c->code.p, c->code.n);
 }
 
 void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
                  int32_t day, struct map_result *out, struct map_trace *tr)
 {
+	struct memo_ent *m = tr ? NULL : memo_slot(ix, site_id, c);
+	if (m && memo_hit(m, c)) {
+		memo_answer(ix, m, day, out);
+		return;
+	}
 	struct prep p;
 	prepare(ix, c, &p, out, tr);
-	finish(ix, st, site_id, c, day, &p, out, tr);
+	int64_t ri = finish(ix, st, site_id, c, day, &p, out, tr);
+	if (m && ri >= 0)
+		memo_store(m, &ix->recs[ri], c, out);
 }
 
 void map_code(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c, int32_t day,

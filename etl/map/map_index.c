@@ -98,6 +98,33 @@ static uint8_t domain_cached(struct map_index *ix, struct span d)
 	return lastd;
 }
 
+/* A query code: its bytes, and its number once a record stored as a number
+ * asks for it (numeric = -1 until then). */
+struct qcode { const char *p; size_t n; int numeric; uint64_t v; };
+
+static void qcode_of(struct qcode *q, const char *code, size_t n)
+{
+	q->p = code;
+	q->n = n;
+	q->numeric = -1;
+	q->v = 0;
+}
+
+/* The number a code of digits only (at most 19) stands for: what a record
+ * with MREC_NUMERIC holds. */
+static void qcode_number(struct qcode *q)
+{
+	unsigned bad = q->n == 0 || q->n > 19;
+	uint64_t v = 0;
+	for (size_t i = 0; i < (bad ? 0 : q->n); i++) { /* at most 19 digits: no overflow */
+		unsigned d = (unsigned)(unsigned char)q->p[i] - '0';
+		bad |= d > 9;
+		v = v * 10 + d;
+	}
+	q->numeric = !bad;
+	q->v = bad ? 0 : v;
+}
+
 void map_index_add_concept(struct map_index *ix, int32_t id, struct span vocab, struct span code, struct span domain,
                            char standard, char invalid, int32_t start, int32_t end)
 {
@@ -124,16 +151,11 @@ void map_index_add_concept(struct map_index *ix, int32_t id, struct span vocab, 
 		return;
 	}
 	r->code_len = (uint8_t)code.n;
-	int digits = code.n <= 19;
-	uint64_t num = 0;
-	for (size_t i = 0; i < code.n && digits; i++) {
-		if (code.p[i] < '0' || code.p[i] > '9')
-			digits = 0;
-		else
-			num = num * 10 + (uint64_t)(code.p[i] - '0');
-	}
-	if (digits) {
-		memcpy(r->code, &num, 8);
+	struct qcode q;
+	qcode_of(&q, code.p, code.n);
+	qcode_number(&q);
+	if (q.numeric) {
+		memcpy(r->code, &q.v, 8);
 		r->flags |= MREC_NUMERIC;
 	} else if (code.n <= sizeof r->code) {
 		memcpy(r->code, code.p, code.n);
@@ -258,34 +280,21 @@ static uint32_t pow2_at_least(uint64_t n)
 	return (uint32_t)p;
 }
 
-/* A query code, prepared once: its number when it is digits only. */
-struct qcode { const char *p; size_t n; int numeric; uint64_t v; };
-
-static void qcode_of(struct qcode *q, const char *code, size_t n)
-{
-	q->p = code;
-	q->n = n;
-	q->numeric = n > 0 && n <= 19;
-	q->v = 0;
-	for (size_t i = 0; i < n && q->numeric; i++) {
-		if (code[i] < '0' || code[i] > '9')
-			q->numeric = 0;
-		else
-			q->v = q->v * 10 + (uint64_t)(code[i] - '0');
-	}
-}
-
-static inline int rec_code_eq(const struct map_index *ix, const struct map_rec *r, const struct qcode *q)
+/* Same code? Codes of digits only are always stored as numbers, so equal
+ * bytes against a record stored as text settle it without asking whether the
+ * query is a number: the number is worked out only for a numeric record of
+ * the same length, after its cache line has arrived. */
+static inline int rec_code_eq(const struct map_index *ix, const struct map_rec *r, struct qcode *q)
 {
 	if (r->code_len != q->n)
 		return 0;
 	if (r->flags & MREC_NUMERIC) {
+		if (q->numeric < 0)
+			qcode_number(q);
 		uint64_t v;
 		memcpy(&v, r->code, 8);
 		return q->numeric && v == q->v;
 	}
-	if (q->numeric)
-		return 0;
 	if (!(r->flags & MREC_LONGCODE))
 		return mem_eq_short(r->code, q->p, q->n);
 	if (memcmp(r->code + 4, q->p, 5) != 0)

@@ -519,6 +519,58 @@ static size_t dot_at(char *s, size_t n, size_t at)
 	return n + 1;
 }
 
+/* Eight bytes at once: the letters of [lo, lo + 26) get bit 5 flipped when
+ * flip, other bytes (beyond ASCII too) stay; nonzero if a space or a tab is
+ * among them. For each byte, t + (0x80 - lo) has its top bit set exactly when
+ * its low seven bits t are at least lo, and no sum carries into the next
+ * byte; the classic zero-byte test is exact as a yes or no. */
+static uint64_t fold8(uint64_t *w, unsigned char lo, int flip)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	uint64_t v = *w, t = v & ~high;
+	uint64_t letter = (t + ones * (0x80u - lo)) & ~(t + ones * (0x80u - lo - 26)) & ~v & high;
+	*w = v ^ (flip ? letter >> 2 : 0);
+	uint64_t sp = v ^ ones * ' ', tab = v ^ ones * '\t';
+	return ((sp - ones) & ~sp & high) | ((tab - ones) & ~tab & high);
+}
+
+/* Copy n bytes (n < MAP_CODE_MAX) from src to s through fold8: a word at a
+ * time, the last one overlapping the one before (the same bytes give the
+ * same result); four-to-seven bytes as two overlapping halves of one word.
+ * Returns whether a space or a tab was seen. */
+static int copy_fold(char *s, const char *src, size_t n, unsigned char lo, int flip)
+{
+	uint64_t spaces = 0, w;
+	if (n >= 8) {
+		for (size_t i = 0;; i += 8) {
+			if (i + 8 > n)
+				i = n - 8;
+			memcpy(&w, src + i, 8);
+			spaces |= fold8(&w, lo, flip);
+			memcpy(s + i, &w, 8);
+			if (i + 8 == n)
+				break;
+		}
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, src, 4);
+		memcpy(&b, src + n - 4, 4);
+		w = a | (uint64_t)b << 32;
+		spaces = fold8(&w, lo, flip);
+		a = (uint32_t)w;
+		b = (uint32_t)(w >> 32);
+		memcpy(s + n - 4, &b, 4);
+		memcpy(s, &a, 4);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			w = (unsigned char)src[i];
+			spaces |= fold8(&w, lo, flip) & 0x80;
+			s[i] = (char)w;
+		}
+	}
+	return spaces != 0;
+}
+
 int map_normalise(const struct map_rules *r, int id, struct span code, char out[][MAP_CODE_MAX], size_t *len)
 {
 	const struct map_format *f = id >= 0 && (uint32_t)id < r->fmt_cap ? &r->fmt[id] : NULL;
@@ -526,16 +578,8 @@ int map_normalise(const struct map_rules *r, int id, struct span code, char out[
 	if (!code.n || code.n >= MAP_CODE_MAX)
 		return 0;
 	char *s = out[0];
-	/* one pass: copied, letters of the other case get bit 5 flipped (no
-	 * branch per byte), spaces noticed */
 	unsigned char lo = f && f->cas == MAPC_UPPER ? 'a' : 'A';
-	unsigned char flip = f && f->cas != MAPC_KEEP ? 0x20 : 0;
-	unsigned spaces = 0;
-	for (size_t i = 0; i < code.n; i++) {
-		unsigned char c = (unsigned char)code.p[i];
-		spaces |= (c == ' ') | (c == '\t');
-		s[i] = (char)(c ^ ((unsigned char)(c - lo) < 26u ? flip : 0));
-	}
+	int spaces = copy_fold(s, code.p, code.n, lo, f && f->cas != MAPC_KEEP);
 	size_t n = code.n;
 	if (spaces && f && f->strip_space) {
 		size_t o = 0;

@@ -109,6 +109,47 @@ static void test_normalise(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Case folding and white space, done a word at a time, against the plain
+ * byte-by-byte rule: every length up to the longest code, bytes of every
+ * value (letters next to the range ends, high bytes, spaces, tabs) and every
+ * position. */
+static void test_normalise_bytes(void **state)
+{
+	(void)state;
+	static const unsigned char pick[] = { 'a', 'z', 'A', 'Z', '@', '[', '`', '{', '0', '9', '-', '.', ' ', '\t',
+	                                      0x80, 0xC1, 0xE1, 0xFA, 0xFF, 0x01, 0x7F };
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	for (size_t n = 1; n < MAP_CODE_MAX; n++)
+		for (int round = 0; round < 200; round++) {
+			char in[MAP_CODE_MAX];
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				in[i] = (char)pick[x % sizeof pick];
+			}
+			in[0] = in[n - 1] = 'q'; /* not trimmed */
+			const struct { const char *vocab; int upper, strip; } f[] = {
+				{ "LOINC", 1, 1 }, { "UCUM", 0, 0 }, { NULL, 0, 0 },
+			};
+			for (size_t j = 0; j < sizeof f / sizeof *f; j++) {
+				char want[MAP_CODE_MAX];
+				size_t w = 0;
+				for (size_t i = 0; i < n; i++) {
+					unsigned char c = (unsigned char)in[i];
+					if (f[j].strip && (c == ' ' || c == '\t'))
+						continue;
+					want[w++] = (char)(f[j].upper && c >= 'a' && c <= 'z' ? c - 32 : c);
+				}
+				want[w] = '\0';
+				char out[MAP_MAX_CANDIDATES][MAP_CODE_MAX];
+				size_t len[MAP_MAX_CANDIDATES];
+				int v = f[j].vocab ? vocab_id(f[j].vocab) : -1;
+				assert_int_equal(map_normalise(&rules, v, span_make(in, n), out, len), 1);
+				assert_int_equal(len[0], w);
+				assert_memory_equal(out[0], want, w + 1);
+			}
+		}
+}
+
 static void test_patterns(void **state)
 {
 	(void)state;
@@ -448,6 +489,53 @@ static void test_site_maps(void **state)
 	assert_true(strlen(ns) <= 20);
 }
 
+/* The per-thread memo of answers gives what the full lookup gives: a code
+ * remembered for one site is looked up again for a site with its own map, the
+ * date still sets the out-of-dates flag, and another index's answer is not
+ * taken from it. */
+static void test_memo(void **state)
+{
+	(void)state;
+	struct map_result r;
+	for (int round = 0; round < 2; round++) {
+		look("south", "I10", "K922", NULL, &r, NULL);
+		assert_int_equal(r.t[0].concept_id, 192671);
+		assert_true(r.flags & MAPR_NORMALISED);
+		assert_string_equal(r.vocabulary_id, "ICD10CM");
+		look("north", "I10", "K922", NULL, &r, NULL);
+		assert_int_equal(r.t[0].concept_id, 2000000012);
+		assert_true(r.flags & MAPR_SITE_MAP);
+	}
+	/* north's map of 2339-0 holds until 2009: after it the vocabulary answers,
+	 * which must not be remembered for a date the map still covers */
+	look("north", "LN", "2339-0", "2015-01-01", &r, NULL);
+	assert_int_equal(r.t[0].concept_id, 3000483);
+	assert_false(r.flags & MAPR_SITE_MAP);
+	look("north", "LN", "2339-0", "2005-01-01", &r, NULL);
+	assert_int_equal(r.t[0].concept_id, 3004501);
+	assert_true(r.flags & MAPR_SITE_MAP);
+	look("south", "LN", "99999-9", NULL, &r, NULL);
+	assert_false(r.flags & MAPR_OUT_OF_DATES);
+	look("south", "LN", "99999-9", "2015-01-01", &r, NULL);
+	assert_int_equal(r.t[0].concept_id, 3004501);
+	assert_true(r.flags & MAPR_OUT_OF_DATES);
+	look("south", "LN", "99999-9", "2005-01-01", &r, NULL);
+	assert_false(r.flags & MAPR_OUT_OF_DATES);
+
+	/* a second index where the same code is another concept */
+	struct err e = { 0 };
+	struct map_index *o = map_index_new();
+	assert_int_equal(map_rules_load_dir(&o->rules, mapdir, NULL, &e), 0);
+	map_index_add_concept(o, 77, span_of("LOINC"), span_of("99999-9"), span_of("Measurement"), 'S', 0, 0, 40000);
+	map_index_finish(o);
+	struct code c = { span_of("LN"), span_of("99999-9"), span_of("") };
+	map_code(o, NULL, "south", &c, INT32_MIN, &r);
+	assert_int_equal(r.t[0].concept_id, 77);
+	look("south", "LN", "99999-9", NULL, &r, NULL);
+	assert_int_equal(r.t[0].concept_id, 3004501);
+	map_index_free(o);
+}
+
 static void test_unmapped_and_stats(void **state)
 {
 	(void)state;
@@ -591,6 +679,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_normalise_bytes),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_systems),
 		cmocka_unit_test(test_fixed),
@@ -598,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_paths),
 		cmocka_unit_test(test_second_index),
 		cmocka_unit_test(test_site_maps),
+		cmocka_unit_test(test_memo),
 		cmocka_unit_test(test_unmapped_and_stats),
 		cmocka_unit_test(test_fixed_on_index),
 		cmocka_unit_test(test_threads),
