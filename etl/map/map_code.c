@@ -294,6 +294,9 @@ static void prepare(const struct map_index *ix, const struct code *c, struct pre
 	}
 }
 
+static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, struct map_result *out,
+                        struct map_trace *tr);
+
 /* The second half: site maps, the index, the answer. Returns the source
  * concept's record when the answer may be remembered (memo_store), else -1. */
 static int64_t finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
@@ -392,12 +395,27 @@ static int64_t finish(const struct map_index *ix, struct map_stats *st, const ch
 		return -1;
 	}
 
+	if (used > 0 || clen[0] != raw.n || !mem_eq_short(cand[0], raw.p, raw.n))
+		out->flags |= MAPR_NORMALISED;
+	from_record(ix, (uint32_t)ri, day, out, tr);
+	if (out->status != MAP_MAPPED) {
+		note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
+		return -1;
+	}
+	/* the one record of its code and no site map row for the code at any
+	 * date: the answer depends on the code as written and the date alone */
+	return !(ix->recs[ri].flags & MREC_DUP) && !stcm_seen ? ri : -1;
+}
+
+/* The answer of source concept record ri at day: its default target, or the
+ * slow path; the out-of-dates flag. */
+static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, struct map_result *out,
+                        struct map_trace *tr)
+{
 	const struct map_rec *r = &ix->recs[ri];
 	out->source_concept_id = r->id;
 	if (tr)
 		tr->source_id = r->id;
-	if (used > 0 || clen[0] != raw.n || !mem_eq_short(cand[0], raw.p, raw.n))
-		out->flags |= MAPR_NORMALISED;
 	if (!(r->flags & MREC_SLOW)) {
 		if (r->t_id) {
 			out->status = MAP_MAPPED;
@@ -408,33 +426,29 @@ static int64_t finish(const struct map_index *ix, struct map_stats *st, const ch
 		} else
 			out->status = MAP_NO_STANDARD;
 	} else
-		resolve(ix, (uint32_t)ri, day, out, tr, 0);
+		resolve(ix, ri, day, out, tr, 0);
 	if (day != INT32_MIN && !(out->flags & MAPR_REPLACED) && !valid_at(r, day)) {
 		out->flags |= MAPR_OUT_OF_DATES;
 		if (tr)
 			tr->out_of_dates = 1;
 	}
-	if (out->status != MAP_MAPPED) {
-		note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
-		return -1;
-	}
-	/* the inline default target of the one record of its code, and no site
-	 * map row for the code at any date: only the date's flag depends on more
-	 * than the code as written */
-	return !(r->flags & (MREC_SLOW | MREC_DUP)) && !stcm_seen ? ri : -1;
 }
 
 /*
- * Feeds repeat their codes: the same laboratory tests in every message. A
- * direct-mapped memo per thread keeps answers that depend on nothing but the
- * system and the code as written (see finish), keyed by those bytes, so a
- * repeated code costs a hash and two compares instead of the system, the
- * normalisation, the site maps and a probe of the index. The event's date
- * only sets MAPR_OUT_OF_DATES, from the validity kept with the answer. The
- * memo belongs to one index and one site: a thread that changes either starts
- * a new epoch, and entries of an older epoch are empty.
+ * Feeds repeat their codes: the same laboratory tests in every message. A memo
+ * per thread keeps, keyed by the system and the code as written, what finish
+ * found for a code whose answer depends on those and the date alone: the
+ * answer itself when it is the record's inline default target (the date then
+ * only sets MAPR_OUT_OF_DATES, from the validity kept with it), else the
+ * record, answered again through from_record. A repeated code then costs a
+ * hash and two compares instead of the system, the normalisation, the site
+ * maps and a probe of the index. Sets of two entries: the one hit last
+ * first, a new one second. The memo belongs to one index and one site: a
+ * thread that changes either starts a new epoch, and entries of an older
+ * epoch are empty.
  */
-#define MEMO_SLOTS 16384    /* 1 MiB per thread: a site's common codes */
+#define MEMO_SETS 8192      /* 1 MiB per thread: a site's common codes */
+#define MEMO_REC 0x80       /* memo_ent.flags: concept_id is the record's index */
 
 struct memo_ent {
 	uint32_t epoch;            /* of the thread's memo when stored; 0 empty */
@@ -446,14 +460,14 @@ struct memo_ent {
 };
 _Static_assert(sizeof(struct memo_ent) == 64, "an entry is a cache line");
 
-static __thread struct memo_ent memo[MEMO_SLOTS];
+static __thread struct memo_ent memo[MEMO_SETS][2];
 static __thread struct { uint32_t epoch; uint64_t gen; char site[48]; } memo_of;
 
-/* The slot for code c of site on ix (NULL: not kept, too long to be). */
-static struct memo_ent *memo_slot(const struct map_index *ix, const char *site, const struct code *c)
+/* The set for code c of site on ix (NULL: not kept, too long to be). */
+static struct memo_ent *memo_set(const struct map_index *ix, const char *site, const struct code *c)
 {
 	struct span sy = c->system, co = c->code;
-	if (!co.n || co.n > sizeof memo[0].code || sy.n > sizeof memo[0].sys)
+	if (!co.n || co.n > sizeof memo[0][0].code || sy.n > sizeof memo[0][0].sys)
 		return NULL;
 	if (!site)
 		site = "";
@@ -475,37 +489,70 @@ static struct memo_ent *memo_slot(const struct map_index *ix, const char *site, 
 	else
 		for (size_t i = 0; i < sy.n; i++)
 			seed = seed << 8 | (unsigned char)sy.p[i];
-	return &memo[map_code_hash(co.p, co.n, seed ^ (uint32_t)sy.n << 27) & (MEMO_SLOTS - 1)];
+	return memo[map_code_hash(co.p, co.n, seed ^ (uint32_t)sy.n << 27) & (MEMO_SETS - 1)];
 }
 
-static int memo_hit(const struct memo_ent *m, const struct code *c)
+static int memo_is(const struct memo_ent *m, const struct code *c)
 {
 	return m->epoch == memo_of.epoch && m->coden == c->code.n && m->sysn == c->system.n &&
 	       mem_eq_short(m->code, c->code.p, c->code.n) && mem_eq_short(m->sys, c->system.p, c->system.n);
 }
 
-static void memo_answer(const struct map_index *ix, const struct memo_ent *m, int32_t day, struct map_result *out)
+/* The entry of c in set, moved first; NULL if it is not there. */
+static const struct memo_ent *memo_find(struct memo_ent *set, const struct code *c)
+{
+	if (memo_is(&set[0], c))
+		return &set[0];
+	if (!memo_is(&set[1], c))
+		return NULL;
+	struct memo_ent t = set[1];
+	set[1] = set[0];
+	set[0] = t;
+	return &set[0];
+}
+
+/* 1 and out filled, or 0: the record's answer at this date is not a mapping
+ * (the full path then notes it). */
+static int memo_answer(const struct map_index *ix, const struct memo_ent *m, int32_t day, struct map_result *out)
 {
 	out->status = MAP_MAPPED;
 	out->n = 1;
+	out->vocabulary_id = ix->vocabs.key[m->vocab];
+	out->t[0].value_concept_id = 0;
+	if (m->flags & MEMO_REC) {
+		out->flags = m->flags & (uint8_t)~MEMO_REC;
+		out->t[0].concept_id = 0;
+		out->t[0].domain = DOM_NONE;
+		from_record(ix, (uint32_t)m->concept_id, day, out, NULL);
+		return out->status == MAP_MAPPED;
+	}
 	out->flags = (uint8_t)(m->flags | (in_dates(m->start, m->end, day) ? 0 : MAPR_OUT_OF_DATES));
 	out->source_concept_id = m->source_id;
-	out->vocabulary_id = ix->vocabs.key[m->vocab];
 	out->t[0].concept_id = m->concept_id;
-	out->t[0].value_concept_id = 0;
 	out->t[0].domain = m->domain;
+	return 1;
 }
 
-static void memo_store(struct memo_ent *m, const struct map_rec *r, const struct code *c, const struct map_result *out)
+/* Keep what finish found for c (record ri) second in its set, in place of
+ * the entry not hit last: a code seen once evicts no code seen again. */
+static void memo_store(struct memo_ent *set, const struct map_index *ix, uint32_t ri, const struct code *c,
+                       const struct map_result *out)
 {
+	const struct map_rec *r = &ix->recs[ri];
+	struct memo_ent *m = &set[1];
 	m->epoch = memo_of.epoch;
-	m->concept_id = out->t[0].concept_id;
-	m->source_id = out->source_concept_id;
-	m->start = r->start;
-	m->end = r->end;
+	m->flags = out->flags & MAPR_NORMALISED;
+	if (r->flags & MREC_SLOW) {
+		m->concept_id = (int32_t)ri;
+		m->flags |= MEMO_REC;
+	} else {
+		m->concept_id = out->t[0].concept_id;
+		m->source_id = out->source_concept_id;
+		m->start = r->start;
+		m->end = r->end;
+		m->domain = out->t[0].domain;
+	}
 	m->vocab = r->vocab;
-	m->domain = out->t[0].domain;
-	m->flags = out->flags & (uint8_t)~MAPR_OUT_OF_DATES;
 	m->sysn = (uint8_t)c->system.n;
 	m->coden = (uint8_t)c->code.n;
 	mem_copy_short(m->sys, c->system.p, c->system.n);
@@ -515,16 +562,15 @@ static void memo_store(struct memo_ent *m, const struct map_rec *r, const struct
 void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
                  int32_t day, struct map_result *out, struct map_trace *tr)
 {
-	struct memo_ent *m = tr ? NULL : memo_slot(ix, site_id, c);
-	if (m && memo_hit(m, c)) {
-		memo_answer(ix, m, day, out);
+	struct memo_ent *set = tr ? NULL : memo_set(ix, site_id, c);
+	const struct memo_ent *m = set ? memo_find(set, c) : NULL;
+	if (m && memo_answer(ix, m, day, out))
 		return;
-	}
 	struct prep p;
 	prepare(ix, c, &p, out, tr);
 	int64_t ri = finish(ix, st, site_id, c, day, &p, out, tr);
-	if (m && ri >= 0)
-		memo_store(m, &ix->recs[ri], c, out);
+	if (set && !m && ri >= 0)
+		memo_store(set, ix, (uint32_t)ri, c, out);
 }
 
 void map_code(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c, int32_t day,

@@ -522,15 +522,49 @@ static void test_memo(void **state)
 	look("south", "LN", "99999-9", "2005-01-01", &r, NULL);
 	assert_false(r.flags & MAPR_OUT_OF_DATES);
 
+	/* answers of the slow path: the date still picks the replacement, every
+	 * target comes back */
+	for (int round = 0; round < 2; round++) {
+		look("south", "I10", "X01.1", "2015-06-01", &r, NULL);
+		assert_int_equal(r.t[0].concept_id, 2000000011);
+		assert_false(r.flags & MAPR_REPLACED);
+		look("south", "I10", "X01.1", "2020-01-01", &r, NULL);
+		assert_int_equal(r.t[0].concept_id, 2000000010);
+		assert_true(r.flags & MAPR_REPLACED);
+		look("south", "I10", "X03.3", NULL, &r, NULL);
+		assert_int_equal(r.n, 2);
+		assert_int_equal((int64_t)r.t[0].concept_id + r.t[1].concept_id, 2000000012LL + 2000000013LL);
+		look("south", "I10", "Z800", NULL, &r, NULL);
+		assert_int_equal(r.t[0].value_concept_id, 2000000015);
+	}
+
 	/* a second index where the same code is another concept */
 	struct err e = { 0 };
 	struct map_index *o = map_index_new();
 	assert_int_equal(map_rules_load_dir(&o->rules, mapdir, NULL, &e), 0);
 	map_index_add_concept(o, 77, span_of("LOINC"), span_of("99999-9"), span_of("Measurement"), 'S', 0, 0, 40000);
+	/* updated in 1997 (day 10000) to a concept with no mapping: remembered as
+	 * a mapping before, it must still be counted unmapped after */
+	map_index_add_concept(o, 101, span_of("ICD10CM"), span_of("Q01.1"), span_of("Condition"), 0, 'U', 0, 10000);
+	map_index_add_concept(o, 102, span_of("SNOMED"), span_of("5550001"), span_of("Condition"), 'S', 0, 0, 40000);
+	map_index_add_concept(o, 103, span_of("ICD10CM"), span_of("Q01.2"), span_of("Condition"), 0, 0, 0, 40000);
+	map_index_add_rel(o, 101, 102, MEDGE_MAPS_TO);
+	map_index_add_rel(o, 101, 103, MEDGE_REPLACED);
 	map_index_finish(o);
 	struct code c = { span_of("LN"), span_of("99999-9"), span_of("") };
 	map_code(o, NULL, "south", &c, INT32_MIN, &r);
 	assert_int_equal(r.t[0].concept_id, 77);
+	struct map_stats *st = map_stats_new();
+	c = (struct code){ span_of("I10"), span_of("Q01.1"), span_of("") };
+	map_code(o, st, "south", &c, 5000, &r);
+	assert_int_equal(r.t[0].concept_id, 102);
+	map_code(o, st, "south", &c, 15000, &r);
+	assert_int_equal(r.status, MAP_NO_STANDARD);
+	struct map_stats_row *rows;
+	assert_int_equal(map_stats_rows(st, &rows), 1);
+	assert_string_equal(rows[0].code, "Q01.1");
+	free(rows);
+	map_stats_free(st);
 	look("south", "LN", "99999-9", NULL, &r, NULL);
 	assert_int_equal(r.t[0].concept_id, 3004501);
 	map_index_free(o);
