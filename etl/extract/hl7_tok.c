@@ -635,34 +635,106 @@ static inline size_t split_rounds(struct split_vec *sv, const char *p, size_t i,
 }
 
 #ifdef HL7_AVX2
+/* The delimiters and the notes of struct split_vec in 32-byte registers. */
+struct split_vec32 {
+	__m256i f, e, s, r;
+	__m256i acc_e, acc_s, acc_r;
+};
+
+/* The delimiters f, e, s, r (in every byte of 16) in both halves, nothing
+ * noted yet. */
+__attribute__((target("avx2")))
+static inline void split_vec32_init(struct split_vec32 *v, __m128i f, __m128i e, __m128i s, __m128i r)
+{
+	v->f = _mm256_broadcastsi128_si256(f);
+	v->e = _mm256_broadcastsi128_si256(e);
+	v->s = _mm256_broadcastsi128_si256(s);
+	v->r = _mm256_broadcastsi128_si256(r);
+	v->acc_e = v->acc_s = v->acc_r = _mm256_setzero_si256();
+}
+
+/* split16 for the 32 bytes at p. */
+__attribute__((target("avx2")))
+static inline unsigned split32(struct split_vec32 *sv, const char *p)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	sv->acc_e = _mm256_or_si256(sv->acc_e, _mm256_or_si256(v, _mm256_cmpeq_epi8(v, sv->e)));
+	sv->acc_s = _mm256_or_si256(sv->acc_s, _mm256_cmpeq_epi8(v, sv->s));
+	sv->acc_r = _mm256_or_si256(sv->acc_r, _mm256_cmpeq_epi8(v, sv->r));
+	return (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, sv->f));
+}
+
 /* split_rounds with AVX2: the 32 bytes of a round in one register. */
 __attribute__((target("avx2")))
-static inline size_t split_rounds_avx2(struct split_vec *sv, const char *p, size_t i, size_t end, uint32_t **pw,
+static inline size_t split_rounds_avx2(struct split_vec32 *sv, const char *p, size_t i, size_t end, uint32_t **pw,
                                        const uint32_t *stop)
 {
-	const __m256i f = _mm256_broadcastsi128_si256(sv->f), e = _mm256_broadcastsi128_si256(sv->e);
-	const __m256i s = _mm256_broadcastsi128_si256(sv->s), r = _mm256_broadcastsi128_si256(sv->r);
-	__m256i acc_e = _mm256_setzero_si256(), acc_s = acc_e, acc_r = acc_e;
 	uint32_t *w = *pw;
 	while (i + 32 <= end) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-		acc_e = _mm256_or_si256(acc_e, _mm256_or_si256(v, _mm256_cmpeq_epi8(v, e)));
-		acc_s = _mm256_or_si256(acc_s, _mm256_cmpeq_epi8(v, s));
-		acc_r = _mm256_or_si256(acc_r, _mm256_cmpeq_epi8(v, r));
-		w = flatten(w, (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, f)), (uint32_t)i + 1);
+		w = flatten(w, split32(sv, p + i), (uint32_t)i + 1);
 		i += 32;
 		if (w >= stop)
 			break;
 	}
-	/* both halves into sv's 16-byte notes */
-	sv->acc_e = _mm_or_si128(sv->acc_e, _mm_or_si128(_mm256_castsi256_si128(acc_e), _mm256_extracti128_si256(acc_e, 1)));
-	sv->acc_s = _mm_or_si128(sv->acc_s, _mm_or_si128(_mm256_castsi256_si128(acc_s), _mm256_extracti128_si256(acc_s, 1)));
-	sv->acc_r = _mm_or_si128(sv->acc_r, _mm_or_si128(_mm256_castsi256_si128(acc_r), _mm256_extracti128_si256(acc_r, 1)));
 	*pw = w;
+	return i;
+}
+
+/* split_rounds_avx2 for split_more: its notes folded into sv's 16-byte ones. */
+__attribute__((target("avx2")))
+static inline size_t split_rounds_avx2_sv(struct split_vec *sv, const char *p, size_t i, size_t end, uint32_t **pw,
+                                          const uint32_t *stop)
+{
+	struct split_vec32 v;
+	split_vec32_init(&v, sv->f, sv->e, sv->s, sv->r);
+	i = split_rounds_avx2(&v, p, i, end, pw, stop);
+	/* both halves into sv's 16-byte notes */
+	sv->acc_e = _mm_or_si128(sv->acc_e, _mm_or_si128(_mm256_castsi256_si128(v.acc_e),
+	                                                 _mm256_extracti128_si256(v.acc_e, 1)));
+	sv->acc_s = _mm_or_si128(sv->acc_s, _mm_or_si128(_mm256_castsi256_si128(v.acc_s),
+	                                                 _mm256_extracti128_si256(v.acc_s, 1)));
+	sv->acc_r = _mm_or_si128(sv->acc_r, _mm_or_si128(_mm256_castsi256_si128(v.acc_r),
+	                                                 _mm256_extracti128_si256(v.acc_r, 1)));
 	return i;
 }
 #endif
 #endif
+
+/* The start of a split: the segment's first, or one after another
+ * segment's (this one's entries are moved to the end of m->fo, so that a
+ * segment's entries stay contiguous). Then m->fo + m->nfo is where the next
+ * entry goes. */
+static inline void split_begin(struct hl7_msg *m, struct hl7_seg *s)
+{
+	if (s->f0 == UINT32_MAX) {
+		s->f0 = (uint32_t)m->nfo;
+		s->nfo = 0;
+		s->pos = 3;
+		s->clean = s->nosub = s->norep = 1;
+	} else if (s->f0 + s->nfo != m->nfo) {
+		/* another segment was split since: move this one's entries to the end */
+		fo_reserve(m, s->nfo);
+		memcpy(m->fo + m->nfo, m->fo + s->f0, s->nfo * sizeof *m->fo);
+		s->f0 = (uint32_t)m->nfo;
+		m->nfo += s->nfo;
+	}
+}
+
+/* The end of a split: the entries up to w, looked at up to byte i, and
+ * whether those bytes held an escape or high byte (dirty), a subcomponent
+ * (subs) or a repetition separator (reps). */
+static inline void split_end(struct hl7_msg *m, struct hl7_seg *s, const uint32_t *w, size_t i, unsigned dirty,
+                             unsigned subs, unsigned reps)
+{
+	s->pos = (uint32_t)i;
+	s->nfo = (uint32_t)((size_t)(w - m->fo) - s->f0);
+	if (s->done)
+		s->nf = s->nfo - 1;
+	s->clean &= !dirty;
+	s->nosub &= !subs;
+	s->norep &= !reps;
+	m->nfo = (size_t)(w - m->fo);
+}
 
 /*
  * Find field starts from s->pos on, 32 bytes at a time, until s->nfo > k or
@@ -677,18 +749,7 @@ static inline __attribute__((always_inline)) void split_more(struct hl7_msg *m, 
 {
 	if (s->done)
 		return;
-	if (s->f0 == UINT32_MAX) {
-		s->f0 = (uint32_t)m->nfo;
-		s->nfo = 0;
-		s->pos = 3;
-		s->clean = s->nosub = s->norep = 1;
-	} else if (s->f0 + s->nfo != m->nfo) {
-		/* another segment was split since: move this one's entries to the end */
-		fo_reserve(m, s->nfo);
-		memcpy(m->fo + m->nfo, m->fo + s->f0, s->nfo * sizeof *m->fo);
-		s->f0 = (uint32_t)m->nfo;
-		m->nfo += s->nfo;
-	}
+	split_begin(m, s);
 	const char *p = s->p;
 	size_t n = s->n, i = s->pos;
 	size_t want = (size_t)k + 1; /* entries */
@@ -714,7 +775,7 @@ static inline __attribute__((always_inline)) void split_more(struct hl7_msg *m, 
 		/* 32 bytes a round, then 16 if left */
 #ifdef HL7_AVX2
 		if (avx2)
-			i = split_rounds_avx2(&sv, p, i, cend, &w, stop);
+			i = split_rounds_avx2_sv(&sv, p, i, cend, &w, stop);
 		else
 #endif
 			i = split_rounds(&sv, p, i, cend, &w, stop);
@@ -760,23 +821,51 @@ out:
 	subs |= (unsigned)_mm_movemask_epi8(sv.acc_s);
 	reps |= (unsigned)_mm_movemask_epi8(sv.acc_r);
 #endif
-	s->pos = (uint32_t)i;
-	s->nfo = (uint32_t)((size_t)(w - m->fo) - s->f0);
-	if (s->done)
-		s->nf = s->nfo - 1;
-	s->clean &= !dirty;
-	s->nosub &= !subs;
-	s->norep &= !reps;
-	m->nfo = (size_t)(w - m->fo);
+	split_end(m, s, w, i, dirty, subs, reps);
 }
 
 #ifdef HL7_AVX2
-/* The same compiled for AVX2 (the CPU has it): 32 bytes a round in one
- * register, and the 16-byte operations as three-operand VEX instructions
- * (no register copies). */
+/*
+ * split_more with AVX2 (the CPU has it). A segment of 32 bytes or more with
+ * at most 1 KiB left to split (most are) takes a shorter way, as a split is
+ * done once per segment read and its fixed costs count: room for all its
+ * entries reserved at once, the notes kept in 32-byte registers, and after
+ * the 32-byte rounds the segment's last 32 bytes looked at in one more (the
+ * field separators before i masked off; bytes looked at twice, or the
+ * segment id's letters and digits, change no other note) rather than 16
+ * bytes and then byte by byte. The
+ * others go the general way, 32 bytes a round in one register and the
+ * 16-byte operations as three-operand VEX instructions.
+ */
 __attribute__((target("avx2"))) static void split_more_avx2(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
-	split_more(m, s, k, 1);
+	if (s->done)
+		return;
+	split_begin(m, s);
+	const char *p = s->p;
+	size_t n = s->n, i = s->pos;
+	if (n < 32 || n - i > 1024) {
+		split_more(m, s, k, 1);
+		return;
+	}
+	/* an entry per byte left at most, and the end */
+	size_t room = n - i + 1, want = (size_t)k + 1 - s->nfo;
+	fo_reserve(m, room);
+	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
+	struct split_vec32 sv;
+	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
+	i = split_rounds_avx2(&sv, p, i, n, &w, stop);
+	if (w < stop) {
+		if (i < n) {
+			size_t j = n - 32;
+			w = flatten(w, split32(&sv, p + j) & (~0u << (i - j)), (uint32_t)j + 1);
+			i = n;
+		}
+		*w++ = (uint32_t)(n + 1);
+		s->done = 1;
+	}
+	split_end(m, s, w, i, (unsigned)_mm256_movemask_epi8(sv.acc_e), (unsigned)_mm256_movemask_epi8(sv.acc_s),
+	          (unsigned)_mm256_movemask_epi8(sv.acc_r));
 }
 #endif
 
