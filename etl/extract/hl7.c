@@ -98,11 +98,7 @@ struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *s
 
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out)
 {
-	struct span v = hx_raw(h, s, f, rep, c, sub);
-	int rc = hx_tx(h, s, v, out);
-	if (rc < 0)
-		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
-	return 0;
+	return hx_tx_at(h, s, f, c, hx_raw(h, s, f, rep, c, sub), out);
 }
 
 /* code, text, system from components k, k+1, k+2 of a coded element */
@@ -264,21 +260,13 @@ void hx_note(struct hx *h, const char *what)
 	sink_note(h->s, what);
 }
 
-/* hx_tx with the position SEG-f.c of a failure */
-static inline int tx_at(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct span *out)
-{
-	if (hx_tx(h, s, raw, out) < 0)
-		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
-	return 0;
-}
-
 int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct span *key)
 {
 	struct span id, ns, uid, c[4];
 	int rc;
 	*key = span_make(NULL, 0);
 	hx_comps(h->m, s, rep, c, 4);
-	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0)
+	if ((rc = hx_tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
 	if (id.n == 0)
@@ -287,7 +275,7 @@ int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct
 	 * the component is the namespace */
 	struct span ns_raw = s->nosub ? c[3] : hl7_sub(h->m, c[3], 1);
 	struct span uid_raw = s->nosub ? span_make(c[3].p + c[3].n, 0) : hl7_sub(h->m, c[3], 2);
-	if ((rc = tx_at(h, s, f, 4, ns_raw, &ns)) < 0 || (rc = tx_at(h, s, f, 4, uid_raw, &uid)) < 0)
+	if ((rc = hx_tx_at(h, s, f, 4, ns_raw, &ns)) < 0 || (rc = hx_tx_at(h, s, f, 4, uid_raw, &uid)) < 0)
 		return rc;
 	struct span parts[2] = { ns.n ? hx_trim(ns) : hx_trim(uid), id };
 	*key = hx_join(h, 2, parts);
@@ -307,7 +295,7 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	if (!s)
 		return 0;
 	hx_comps(h->m, s, hx_raw(h, s, f, 1, 0, 0), c, 2);
-	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0 || (rc = tx_at(h, s, f, 2, c[1], &ns)) < 0)
+	if ((rc = hx_tx_at(h, s, f, 1, c[0], &id)) < 0 || (rc = hx_tx_at(h, s, f, 2, c[1], &ns)) < 0)
 		return rc;
 	id = hx_trim(id);
 	if (id.n == 0)
@@ -326,7 +314,7 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		return 0;
 	struct span x = hx_raw(h, s, f, 1, 0, 0);
 	hx_comps(h->m, s, x, c, 1);
-	if ((rc = tx_at(h, s, f, 1, c[0], &id)) < 0)
+	if ((rc = hx_tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
 	if (id.n == 0)
@@ -338,8 +326,8 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	/* the components after the identifier (found above), in one pass */
 	struct span rest = c[0].n < x.n ? span_make(c[0].p + c[0].n + 1, x.n - c[0].n - 1) : span_make(x.p + x.n, 0);
 	hx_comps(h->m, s, rest, c + 1, 12);
-	if ((rc = tx_at(h, s, f, 2, hl7_sub(h->m, c[1], 1), &fam)) < 0 || (rc = tx_at(h, s, f, 3, c[2], &given)) < 0 ||
-	    (rc = tx_at(h, s, f, 13, c[12], &idtype)) < 0)
+	if ((rc = hx_tx_at(h, s, f, 2, hl7_sub(h->m, c[1], 1), &fam)) < 0 || (rc = hx_tx_at(h, s, f, 3, c[2], &given)) < 0 ||
+	    (rc = hx_tx_at(h, s, f, 13, c[12], &idtype)) < 0)
 		return rc;
 	struct record r;
 	hx_record(h, &r, REC_PROVIDER);

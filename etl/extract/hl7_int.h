@@ -192,6 +192,13 @@ static inline int hx_tx(struct hx *h, const struct hl7_seg *s, struct span raw, 
 	}
 	return hl7_text(h->m, raw, out, h->e);
 }
+/* hx_tx of raw, a part of SEG-f (component c): a failure with that position. */
+static inline int hx_tx_at(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct span *out)
+{
+	if (hx_tx(h, s, raw, out) < 0)
+		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
+	return 0;
+}
 /* The same, unescaped; error with position on a bad escape. */
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);
 /* The components of span v (a raw part of segment s, a repetition) cut at

@@ -127,7 +127,9 @@ static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *nume
 	int nm = type.n == 2 && type.p[0] == 'N' && type.p[1] == 'M';
 	if (nm || type_is(type, t_num) || span_eq_str(type, "CQ") || span_eq_str(type, "MO")) {
 		struct span t;
-		if ((rc = hx_text(h, s, 5, 1, type.n == 2 && type.p[0] == 'N' ? 0 : 1, 0, &t)) < 0)
+		int c = type.n == 2 && type.p[0] == 'N' ? 0 : 1;
+		/* f5 is the field hx_text would read again */
+		if ((rc = hx_tx_at(h, s, 5, c, hx_cut(h, s, 5, f5, 1, c, 0), &t)) < 0)
 			return rc;
 		v->text = t;
 		t = hx_trim(t);
