@@ -210,7 +210,8 @@ static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s
 {
 	const char *p = v.p, *end = v.p + v.n, *b = p, *q, *lim = s->p + s->n;
 	char cs = m->d.cs;
-	size_t k = 0;
+	/* o walks out up to its end: no index to scale per component */
+	struct span *o = out, *oend = out + max;
 #ifdef __SSE2__
 	/* 16 bytes at a time while they are inside the segment */
 	const __m128i vc = m->vcs;
@@ -220,21 +221,21 @@ static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s
 			mk &= (1u << (end - b)) - 1;
 		for (; mk; mk &= mk - 1) {
 			q = b + __builtin_ctz(mk);
-			out[k++] = span_make(p, (size_t)(q - p));
-			if (k == max)
-				return k;
+			*o++ = span_make(p, (size_t)(q - p));
+			if (o == oend)
+				return max;
 			p = q + 1;
 		}
 	}
 #endif
 	while (b < end && (q = hl7_find_byte(b, end, cs)) != NULL) {
-		out[k++] = span_make(p, (size_t)(q - p));
-		if (k == max)
-			return k;
+		*o++ = span_make(p, (size_t)(q - p));
+		if (o == oend)
+			return max;
 		b = p = q + 1;
 	}
-	out[k++] = span_make(p, (size_t)(end - p));
-	return k;
+	*o++ = span_make(p, (size_t)(end - p));
+	return (size_t)(o - out);
 }
 /* The first component of v (a raw part of segment s): hl7_comp(m, v, 1),
  * 16 bytes at a time. */
