@@ -443,44 +443,48 @@ static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, st
  * record, answered again through from_record. A repeated code then costs a
  * hash and two compares instead of the system, the normalisation, the site
  * maps and a probe of the index. Sets of two entries: the one hit last
- * first, a new one second. The memo belongs to one index and one site: a
- * thread that changes either starts a new epoch, and entries of an older
- * epoch are empty.
+ * first, a new one second; 16 bits of each entry's hash in a small array of
+ * their own (32 KiB, near the core), so that a code not in the memo reads no
+ * entry. The memo belongs to one index and one site: a thread that changes
+ * either clears the tags.
  */
 #define MEMO_SETS 8192      /* 1 MiB per thread: a site's common codes */
 #define MEMO_REC 0x80       /* memo_ent.flags: concept_id is the record's index */
 
 struct memo_ent {
-	uint32_t epoch;            /* of the thread's memo when stored; 0 empty */
 	int32_t concept_id, source_id;
 	uint16_t start, end;       /* the source concept's validity */
 	uint16_t vocab;            /* its vocabulary (index->vocabs) */
 	uint8_t domain, flags, sysn, coden;
-	char sys[26], code[16];    /* as written */
+	char sys[30], code[16];    /* as written */
 };
 _Static_assert(sizeof(struct memo_ent) == 64, "an entry is a cache line");
 
 static __thread struct memo_ent memo[MEMO_SETS][2];
-static __thread struct { uint32_t epoch; uint64_t gen; char site[48]; } memo_of;
+static __thread uint16_t memo_tag[MEMO_SETS][2];   /* 0: empty */
+static __thread struct { uint64_t gen; char site[48]; } memo_of;
 
-/* The set for code c of site on ix (NULL: not kept, too long to be). */
-static struct memo_ent *memo_set(const struct map_index *ix, const char *site, const struct code *c)
+/* Where code c of site on ix would be: its set and its tag. */
+struct memo_at {
+	uint32_t set;
+	uint16_t tag;
+};
+
+/* 0, or 1 and at filled (too long to be kept otherwise). */
+static int memo_at(const struct map_index *ix, const char *site, const struct code *c, struct memo_at *at)
 {
 	struct span sy = c->system, co = c->code;
 	if (!co.n || co.n > sizeof memo[0][0].code || sy.n > sizeof memo[0][0].sys)
-		return NULL;
+		return 0;
 	if (!site)
 		site = "";
 	if (memo_of.gen != ix->gen || strcmp(memo_of.site, site) != 0) {
 		size_t sl = strlen(site);
 		if (sl >= sizeof memo_of.site)
-			return NULL;
+			return 0;
 		memcpy(memo_of.site, site, sl + 1);
 		memo_of.gen = ix->gen;
-		if (++memo_of.epoch == 0) { /* wrapped: entries of epoch 1 and on must go */
-			memset(memo, 0, sizeof memo);
-			memo_of.epoch = 1;
-		}
+		memset(memo_tag, 0, sizeof memo_tag);
 	}
 	/* the system picks the hash's seed by its length and last four bytes */
 	uint32_t seed = 0;
@@ -489,25 +493,32 @@ static struct memo_ent *memo_set(const struct map_index *ix, const char *site, c
 	else
 		for (size_t i = 0; i < sy.n; i++)
 			seed = seed << 8 | (unsigned char)sy.p[i];
-	return memo[map_code_hash(co.p, co.n, seed ^ (uint32_t)sy.n << 27) & (MEMO_SETS - 1)];
+	uint64_t h = map_code_hash(co.p, co.n, seed ^ (uint32_t)sy.n << 27);
+	at->set = (uint32_t)h & (MEMO_SETS - 1);
+	at->tag = (uint16_t)(h >> 48 | 1);
+	return 1;
 }
 
 static int memo_is(const struct memo_ent *m, const struct code *c)
 {
-	return m->epoch == memo_of.epoch && m->coden == c->code.n && m->sysn == c->system.n &&
-	       mem_eq_short(m->code, c->code.p, c->code.n) && mem_eq_short(m->sys, c->system.p, c->system.n);
+	return m->coden == c->code.n && m->sysn == c->system.n && mem_eq_short(m->code, c->code.p, c->code.n) &&
+	       mem_eq_short(m->sys, c->system.p, c->system.n);
 }
 
-/* The entry of c in set, moved first; NULL if it is not there. */
-static const struct memo_ent *memo_find(struct memo_ent *set, const struct code *c)
+/* The entry of c, moved first in its set; NULL if it is not there. */
+static const struct memo_ent *memo_find(const struct memo_at *at, const struct code *c)
 {
-	if (memo_is(&set[0], c))
+	struct memo_ent *set = memo[at->set];
+	uint16_t *tag = memo_tag[at->set];
+	if (tag[0] == at->tag && memo_is(&set[0], c))
 		return &set[0];
-	if (!memo_is(&set[1], c))
+	if (tag[1] != at->tag || !memo_is(&set[1], c))
 		return NULL;
 	struct memo_ent t = set[1];
 	set[1] = set[0];
 	set[0] = t;
+	tag[1] = tag[0];
+	tag[0] = at->tag;
 	return &set[0];
 }
 
@@ -535,12 +546,12 @@ static int memo_answer(const struct map_index *ix, const struct memo_ent *m, int
 
 /* Keep what finish found for c (record ri) second in its set, in place of
  * the entry not hit last: a code seen once evicts no code seen again. */
-static void memo_store(struct memo_ent *set, const struct map_index *ix, uint32_t ri, const struct code *c,
+static void memo_store(const struct memo_at *at, const struct map_index *ix, uint32_t ri, const struct code *c,
                        const struct map_result *out)
 {
 	const struct map_rec *r = &ix->recs[ri];
-	struct memo_ent *m = &set[1];
-	m->epoch = memo_of.epoch;
+	struct memo_ent *m = &memo[at->set][1];
+	memo_tag[at->set][1] = at->tag;
 	m->flags = out->flags & MAPR_NORMALISED;
 	if (r->flags & MREC_SLOW) {
 		m->concept_id = (int32_t)ri;
@@ -562,15 +573,16 @@ static void memo_store(struct memo_ent *set, const struct map_index *ix, uint32_
 void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
                  int32_t day, struct map_result *out, struct map_trace *tr)
 {
-	struct memo_ent *set = tr ? NULL : memo_set(ix, site_id, c);
-	const struct memo_ent *m = set ? memo_find(set, c) : NULL;
+	struct memo_at at = { 0, 0 };
+	int kept = !tr && memo_at(ix, site_id, c, &at);
+	const struct memo_ent *m = kept ? memo_find(&at, c) : NULL;
 	if (m && memo_answer(ix, m, day, out))
 		return;
 	struct prep p;
 	prepare(ix, c, &p, out, tr);
 	int64_t ri = finish(ix, st, site_id, c, day, &p, out, tr);
-	if (set && !m && ri >= 0)
-		memo_store(set, ix, (uint32_t)ri, c, out);
+	if (kept && !m && ri >= 0)
+		memo_store(&at, ix, (uint32_t)ri, c, out);
 }
 
 void map_code(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c, int32_t day,
