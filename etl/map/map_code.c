@@ -22,8 +22,8 @@
 
 #include <string.h>
 
-static void note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
-                 struct span display, const char *vocab, uint8_t status);
+static int64_t note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
+                    struct span display, const char *vocab, uint8_t status);
 
 void map_site_ns(const char *site, const char *syskey, size_t kl, char out[21])
 {
@@ -294,13 +294,34 @@ static void prepare(const struct map_index *ix, const struct code *c, struct pre
 	}
 }
 
+#define MEMO_SETS 8192      /* 1 MiB per thread: a site's common codes */
+#define MEMO_REC 0x80       /* memo_ent.flags: concept_id is the record's index */
+#define MEMO_UNMAPPED 0x40  /* memo_ent.flags: not mapped, domain is the status,
+                               concept_id the statistics' entry (-1: none) */
+#define MEMO_NO_VOCAB 0xFFFF /* memo_ent.vocab: no vocabulary_id */
+
+struct memo_ent {
+	int32_t concept_id, source_id;
+	uint16_t start, end;       /* the source concept's validity */
+	uint16_t vocab;            /* its vocabulary (index->vocabs) */
+	uint8_t domain, flags, sysn, coden;
+	char sys[30], code[16];    /* as written */
+};
+_Static_assert(sizeof(struct memo_ent) == 64, "an entry is a cache line");
+
 static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, struct map_result *out,
                         struct map_trace *tr);
 
-/* The second half: site maps, the index, the answer. Returns the source
- * concept's record when the answer may be remembered (memo_store), else -1. */
-static int64_t finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
-                   int32_t day, const struct prep *p, struct map_result *out, struct map_trace *tr)
+static void keep_answer(struct memo_ent *keep, const struct map_index *ix, int64_t ri, int vocab,
+                        const struct map_result *out, int64_t noted);
+
+/* The second half: site maps, the index, the answer. Returns 1 with keep
+ * filled when the answer depends on the code as written and the date alone
+ * (no site map row for the code at any date, one record of its code, not the
+ * slow path when unmapped): what the memo keeps of it. */
+static int finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
+                  int32_t day, const struct prep *p, struct map_result *out, struct map_trace *tr,
+                  struct memo_ent *keep)
 {
 	const char *key = p->sys->key;
 	size_t kl = p->sys->kl;
@@ -314,7 +335,7 @@ static int64_t finish(const struct map_index *ix, struct map_stats *st, const ch
 			note(st, site_id, key, kl, span_make(raw.p, raw.n > 50 ? 50 : raw.n), c->display, out->vocabulary_id, MAP_INVALID_CODE);
 		} else
 			unmapped(out, MAP_EMPTY);
-		return -1;
+		return 0;
 	}
 	/* site map first, then a global SOURCE_TO_CONCEPT_MAP namespace named as the system */
 	int site_hit = 0, stcm_seen = 0;
@@ -377,7 +398,7 @@ static int64_t finish(const struct map_index *ix, struct map_stats *st, const ch
 		out->source_concept_id = ri >= 0 ? ix->recs[ri].id : stcm_source;
 		if (tr)
 			tr->source_id = out->source_concept_id;
-		return -1;
+		return 0;
 	}
 	if (ri < 0) {
 		uint8_t status = nm == -1 ? MAP_UNKNOWN_SYSTEM : MAP_UNKNOWN_CODE;
@@ -390,21 +411,25 @@ static int64_t finish(const struct map_index *ix, struct map_stats *st, const ch
 		}
 		unmapped(out, status);
 		/* an invalid code is recorded as written: what the steward will look for */
-		note(st, site_id, key, kl, status == MAP_INVALID_CODE ? span_make(raw.p, raw.n > 50 ? 50 : raw.n) : span_make(cand[0], clen[0]),
-		     c->display, out->vocabulary_id, status);
-		return -1;
+		int64_t noted = note(st, site_id, key, kl, status == MAP_INVALID_CODE ? span_make(raw.p, raw.n > 50 ? 50 : raw.n) : span_make(cand[0], clen[0]),
+		                     c->display, out->vocabulary_id, status);
+		if (stcm_seen || (vocab < 0 && out->vocabulary_id))
+			return 0; /* a vocabulary the index lacks: its name is not kept */
+		keep_answer(keep, ix, -1, vocab, out, noted);
+		return 1;
 	}
 
 	if (used > 0 || clen[0] != raw.n || !mem_eq_short(cand[0], raw.p, raw.n))
 		out->flags |= MAPR_NORMALISED;
 	from_record(ix, (uint32_t)ri, day, out, tr);
-	if (out->status != MAP_MAPPED) {
-		note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
-		return -1;
-	}
-	/* the one record of its code and no site map row for the code at any
-	 * date: the answer depends on the code as written and the date alone */
-	return !(ix->recs[ri].flags & MREC_DUP) && !stcm_seen ? ri : -1;
+	int64_t noted = -1;
+	if (out->status != MAP_MAPPED)
+		noted = note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
+	uint8_t rf = ix->recs[ri].flags;
+	if ((rf & MREC_DUP) || stcm_seen || (out->status != MAP_MAPPED && (rf & MREC_SLOW)))
+		return 0;
+	keep_answer(keep, ix, ri, vocab, out, noted);
+	return 1;
 }
 
 /* The answer of source concept record ri at day: its default target, or the
@@ -445,24 +470,17 @@ static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, st
  * maps and a probe of the index. Sets of two entries: the one hit last
  * first, a new one second; 16 bits of each entry's hash in a small array of
  * their own (32 KiB, near the core), so that a code not in the memo reads no
- * entry. The memo belongs to one index and one site: a thread that changes
- * either clears the tags.
+ * entry. Unmapped codes are kept too, with their entry in the statistics, so
+ * that a repeat counts without the lookup. The memo belongs to one index, one
+ * site and one statistics object: a thread that changes any clears the tags.
  */
-#define MEMO_SETS 8192      /* 1 MiB per thread: a site's common codes */
-#define MEMO_REC 0x80       /* memo_ent.flags: concept_id is the record's index */
-
-struct memo_ent {
-	int32_t concept_id, source_id;
-	uint16_t start, end;       /* the source concept's validity */
-	uint16_t vocab;            /* its vocabulary (index->vocabs) */
-	uint8_t domain, flags, sysn, coden;
-	char sys[30], code[16];    /* as written */
-};
-_Static_assert(sizeof(struct memo_ent) == 64, "an entry is a cache line");
-
 static __thread struct memo_ent memo[MEMO_SETS][2];
 static __thread uint16_t memo_tag[MEMO_SETS][2];   /* 0: empty */
-static __thread struct { uint64_t gen; char site[48]; } memo_of;
+static __thread struct {
+	uint64_t gen;
+	char site[48];
+	uint64_t st_epoch;         /* of the statistics the entries' notes are in */
+} memo_of;
 
 /* Where code c of site on ix would be: its set and its tag. */
 struct memo_at {
@@ -470,20 +488,25 @@ struct memo_at {
 	uint16_t tag;
 };
 
-/* 0, or 1 and at filled (too long to be kept otherwise). */
-static int memo_at(const struct map_index *ix, const char *site, const struct code *c, struct memo_at *at)
+/* 0, or 1 and at filled (too long to be kept otherwise). The memo is for
+ * one index, one site and one statistics object (st NULL: any). */
+static int memo_at(const struct map_index *ix, const char *site, const struct map_stats *st, const struct code *c,
+                   struct memo_at *at)
 {
 	struct span sy = c->system, co = c->code;
 	if (!co.n || co.n > sizeof memo[0][0].code || sy.n > sizeof memo[0][0].sys)
 		return 0;
 	if (!site)
 		site = "";
-	if (memo_of.gen != ix->gen || strcmp(memo_of.site, site) != 0) {
+	if (memo_of.gen != ix->gen || strcmp(memo_of.site, site) != 0 ||
+	    (st && map_stats_epoch(st) != memo_of.st_epoch)) {
 		size_t sl = strlen(site);
 		if (sl >= sizeof memo_of.site)
 			return 0;
 		memcpy(memo_of.site, site, sl + 1);
 		memo_of.gen = ix->gen;
+		if (st)
+			memo_of.st_epoch = map_stats_epoch(st);
 		memset(memo_tag, 0, sizeof memo_tag);
 	}
 	/* the system picks the hash's seed by its length and last four bytes */
@@ -506,7 +529,7 @@ static int memo_is(const struct memo_ent *m, const struct code *c)
 }
 
 /* The entry of c, moved first in its set; NULL if it is not there. */
-static const struct memo_ent *memo_find(const struct memo_at *at, const struct code *c)
+static struct memo_ent *memo_find(const struct memo_at *at, const struct code *c)
 {
 	struct memo_ent *set = memo[at->set];
 	uint16_t *tag = memo_tag[at->set];
@@ -522,48 +545,76 @@ static const struct memo_ent *memo_find(const struct memo_at *at, const struct c
 	return &set[0];
 }
 
-/* 1 and out filled, or 0: the record's answer at this date is not a mapping
- * (the full path then notes it). */
-static int memo_answer(const struct map_index *ix, const struct memo_ent *m, int32_t day, struct map_result *out)
+/* 1 and out filled (and the statistics counted), or 0: the full lookup must
+ * answer (the record's answer at this date is not a mapping, or an unmapped
+ * code must be counted and the entry has no statistics' entry). */
+static int memo_answer(const struct map_index *ix, struct map_stats *st, const struct memo_ent *m,
+                       const struct code *c, int32_t day, struct map_result *out)
 {
-	out->status = MAP_MAPPED;
 	out->n = 1;
-	out->vocabulary_id = ix->vocabs.key[m->vocab];
+	out->vocabulary_id = m->vocab == MEMO_NO_VOCAB ? NULL : ix->vocabs.key[m->vocab];
 	out->t[0].value_concept_id = 0;
+	out->flags = m->flags & MAPR_NORMALISED;
 	if (m->flags & MEMO_REC) {
-		out->flags = m->flags & (uint8_t)~MEMO_REC;
+		out->status = MAP_MAPPED;
 		out->t[0].concept_id = 0;
 		out->t[0].domain = DOM_NONE;
 		from_record(ix, (uint32_t)m->concept_id, day, out, NULL);
 		return out->status == MAP_MAPPED;
 	}
-	out->flags = (uint8_t)(m->flags | (in_dates(m->start, m->end, day) ? 0 : MAPR_OUT_OF_DATES));
+	out->flags |= in_dates(m->start, m->end, day) ? 0 : MAPR_OUT_OF_DATES;
 	out->source_concept_id = m->source_id;
+	if (m->flags & MEMO_UNMAPPED) {
+		if (st && m->concept_id < 0)
+			return 0;
+		out->status = m->domain;
+		out->t[0].concept_id = 0;
+		out->t[0].domain = DOM_NONE;
+		if (st)
+			map_stats_again(st, (uint32_t)m->concept_id, c->display, m->domain);
+		return 1;
+	}
+	out->status = MAP_MAPPED;
 	out->t[0].concept_id = m->concept_id;
 	out->t[0].domain = m->domain;
 	return 1;
 }
 
-/* Keep what finish found for c (record ri) second in its set, in place of
- * the entry not hit last: a code seen once evicts no code seen again. */
-static void memo_store(const struct memo_at *at, const struct map_index *ix, uint32_t ri, const struct code *c,
-                       const struct map_result *out)
+/* What the memo keeps of an answer (finish): of source concept record ri
+ * (-1: none found, vocab the system's vocabulary), noted in the statistics'
+ * entry noted when unmapped. */
+static void keep_answer(struct memo_ent *keep, const struct map_index *ix, int64_t ri, int vocab,
+                        const struct map_result *out, int64_t noted)
 {
-	const struct map_rec *r = &ix->recs[ri];
-	struct memo_ent *m = &memo[at->set][1];
-	memo_tag[at->set][1] = at->tag;
-	m->flags = out->flags & MAPR_NORMALISED;
-	if (r->flags & MREC_SLOW) {
-		m->concept_id = (int32_t)ri;
-		m->flags |= MEMO_REC;
+	const struct map_rec *r = ri >= 0 ? &ix->recs[ri] : NULL;
+	keep->flags = out->flags & MAPR_NORMALISED;
+	keep->vocab = r ? r->vocab : vocab >= 0 ? (uint16_t)vocab : MEMO_NO_VOCAB;
+	keep->source_id = out->source_concept_id;
+	keep->start = r ? r->start : 0;
+	keep->end = r ? r->end : 65535;
+	if (out->status != MAP_MAPPED) {
+		keep->flags |= MEMO_UNMAPPED;
+		keep->concept_id = (int32_t)noted;
+		keep->domain = out->status;
+	} else if (r->flags & MREC_SLOW) {
+		keep->flags |= MEMO_REC;
+		keep->concept_id = (int32_t)ri;
 	} else {
-		m->concept_id = out->t[0].concept_id;
-		m->source_id = out->source_concept_id;
-		m->start = r->start;
-		m->end = r->end;
-		m->domain = out->t[0].domain;
+		keep->concept_id = out->t[0].concept_id;
+		keep->domain = out->t[0].domain;
 	}
-	m->vocab = r->vocab;
+}
+
+/* Keep what finish found for c: over m, an entry of c that could not answer,
+ * else second in its set in place of the entry not hit last (a code seen
+ * once evicts no code seen again). */
+static void memo_store(const struct memo_at *at, struct memo_ent *m, const struct memo_ent *keep, const struct code *c)
+{
+	if (!m) {
+		m = &memo[at->set][1];
+		memo_tag[at->set][1] = at->tag;
+	}
+	*m = *keep;
 	m->sysn = (uint8_t)c->system.n;
 	m->coden = (uint8_t)c->code.n;
 	mem_copy_short(m->sys, c->system.p, c->system.n);
@@ -574,15 +625,15 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
                  int32_t day, struct map_result *out, struct map_trace *tr)
 {
 	struct memo_at at = { 0, 0 };
-	int kept = !tr && memo_at(ix, site_id, c, &at);
-	const struct memo_ent *m = kept ? memo_find(&at, c) : NULL;
-	if (m && memo_answer(ix, m, day, out))
+	int kept = !tr && memo_at(ix, site_id, st, c, &at);
+	struct memo_ent *m = kept ? memo_find(&at, c) : NULL;
+	if (m && memo_answer(ix, st, m, c, day, out))
 		return;
 	struct prep p;
+	struct memo_ent keep;
 	prepare(ix, c, &p, out, tr);
-	int64_t ri = finish(ix, st, site_id, c, day, &p, out, tr);
-	if (kept && !m && ri >= 0)
-		memo_store(&at, ix, (uint32_t)ri, c, out);
+	if (finish(ix, st, site_id, c, day, &p, out, tr, &keep) && kept)
+		memo_store(&at, m, &keep, c);
 }
 
 void map_code(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c, int32_t day,
@@ -621,9 +672,9 @@ uint8_t map_concept_domain(const struct map_index *ix, int32_t concept_id)
 	return ri >= 0 ? ix->recs[ri].domain : DOM_NONE;
 }
 
-static void note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
-                 struct span display, const char *vocab, uint8_t status)
+/* The statistics' entry of the note, -1 if none are kept. */
+static int64_t note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
+                    struct span display, const char *vocab, uint8_t status)
 {
-	if (st)
-		map_stats_note(st, site, key, kl, code, display, vocab, status);
+	return st ? (int64_t)map_stats_note(st, site, key, kl, code, display, vocab, status) : -1;
 }

@@ -306,9 +306,14 @@ void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *s
  */
 void map_site_ns(const char *site, const char *syskey, size_t keylen, char out[21]);
 
-/* Count one unmapped code (and, for MAP_UNKNOWN_SYSTEM, its system). */
-void map_stats_note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
-                    struct span display, const char *vocab, uint8_t status);
+/* Count one unmapped code (and, for MAP_UNKNOWN_SYSTEM, its system); returns
+ * its entry, valid while map_stats_epoch stays the same. */
+uint32_t map_stats_note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
+                        struct span display, const char *vocab, uint8_t status);
+/* The same once more for entry i (map_code's memo). */
+void map_stats_again(struct map_stats *st, uint32_t i, struct span display, uint8_t status);
+/* Unique to st in the process until st is next emptied (merged into another). */
+uint64_t map_stats_epoch(const struct map_stats *st);
 const char *map_status_reason(uint8_t status);
 
 /* Counts the statistics hold (tests and the flush). */

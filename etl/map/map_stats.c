@@ -32,12 +32,21 @@ struct map_stats {
 	uint32_t n, cap, *slot, mask;
 	struct sys_ent *s;
 	uint32_t ns, scap;
+	uint64_t epoch;            /* unique to this object until it is next emptied */
 };
+
+/* A new epoch, unique in the process: entry indices of another are void. */
+static uint64_t next_epoch(void)
+{
+	static _Atomic uint64_t epochs;
+	return ++epochs;
+}
 
 struct map_stats *map_stats_new(void)
 {
 	struct map_stats *st = xcalloc(1, sizeof *st);
 	arena_init(&st->a, 64 * 1024);
+	st->epoch = next_epoch();
 	return st;
 }
 
@@ -54,6 +63,7 @@ void map_stats_free(struct map_stats *st)
 
 static void reset(struct map_stats *st)
 {
+	st->epoch = next_epoch();
 	arena_reset(&st->a);
 	st->n = st->ns = 0;
 	if (st->slot)
@@ -157,20 +167,36 @@ static void add_system(struct map_stats *st, const char *key, size_t kl, uint64_
 	st->s[st->ns++] = (struct sys_ent){ arena_strndup(&st->a, key, kl), count, h };
 }
 
-void map_stats_note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
-                    struct span display, const char *vocab, uint8_t status)
+/* One more of entry x: what a note adds besides the count. */
+static void noted(struct map_stats *st, struct stat_ent *x, struct span display, const char *vocab, uint8_t status)
 {
-	if (!site)
-		site = "";
-	struct stat_ent *x = add(st, site, key, kl, code, 1);
 	if (!x->name)
 		x->name = example(&st->a, display);
 	if (!x->vocab && vocab)
 		x->vocab = vocab; /* owned by the index: outlives the stats */
 	x->status = status;
 	if (status == MAP_UNKNOWN_SYSTEM)
-		add_system(st, key, kl, 1);
+		add_system(st, x->key, strlen(x->key), 1);
 }
+
+uint32_t map_stats_note(struct map_stats *st, const char *site, const char *key, size_t kl, struct span code,
+                        struct span display, const char *vocab, uint8_t status)
+{
+	if (!site)
+		site = "";
+	struct stat_ent *x = add(st, site, key, kl, code, 1);
+	noted(st, x, display, vocab, status);
+	return (uint32_t)(x - st->e);
+}
+
+void map_stats_again(struct map_stats *st, uint32_t i, struct span display, uint8_t status)
+{
+	struct stat_ent *x = &st->e[i];
+	x->count++;
+	noted(st, x, display, x->vocab, status);
+}
+
+uint64_t map_stats_epoch(const struct map_stats *st) { return st->epoch; }
 
 void map_stats_merge(struct map_stats *into, struct map_stats *from)
 {

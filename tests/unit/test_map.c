@@ -570,6 +570,79 @@ static void test_memo(void **state)
 	map_index_free(o);
 }
 
+static uint64_t stat_count(struct map_stats *st, const char *code, uint8_t *status, const char **name)
+{
+	struct map_stats_row *rows;
+	size_t n = map_stats_rows(st, &rows);
+	uint64_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].code, code) == 0) {
+			count = rows[i].count;
+			if (status)
+				*status = rows[i].status;
+			if (name)
+				*name = rows[i].name;
+		}
+	free(rows);
+	return count;
+}
+
+/* Unmapped codes answered from the memo are counted as the full lookup
+ * counts them: in the statistics object of the call (none when it is NULL),
+ * never in one emptied or freed since. */
+static void test_memo_unmapped(void **state)
+{
+	(void)state;
+	struct map_result r;
+	struct map_stats *st = map_stats_new(), *into = map_stats_new();
+	struct code c = { span_of("I10"), span_of("K99.9"), span_of("") };
+	map_code(ix, st, "east", &c, INT32_MIN, &r);
+	c.display = span_of("an unknown thing");
+	map_code(ix, st, "east", &c, INT32_MIN, &r);
+	map_code(ix, NULL, "east", &c, INT32_MIN, &r);
+	map_code(ix, st, "east", &c, INT32_MIN, &r);
+	assert_int_equal(r.status, MAP_UNKNOWN_CODE);
+	assert_string_equal(r.vocabulary_id, "ICD10CM");
+	for (int k = 0; k < 2; k++) {
+		look("east", "FOOBAR", "777", NULL, &r, st);
+		assert_int_equal(r.status, MAP_UNKNOWN_SYSTEM);
+		assert_null(r.vocabulary_id);
+		look("east", "I10", "K92", "2015-01-01", &r, st);
+		assert_int_equal(r.status, MAP_NO_STANDARD);
+		assert_int_equal(r.source_concept_id, 1569708);
+		look("east", "I10", "12345", NULL, &r, st);
+		assert_int_equal(r.status, MAP_INVALID_CODE);
+	}
+	/* remembered while nothing was counted, then counted */
+	look("east", "I10", "K98.8", NULL, &r, NULL);
+	look("east", "I10", "K98.8", NULL, &r, st);
+	look("east", "I10", "K98.8", NULL, &r, st);
+	assert_int_equal(stat_count(st, "K98.8", NULL, NULL), 2);
+	uint8_t status;
+	const char *name;
+	assert_int_equal(stat_count(st, "K99.9", &status, &name), 3);
+	assert_int_equal(status, MAP_UNKNOWN_CODE);
+	assert_string_equal(name, "an unknown thing");
+	assert_int_equal(stat_count(st, "777", &status, NULL), 2);
+	assert_int_equal(status, MAP_UNKNOWN_SYSTEM);
+	assert_int_equal(map_stats_unknown_system(st, "FOOBAR"), 2);
+	assert_int_equal(stat_count(st, "K92", &status, NULL), 2);
+	assert_int_equal(status, MAP_NO_STANDARD);
+	assert_int_equal(stat_count(st, "12345", NULL, NULL), 2);
+	/* emptied by a merge: counted afresh */
+	map_stats_merge(into, st);
+	look("east", "I10", "K99.9", NULL, &r, st);
+	assert_int_equal(stat_count(st, "K99.9", NULL, NULL), 1);
+	assert_int_equal(stat_count(into, "K99.9", NULL, NULL), 3);
+	/* freed, and another made (maybe at the same address) */
+	map_stats_free(st);
+	st = map_stats_new();
+	look("east", "I10", "K99.9", NULL, &r, st);
+	assert_int_equal(stat_count(st, "K99.9", NULL, NULL), 1);
+	map_stats_free(st);
+	map_stats_free(into);
+}
+
 static void test_unmapped_and_stats(void **state)
 {
 	(void)state;
@@ -722,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_second_index),
 		cmocka_unit_test(test_site_maps),
 		cmocka_unit_test(test_memo),
+		cmocka_unit_test(test_memo_unmapped),
 		cmocka_unit_test(test_unmapped_and_stats),
 		cmocka_unit_test(test_fixed_on_index),
 		cmocka_unit_test(test_threads),
