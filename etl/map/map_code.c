@@ -294,144 +294,6 @@ static void prepare(const struct map_index *ix, const struct code *c, struct pre
 	}
 }
 
-#define MEMO_SETS 8192      /* 1 MiB per thread: a site's common codes */
-#define MEMO_REC 0x80       /* memo_ent.flags: concept_id is the record's index */
-#define MEMO_UNMAPPED 0x40  /* memo_ent.flags: not mapped, domain is the status,
-                               concept_id the statistics' entry (-1: none) */
-#define MEMO_NO_VOCAB 0xFFFF /* memo_ent.vocab: no vocabulary_id */
-
-struct memo_ent {
-	int32_t concept_id, source_id;
-	uint16_t start, end;       /* the source concept's validity */
-	uint16_t vocab;            /* its vocabulary (index->vocabs) */
-	uint8_t domain, flags, sysn, coden;
-	char sys[30], code[16];    /* as written */
-};
-_Static_assert(sizeof(struct memo_ent) == 64, "an entry is a cache line");
-
-static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, struct map_result *out,
-                        struct map_trace *tr);
-
-static void keep_answer(struct memo_ent *keep, const struct map_index *ix, int64_t ri, int vocab,
-                        const struct map_result *out, int64_t noted);
-
-/* The second half: site maps, the index, the answer. Returns 1 with keep
- * filled when the answer depends on the code as written and the date alone
- * (no site map row for the code at any date, one record of its code, not the
- * slow path when unmapped): what the memo keeps of it. */
-static int finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
-                  int32_t day, const struct prep *p, struct map_result *out, struct map_trace *tr,
-                  struct memo_ent *keep)
-{
-	const char *key = p->sys->key;
-	size_t kl = p->sys->kl;
-	int nm = p->sys->nm, vocab = p->sys->vocab, k = p->k;
-	const char (*cand)[MAP_CODE_MAX] = p->cand;
-	const size_t *clen = p->clen;
-	struct span raw = span_trim(c->code);
-	if (k == 0) {
-		if (raw.n) { /* longer than any code can be */
-			unmapped(out, MAP_INVALID_CODE);
-			note(st, site_id, key, kl, span_make(raw.p, raw.n > 50 ? 50 : raw.n), c->display, out->vocabulary_id, MAP_INVALID_CODE);
-		} else
-			unmapped(out, MAP_EMPTY);
-		return 0;
-	}
-	/* site map first, then a global SOURCE_TO_CONCEPT_MAP namespace named as the system */
-	int site_hit = 0, stcm_seen = 0;
-	int32_t stcm_source = 0;
-	if (ix->nstcm) {
-		/* the two namespaces of (site, system), cached per thread like the system */
-		static __thread uint64_t n_gen;
-		static __thread char n_site[40], n_key[64], n_sys[32];
-		static __thread size_t n_kl = SIZE_MAX, n_sysn;
-		static __thread int32_t n_site_ns, n_glob_ns;
-		static __thread char n_sns[21];
-		const char *site = site_id ? site_id : "";
-		size_t sl = strlen(site);
-		struct span sw = span_trim(c->system);
-		if (!(n_gen == ix->gen && n_kl == kl && memcmp(n_key, key, kl) == 0 && sl < sizeof n_site &&
-		      strcmp(n_site, site) == 0 && sw.n == n_sysn && memcmp(n_sys, sw.p, sw.n) == 0)) {
-			n_site_ns = -1;
-			n_sns[0] = '\0';
-			if (sl) {
-				map_site_ns(site, key, kl, n_sns);
-				n_site_ns = strtab_get(&ix->ns, n_sns, strlen(n_sns));
-			}
-			/* a global namespace: the system key, or the system exactly as written */
-			n_glob_ns = strtab_get(&ix->ns, key, kl);
-			if (n_glob_ns < 0 && sw.n)
-				n_glob_ns = strtab_get(&ix->ns, sw.p, sw.n);
-			if (sl < sizeof n_site && sw.n < sizeof n_sys) {
-				n_gen = ix->gen;
-				n_kl = kl;
-				memcpy(n_key, key, kl);
-				memcpy(n_site, site, sl + 1);
-				n_sysn = sw.n;
-				memcpy(n_sys, sw.p, sw.n);
-			} else
-				n_gen = 0;
-		}
-		if (tr)
-			memcpy(tr->site_ns, n_sns, sizeof n_sns);
-		if (sl && stcm_lookup(ix, n_site_ns, cand[0], clen[0], day, out, &stcm_source, &stcm_seen))
-			site_hit = 1;
-		if (!site_hit && stcm_lookup(ix, n_glob_ns, cand[0], clen[0], day, out, &stcm_source, &stcm_seen))
-			site_hit = 2;
-		if (tr)
-			tr->site_hit = site_hit;
-	}
-
-	int64_t ri = -1;
-	int used = 0;
-	if (vocab >= 0)
-		for (int j = 0; j < k && ri < 0; j++) {
-			ri = map_index_find(ix, vocab, cand[j], clen[j], day);
-			used = j;
-		}
-	if (tr)
-		tr->cand_used = ri >= 0 ? used : -1;
-
-	if (site_hit) {
-		out->status = MAP_MAPPED;
-		out->flags |= MAPR_SITE_MAP;
-		out->source_concept_id = ri >= 0 ? ix->recs[ri].id : stcm_source;
-		if (tr)
-			tr->source_id = out->source_concept_id;
-		return 0;
-	}
-	if (ri < 0) {
-		uint8_t status = nm == -1 ? MAP_UNKNOWN_SYSTEM : MAP_UNKNOWN_CODE;
-		if (nm >= 0) {
-			int ok = map_code_valid(&ix->rules, nm, cand[0], clen[0]);
-			if (tr)
-				tr->valid = ok;
-			if (!ok)
-				status = MAP_INVALID_CODE;
-		}
-		unmapped(out, status);
-		/* an invalid code is recorded as written: what the steward will look for */
-		int64_t noted = note(st, site_id, key, kl, status == MAP_INVALID_CODE ? span_make(raw.p, raw.n > 50 ? 50 : raw.n) : span_make(cand[0], clen[0]),
-		                     c->display, out->vocabulary_id, status);
-		if (stcm_seen || (vocab < 0 && out->vocabulary_id))
-			return 0; /* a vocabulary the index lacks: its name is not kept */
-		keep_answer(keep, ix, -1, vocab, out, noted);
-		return 1;
-	}
-
-	if (used > 0 || clen[0] != raw.n || !mem_eq_short(cand[0], raw.p, raw.n))
-		out->flags |= MAPR_NORMALISED;
-	from_record(ix, (uint32_t)ri, day, out, tr);
-	int64_t noted = -1;
-	if (out->status != MAP_MAPPED)
-		noted = note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
-	uint8_t rf = ix->recs[ri].flags;
-	if ((rf & MREC_DUP) || stcm_seen || (out->status != MAP_MAPPED && (rf & MREC_SLOW)))
-		return 0;
-	keep_answer(keep, ix, ri, vocab, out, noted);
-	return 1;
-}
-
 /* The answer of source concept record ri at day: its default target, or the
  * slow path; the out-of-dates flag. */
 static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, struct map_result *out,
@@ -474,6 +336,21 @@ static void from_record(const struct map_index *ix, uint32_t ri, int32_t day, st
  * that a repeat counts without the lookup. The memo belongs to one index, one
  * site and one statistics object: a thread that changes any clears the tags.
  */
+#define MEMO_SETS 8192      /* 1 MiB per thread: a site's common codes */
+#define MEMO_REC 0x80       /* memo_ent.flags: concept_id is the record's index */
+#define MEMO_UNMAPPED 0x40  /* memo_ent.flags: not mapped, domain is the status,
+                               concept_id the statistics' entry (-1: none) */
+#define MEMO_NO_VOCAB 0xFFFF /* memo_ent.vocab: no vocabulary_id */
+
+struct memo_ent {
+	int32_t concept_id, source_id;
+	uint16_t start, end;       /* the source concept's validity */
+	uint16_t vocab;            /* its vocabulary (index->vocabs) */
+	uint8_t domain, flags, sysn, coden;
+	char sys[30], code[16];    /* as written */
+};
+_Static_assert(sizeof(struct memo_ent) == 64, "an entry is a cache line");
+
 static __thread struct memo_ent memo[MEMO_SETS][2];
 static __thread uint16_t memo_tag[MEMO_SETS][2];   /* 0: empty */
 static __thread struct {
@@ -619,6 +496,123 @@ static void memo_store(const struct memo_at *at, struct memo_ent *m, const struc
 	m->coden = (uint8_t)c->code.n;
 	mem_copy_short(m->sys, c->system.p, c->system.n);
 	mem_copy_short(m->code, c->code.p, c->code.n);
+}
+
+/* The second half: site maps, the index, the answer. Returns 1 with keep
+ * filled when the answer depends on the code as written and the date alone
+ * (no site map row for the code at any date, one record of its code, not the
+ * slow path when unmapped): what the memo keeps of it. */
+static int finish(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
+                  int32_t day, const struct prep *p, struct map_result *out, struct map_trace *tr,
+                  struct memo_ent *keep)
+{
+	const char *key = p->sys->key;
+	size_t kl = p->sys->kl;
+	int nm = p->sys->nm, vocab = p->sys->vocab, k = p->k;
+	const char (*cand)[MAP_CODE_MAX] = p->cand;
+	const size_t *clen = p->clen;
+	struct span raw = span_trim(c->code);
+	if (k == 0) {
+		if (raw.n) { /* longer than any code can be */
+			unmapped(out, MAP_INVALID_CODE);
+			note(st, site_id, key, kl, span_make(raw.p, raw.n > 50 ? 50 : raw.n), c->display, out->vocabulary_id, MAP_INVALID_CODE);
+		} else
+			unmapped(out, MAP_EMPTY);
+		return 0;
+	}
+	/* site map first, then a global SOURCE_TO_CONCEPT_MAP namespace named as the system */
+	int site_hit = 0, stcm_seen = 0;
+	int32_t stcm_source = 0;
+	if (ix->nstcm) {
+		/* the two namespaces of (site, system), cached per thread like the system */
+		static __thread uint64_t n_gen;
+		static __thread char n_site[40], n_key[64], n_sys[32];
+		static __thread size_t n_kl = SIZE_MAX, n_sysn;
+		static __thread int32_t n_site_ns, n_glob_ns;
+		static __thread char n_sns[21];
+		const char *site = site_id ? site_id : "";
+		size_t sl = strlen(site);
+		struct span sw = span_trim(c->system);
+		if (!(n_gen == ix->gen && n_kl == kl && memcmp(n_key, key, kl) == 0 && sl < sizeof n_site &&
+		      strcmp(n_site, site) == 0 && sw.n == n_sysn && memcmp(n_sys, sw.p, sw.n) == 0)) {
+			n_site_ns = -1;
+			n_sns[0] = '\0';
+			if (sl) {
+				map_site_ns(site, key, kl, n_sns);
+				n_site_ns = strtab_get(&ix->ns, n_sns, strlen(n_sns));
+			}
+			/* a global namespace: the system key, or the system exactly as written */
+			n_glob_ns = strtab_get(&ix->ns, key, kl);
+			if (n_glob_ns < 0 && sw.n)
+				n_glob_ns = strtab_get(&ix->ns, sw.p, sw.n);
+			if (sl < sizeof n_site && sw.n < sizeof n_sys) {
+				n_gen = ix->gen;
+				n_kl = kl;
+				memcpy(n_key, key, kl);
+				memcpy(n_site, site, sl + 1);
+				n_sysn = sw.n;
+				memcpy(n_sys, sw.p, sw.n);
+			} else
+				n_gen = 0;
+		}
+		if (tr)
+			memcpy(tr->site_ns, n_sns, sizeof n_sns);
+		if (sl && stcm_lookup(ix, n_site_ns, cand[0], clen[0], day, out, &stcm_source, &stcm_seen))
+			site_hit = 1;
+		if (!site_hit && stcm_lookup(ix, n_glob_ns, cand[0], clen[0], day, out, &stcm_source, &stcm_seen))
+			site_hit = 2;
+		if (tr)
+			tr->site_hit = site_hit;
+	}
+
+	int64_t ri = -1;
+	int used = 0;
+	if (vocab >= 0)
+		for (int j = 0; j < k && ri < 0; j++) {
+			ri = map_index_find(ix, vocab, cand[j], clen[j], day);
+			used = j;
+		}
+	if (tr)
+		tr->cand_used = ri >= 0 ? used : -1;
+
+	if (site_hit) {
+		out->status = MAP_MAPPED;
+		out->flags |= MAPR_SITE_MAP;
+		out->source_concept_id = ri >= 0 ? ix->recs[ri].id : stcm_source;
+		if (tr)
+			tr->source_id = out->source_concept_id;
+		return 0;
+	}
+	if (ri < 0) {
+		uint8_t status = nm == -1 ? MAP_UNKNOWN_SYSTEM : MAP_UNKNOWN_CODE;
+		if (nm >= 0) {
+			int ok = map_code_valid(&ix->rules, nm, cand[0], clen[0]);
+			if (tr)
+				tr->valid = ok;
+			if (!ok)
+				status = MAP_INVALID_CODE;
+		}
+		unmapped(out, status);
+		/* an invalid code is recorded as written: what the steward will look for */
+		int64_t noted = note(st, site_id, key, kl, status == MAP_INVALID_CODE ? span_make(raw.p, raw.n > 50 ? 50 : raw.n) : span_make(cand[0], clen[0]),
+		                     c->display, out->vocabulary_id, status);
+		if (stcm_seen || (vocab < 0 && out->vocabulary_id))
+			return 0; /* a vocabulary the index lacks: its name is not kept */
+		keep_answer(keep, ix, -1, vocab, out, noted);
+		return 1;
+	}
+
+	if (used > 0 || clen[0] != raw.n || !mem_eq_short(cand[0], raw.p, raw.n))
+		out->flags |= MAPR_NORMALISED;
+	from_record(ix, (uint32_t)ri, day, out, tr);
+	int64_t noted = -1;
+	if (out->status != MAP_MAPPED)
+		noted = note(st, site_id, key, kl, span_make(cand[0], clen[0]), c->display, out->vocabulary_id, out->status);
+	uint8_t rf = ix->recs[ri].flags;
+	if ((rf & MREC_DUP) || stcm_seen || (out->status != MAP_MAPPED && (rf & MREC_SLOW)))
+		return 0;
+	keep_answer(keep, ix, ri, vocab, out, noted);
+	return 1;
 }
 
 void map_code_ex(const struct map_index *ix, struct map_stats *st, const char *site_id, const struct code *c,
