@@ -277,23 +277,6 @@ char *db_load_sql(const struct conf *c, const char *rel, struct err *e)
 	return sql;
 }
 
-int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err *e)
-{
-	char *sql = db_load_sql(c, rel, e);
-	if (!sql)
-		return -e->code;
-	PGresult *r = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(r);
-	int rc = 0;
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		char what[600];
-		snprintf(what, sizeof what, "running %s", rel);
-		rc = db_error(conn, r, what, e);
-	}
-	PQclear(r);
-	free(sql);
-	return rc;
-}
 
 int db_run_send(PGconn *conn, const struct conf *c, const char *rel, struct err *e)
 {
@@ -324,4 +307,10 @@ int db_run_wait(PGconn *conn, const char *rel, struct err *e)
 		PQclear(r);
 	}
 	return rc;
+}
+
+int db_run_file(PGconn *conn, const struct conf *c, const char *rel, struct err *e)
+{
+	int rc = db_run_send(conn, c, rel, e);
+	return rc < 0 ? rc : db_run_wait(conn, rel, e);
 }

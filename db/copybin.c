@@ -76,6 +76,9 @@ void cb_ts(struct buf *b, int32_t day, int32_t sec)
 	cb_i64(b, ((int64_t)(day - PG_EPOCH_DAY) * 86400 + (sec > 0 ? sec : 0)) * 1000000);
 }
 
+/* The base-10000 group of the digit of power of ten e: e / 4 rounded down. */
+static inline int group_of(int e) { return e >= 0 ? e / 4 : -((3 - e) / 4); }
+
 /*
  * numeric: ndigits, weight, sign, dscale, then ndigits base-10000 digits
  * (weight: the power of 10000 of the first). D holds the decimal digits of
@@ -94,14 +97,13 @@ static void numeric_digits(struct buf *b, int neg, const char *d, int nd, int po
 	}
 	/* digit i has power of ten point - 1 - i; its group is that power floor-divided by 4 */
 	int e_first = point - 1, e_last = point - nd;
-	int g_first = e_first >= 0 ? e_first / 4 : -((3 - e_first) / 4);
-	int g_last = e_last >= 0 ? e_last / 4 : -((3 - e_last) / 4);
+	int g_first = group_of(e_first), g_last = group_of(e_last);
 	int ng = g_first - g_last + 1;
 	uint16_t grp[16] = { 0 };
 	static const uint16_t pow10[4] = { 1, 10, 100, 1000 };
 	for (int i = 0; i < nd; i++) {
 		int e = point - 1 - i;
-		int g = e >= 0 ? e / 4 : -((3 - e) / 4);
+		int g = group_of(e);
 		grp[g_first - g] = (uint16_t)(grp[g_first - g] + (d[i] - '0') * pow10[e - g * 4]);
 	}
 	char *p = room(b, 4 + 8 + 2 * (size_t)ng);

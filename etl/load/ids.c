@@ -206,21 +206,13 @@ static int by_key(const void *a, const void *b)
 	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
-static uint64_t load_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++) /* one load and a byte swap, compiled */
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void sort_keys(const struct keytab *t, uint32_t *idx, size_t n)
 {
 	struct sorted_key *sk = xmalloc(mem_mul(n, sizeof *sk));
 	for (size_t i = 0; i < n; i++) {
-		const unsigned char *k = (const unsigned char *)&t->v[idx[i]].key;
-		sk[i].hi = load_be64(k);
-		sk[i].lo = load_be64(k + 8);
+		const char *k = (const char *)&t->v[idx[i]].key;
+		sk[i].hi = (uint64_t)be64(k);
+		sk[i].lo = (uint64_t)be64(k + 8);
 		sk[i].idx = idx[i];
 	}
 	qsort(sk, n, sizeof *sk, by_key);

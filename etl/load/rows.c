@@ -301,6 +301,12 @@ static int32_t fixed(struct filectx *f, enum map_fixed k, const struct code *c)
 	return c->code.n || c->display.n ? map_fixed(f->ix, k, c) : 0;
 }
 
+/* A fixed-value concept column: NULL when the source gives no value. */
+static void f_fixed(struct filectx *f, struct buf *b, enum map_fixed k, const struct code *c)
+{
+	f_concept_opt(b, fixed(f, k, c), c->code.n || c->display.n);
+}
+
 /* ---- one function per record kind ---- */
 
 static int row_person(struct filectx *f, const struct rec_person *p, struct err *e)
@@ -412,7 +418,7 @@ static int row_provider(struct filectx *f, const struct rec_provider *p, struct 
 	f_text(b, p->name, 255);
 	f_text(b, p->npi, 20);
 	f_text(b, p->dea, 20);
-	f_concept_opt(b, fixed(f, MAPF_SPECIALTY, &p->specialty), p->specialty.code.n || p->specialty.display.n);
+	f_fixed(f, b, MAPF_SPECIALTY, &p->specialty);
 	f_ref(f, T_PROVIDER, KC_CARE_SITE, p->care_site);
 	if (p->year_of_birth > 0) f_int(b, p->year_of_birth); else cb_null(b);
 	f_concept_opt(b, fixed(f, MAPF_GENDER, &p->gender), p->gender.code.n > 0);
@@ -503,6 +509,17 @@ static void ev_common_refs(struct filectx *f, int tbl, const struct rec_event *e
 	f_ref(f, tbl, KC_VISIT, ev->visit);
 }
 
+/* Provider, visit, source value and source concept (NULL without a code):
+ * the columns after their own in every event table but note and specimen. */
+static void ev_refs_source(struct filectx *f, int tbl, const struct rec_event *ev, struct span sv, int32_t source,
+                           int have_code)
+{
+	struct buf *b = &f->pend[tbl].b;
+	ev_common_refs(f, tbl, ev);
+	f_text(b, sv, 50);
+	f_concept_opt(b, source, have_code);
+}
+
 static int row_event(struct filectx *f, const struct rec_event *ev, struct err *e)
 {
 	if (ev->person.n == 0)
@@ -557,11 +574,9 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_concept(b, concept);
 			f_period(b, ev);
 			f_concept(b, type);
-			f_concept_opt(b, fixed(f, MAPF_CONDITION_STATUS, &ev->qualifier), ev->qualifier.code.n || ev->qualifier.display.n);
+			f_fixed(f, b, MAPF_CONDITION_STATUS, &ev->qualifier);
 			f_text(b, ev->stop_reason, 20);
-			ev_common_refs(f, tbl, ev);
-			f_text(b, sv, 50);
-			f_concept_opt(b, mr.source_concept_id, have_code);
+			ev_refs_source(f, tbl, ev, sv, mr.source_concept_id, have_code);
 			f_text(b, src_value(f, &ev->qualifier), 50);
 			break;
 		case T_DRUG: {
@@ -584,11 +599,9 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_num(b, ev->quantity);
 			if (ev->days_supply >= 0) f_int(b, ev->days_supply); else cb_null(b);
 			f_text(b, ev->sig, 0);
-			f_concept_opt(b, fixed(f, MAPF_ROUTE, &ev->route), ev->route.code.n || ev->route.display.n);
+			f_fixed(f, b, MAPF_ROUTE, &ev->route);
 			f_text(b, ev->lot, 50);
-			ev_common_refs(f, tbl, ev);
-			f_text(b, sv, 50);
-			f_concept_opt(b, mr.source_concept_id, have_code);
+			ev_refs_source(f, tbl, ev, sv, mr.source_concept_id, have_code);
 			f_text(b, src_value(f, &ev->route), 50);
 			f_text(b, unit_sv, 50);
 			break;
@@ -599,9 +612,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_concept(b, type);
 			f_concept_opt(b, 0, 0);
 			f_num_int(b, ev->quantity);
-			ev_common_refs(f, tbl, ev);
-			f_text(b, sv, 50);
-			f_concept_opt(b, mr.source_concept_id, have_code);
+			ev_refs_source(f, tbl, ev, sv, mr.source_concept_id, have_code);
 			f_text(b, src_value(f, &ev->qualifier), 50);
 			break;
 		case T_DEVICE:
@@ -610,9 +621,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_concept(b, type);
 			f_text(b, ev->lot, 255);
 			f_num_int(b, ev->quantity);
-			ev_common_refs(f, tbl, ev);
-			f_text(b, sv, 50);
-			f_concept_opt(b, mr.source_concept_id, have_code);
+			ev_refs_source(f, tbl, ev, sv, mr.source_concept_id, have_code);
 			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n > 0);
 			f_text(b, unit_sv, 50);
 			break;
@@ -634,9 +643,7 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n || ev->value.unit.display.n);
 			f_num(b, ev->value.has_low ? ev->value.low : NAN);
 			f_num(b, ev->value.has_high ? ev->value.high : NAN);
-			ev_common_refs(f, tbl, ev);
-			f_text(b, sv, 50);
-			f_concept_opt(b, mr.source_concept_id, have_code);
+			ev_refs_source(f, tbl, ev, sv, mr.source_concept_id, have_code);
 			f_text(b, unit_sv, 50);
 			f_text(b, value_text(ev), 50);
 			break;
@@ -649,11 +656,9 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 			f_num(b, value_num(ev));
 			f_text(b, ev->value.kind == VAL_TEXT ? ev->value.text : SPAN_NULL, 60);
 			f_concept_opt(b, vm.value_concept, vm.value_concept != 0);
-			f_concept_opt(b, fixed(f, MAPF_CONDITION_STATUS, &ev->qualifier), 0);
+			cb_null(b); /* qualifier_concept_id: not filled */
 			f_concept_opt(b, vm.unit_concept, ev->value.unit.code.n || ev->value.unit.display.n);
-			ev_common_refs(f, tbl, ev);
-			f_text(b, sv, 50);
-			f_concept_opt(b, mr.source_concept_id, have_code);
+			ev_refs_source(f, tbl, ev, sv, mr.source_concept_id, have_code);
 			f_text(b, unit_sv, 50);
 			f_text(b, src_value(f, &ev->qualifier), 50);
 			f_text(b, value_text(ev), 50);

@@ -432,10 +432,7 @@ static int memo_answer(const struct map_index *ix, struct map_stats *st, const s
 	out->vocabulary_id = m->vocab == MEMO_NO_VOCAB ? NULL : ix->vocabs.key[m->vocab];
 	out->t[0].value_concept_id = 0;
 	out->flags = m->flags & MAPR_NORMALISED;
-	if (m->flags & MEMO_REC) {
-		out->status = MAP_MAPPED;
-		out->t[0].concept_id = 0;
-		out->t[0].domain = DOM_NONE;
+	if (m->flags & MEMO_REC) { /* the slow path sets the status and every target */
 		from_record(ix, (uint32_t)m->concept_id, day, out, NULL);
 		return out->status == MAP_MAPPED;
 	}
@@ -444,9 +441,7 @@ static int memo_answer(const struct map_index *ix, struct map_stats *st, const s
 	if (m->flags & MEMO_UNMAPPED) {
 		if (st && m->concept_id < 0)
 			return 0;
-		out->status = m->domain;
-		out->t[0].concept_id = 0;
-		out->t[0].domain = DOM_NONE;
+		unmapped(out, m->domain);
 		if (st)
 			map_stats_again(st, (uint32_t)m->concept_id, c->display, m->domain);
 		return 1;
