@@ -215,6 +215,29 @@ int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 	return hx_provider(h, obr, 16, &h->obr_provider);
 }
 
+/* SEG-k of a segment other than MSH already split past k (hl7_split_to):
+ * hl7_field without the checks that this spares. */
+static inline struct span seg_field(const struct hl7_msg *m, const struct hl7_seg *s, unsigned k)
+{
+	if (k >= s->nfo)
+		return span_make(s->p + s->n, 0);
+	const uint32_t *fo = m->fo + s->f0 + k - 1;
+	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
+}
+
+/* hx_code of the first repetition of OBX-f (split past f). In a segment
+ * without escapes, high bytes, subcomponents or repetitions (most) the
+ * field is the coded element as it stands: no cutting, no call. */
+static inline __attribute__((always_inline)) int obx_code(struct hx *h, struct hl7_seg *s, int f, const char *dflt,
+                                                          struct code *c, struct code *alt)
+{
+	if (s->clean && s->nosub && s->norep) {
+		hx_code_raw(h, s, seg_field(h->m, s, (unsigned)f), dflt, c, alt);
+		return 0;
+	}
+	return hx_code(h, s, f, 1, dflt, c, alt);
+}
+
 int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 {
 	struct hl7_seg *obr = h->obr;
@@ -242,7 +265,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	ev->origin = origin;
 	ev->person = h->person;
 	ev->visit = h->visit;
-	if ((rc = hx_code(h, s, 3, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+	if ((rc = obx_code(h, s, 3, NULL, &ev->code, &ev->code_alt)) < 0)
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
@@ -286,8 +309,8 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		return rc;
 	if (!kind)
 		ev->kind = numeric ? EV_MEASUREMENT : EV_OBSERVATION;
-	if ((rc = hx_code(h, s, 6, 1, NULL, &ev->value.unit, NULL)) < 0 ||
-	    (rc = hx_code(h, s, 8, 1, "HL70078", &ev->qualifier, NULL)) < 0)
+	if ((rc = obx_code(h, s, 6, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = obx_code(h, s, 8, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
 	range(hx_comp1(h->m, s, hx_rep1(h, s, 7)), &ev->value);
 	ev->provider = h->obr_provider;
