@@ -172,20 +172,13 @@ static int date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct
 	return 0;
 }
 
-int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
+int hx_date_parse(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct dt *out)
 {
 	struct extractor *x = h->x;
-	struct span raw = hl7_field(h->m, s, (unsigned)f);
-	/* a message repeats its times (OBX-14, OBR-7 ...): the field last
-	 * parsed is remembered, with what it gave. That depends only on the
-	 * field's bytes, the component read and the separators that cut it
-	 * (the profile and site do not change during a run; MSH-1 and MSH-2,
-	 * not cut into repetitions, are not remembered). */
-	char key[3] = { (char)(c > 0 ? c : 1), h->m->d.cs, h->m->d.rs };
-	if (raw.n == x->last_dn && memcmp(key, x->last_dkey, sizeof key) == 0 && mem_eq_short(raw.p, x->last_date, raw.n)) {
-		*out = x->last_dt;
-		return 0;
-	}
+	/* What is remembered (hx_date) depends only on the field's bytes, the
+	 * component read and the separators that cut it (the profile and site do
+	 * not change during a run; MSH-1 and MSH-2, not cut into repetitions,
+	 * are not remembered). */
 	int whole = hl7_is_msh(s) && f <= 2; /* MSH-1, MSH-2: not cut into repetitions */
 	struct span v = hx_nul(hx_trim(hx_cut(h, s, f, raw, 1, c > 0 ? c : 1, 0)));
 	*out = DT_EMPTY;
@@ -194,7 +187,7 @@ int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
 	int rc = date_of(h, s, f, v, out);
 	if (rc == 0 && raw.n <= sizeof x->last_date && !whole) {
 		memcpy(x->last_date, raw.p, raw.n);
-		memcpy(x->last_dkey, key, sizeof key);
+		x->last_dkey = hx_date_key(h, c);
 		x->last_dn = raw.n;
 		x->last_dt = *out;
 	}

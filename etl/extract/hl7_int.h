@@ -108,7 +108,7 @@ struct extractor {
 	int last_charset;          /* ... and the character set it gave */
 	char last_date[32];        /* the raw field of the last date/time parsed ... */
 	size_t last_dn;            /* ... its length (> sizeof last_date: none) ... */
-	char last_dkey[3];         /* ... the component read, the component and repetition separators ... */
+	uint32_t last_dkey;        /* ... the component read, the component and repetition separators (hx_date_key) ... */
 	struct dt last_dt;         /* ... and its value */
 	struct record tmpl[REC_MERGE + 1]; /* record_init of each kind (to REC_MERGE), copied per record */
 };
@@ -323,9 +323,29 @@ static inline int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const
 	return 0;
 }
 
+/* What besides its bytes a date field's value depends on: the component
+ * read and the separators that cut it. */
+static inline uint32_t hx_date_key(const struct hx *h, int c)
+{
+	return (uint32_t)(c > 0 ? c : 1) | (uint32_t)(unsigned char)h->m->d.cs << 8 |
+	       (uint32_t)(unsigned char)h->m->d.rs << 16;
+}
+/* hx_date of raw (SEG-f) when it is not the field parsed last. */
+int hx_date_parse(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct dt *out);
 /* A date/time field (TS component 1, or component c): DT_EMPTY if empty,
- * E_DATE if bad. */
-int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out);
+ * E_DATE if bad. A message repeats its times (OBX-14, OBR-7 ...): the field
+ * parsed last is remembered with what it gave, and found here without a
+ * call. */
+static inline int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct dt *out)
+{
+	struct extractor *x = h->x;
+	struct span raw = hl7_field(h->m, s, (unsigned)f);
+	if (raw.n == x->last_dn && x->last_dkey == hx_date_key(h, c) && mem_eq_short(raw.p, x->last_date, raw.n)) {
+		*out = x->last_dt;
+		return 0;
+	}
+	return hx_date_parse(h, s, f, c, raw, out);
+}
 
 /* hx_number past its fast path. */
 int hx_number_any(struct span s, double *out);
