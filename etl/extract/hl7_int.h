@@ -242,6 +242,14 @@ static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s
 static inline struct span hx_comp1(const struct hl7_msg *m, const struct hl7_seg *s, struct span v)
 {
 	struct span c;
+	/* a status, a type, a range: a byte loop costs less than setting up
+	 * the vectors */
+	if (v.n < 8) {
+		for (size_t i = 0; i < v.n; i++)
+			if (v.p[i] == m->d.cs)
+				return span_make(v.p, i);
+		return v;
+	}
 	hx_comps_n(m, s, v, &c, 1);
 	return c;
 }

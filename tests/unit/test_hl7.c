@@ -701,6 +701,32 @@ static void test_dates_by_field_and_separators(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* Short fields cut at their first component (OBX-2, OBX-7, OBX-11 under 8
+ * bytes take a byte loop, longer ones the vector one): the same values. */
+static void test_short_fields_first_component(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7short");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/short.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
+	      "OBX|1|NM^x|1-1^A^LN||5||2-4^y||||F^z|||20230103\r"
+	      "OBX|2|NM|1-2^B^LN||6||2.5-4.75^normal range||||F^final result|||20230103\r"
+	      "OBX|3|ST^x|1-3^C^LN||high||3||||I^z|||20230103\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-1|")->u.event;
+	assert_int_equal(ev->kind, EV_MEASUREMENT);
+	assert_true(ev->value.num == 5 && ev->value.low == 2 && ev->value.high == 4);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-2|")->u.event;
+	assert_true(ev->value.num == 6 && ev->value.low == 2.5 && ev->value.high == 4.75);
+	assert_int_equal(count_kind(&G, REC_EVENT), 2); /* OBX 3, status I: counted, not loaded */
+	extract_hl7v2.close(x);
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -750,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
+		cmocka_unit_test(test_short_fields_first_component),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
