@@ -371,23 +371,24 @@ static inline int hx_number(struct span s, double *out)
 	}
 	if (end - p > 15)
 		return hx_number_any(s, out);
-	/* at most 15 digits (exact in a double), an optional point */
+	/* at most 15 digits (exact in a double), an optional point: the
+	 * digits before it, then those after it, each in a loop of its own */
 	uint64_t m = 0;
-	int frac = -1, any = 0;
 	const char *q = p;
-	for (; q < end; q++) {
-		unsigned d = (unsigned)(unsigned char)*q - '0';
-		if (d <= 9) {
+	unsigned d;
+	for (; q < end && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+		m = m * 10 + d;
+	size_t nd = (size_t)(q - p), frac = 0;
+	if (q < end && *q == '.') {
+		const char *f = ++q;
+		for (; q < end && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
 			m = m * 10 + d;
-			frac += frac >= 0;
-			any = 1;
-		} else if (*q == '.' && frac < 0) {
-			frac = 0;
-		} else {
-			return hx_number_any(s, out);
-		}
+		frac = (size_t)(q - f);
+		nd += frac;
 	}
-	if (!any)
+	if (q < end)
+		return hx_number_any(s, out);
+	if (!nd)
 		return -1;
 	double v = (double)m;
 	if (frac > 0)

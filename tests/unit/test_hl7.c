@@ -727,6 +727,26 @@ static void test_short_fields_first_component(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* hx_number's fast path (digits, a point, digits) against span_to_double:
+ * the same number, or -1 for what is none. */
+static void test_numbers(void **state)
+{
+	(void)state;
+	static const char *const ok[] = { "0", "5", "-5", "+7", "130.1", "3.", ".5", "-.25", " 4.7 ", "007",
+		                          "123456789012345", "1.23456789012345", "1e3", "1.5E-2", "12345678901234567" };
+	static const char *const bad[] = { "", " ", "-", "+", ".", "-.", "1.2.3", "1-2", "x", "5x", "1..2", "--1" };
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		double a = NAN, b = NAN;
+		assert_int_equal(hx_number(span_of(ok[i]), &a), 0);
+		assert_int_equal(span_to_double(span_trim(span_of(ok[i])), &b), 0);
+		assert_true(a == b);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		double a;
+		assert_int_equal(hx_number(span_of(bad[i]), &a), -1);
+	}
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -777,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
 		cmocka_unit_test(test_short_fields_first_component),
+		cmocka_unit_test(test_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
