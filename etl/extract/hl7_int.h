@@ -305,8 +305,8 @@ static inline void hx_code_clean(const struct hx *h, const struct span *comp, si
 /* hx_code of the raw repetition r of a segment without escapes, high bytes
  * or subcomponents (s->clean, s->nosub): every part of c (and alt) set,
  * those not given empty. */
-static inline void hx_code_raw(const struct hx *h, const struct hl7_seg *s, struct span r, const char *dflt_system,
-                               struct code *c, struct code *alt)
+static inline __attribute__((always_inline)) void hx_code_raw(const struct hx *h, const struct hl7_seg *s, struct span r,
+                                                              const char *dflt_system, struct code *c, struct code *alt)
 {
 	struct span comp[6];
 	/* the components up to the alternate system: nothing else is read */
