@@ -293,8 +293,8 @@ static inline void hx_code_system(const struct hx *h, const char *dflt, struct c
 /* Code, text, system from components k, k+1, k+2 (of nc) of a coded element
  * in a segment without escapes, high bytes or subcomponents: the components
  * are the values themselves. */
-static inline void hx_code_clean(const struct hx *h, const struct span *comp, size_t nc, int k, const char *dflt,
-                                 struct code *out)
+static inline __attribute__((always_inline)) void hx_code_clean(const struct hx *h, const struct span *comp, size_t nc,
+                                                                int k, const char *dflt, struct code *out)
 {
 	out->code = (size_t)k - 1 < nc ? hx_trim(hx_nul(comp[k - 1])) : span_make(NULL, 0);
 	out->display = (size_t)k < nc ? hx_nul(comp[k]) : span_make(NULL, 0);
