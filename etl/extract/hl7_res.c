@@ -90,6 +90,16 @@ static const char *const t_text[] = { "ST", "TX", "FT", "ID", "IS", "DT", "DTM",
 static const char *const t_kept_not[] = { "ED", "RP", "AD", "CK", "CN", "CP", "CX", "DR", "EI", "MA",
 	"NA", "PN", "TN", "XAD", "XCN", "XON", "XPN", "XTN", "SPS", "SRT", "TQ", NULL };
 
+/* SEG-k of a segment other than MSH already split past k (hl7_split_to):
+ * hl7_field without the checks that this spares. */
+static inline struct span seg_field(const struct hl7_msg *m, const struct hl7_seg *s, unsigned k)
+{
+	if (k >= s->nfo)
+		return span_make(s->p + s->n, 0);
+	const uint32_t *fo = m->fo + s->f0 + k - 1;
+	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
+}
+
 /* All repetitions of a text OBX-5, joined by line breaks. */
 static int text_value(struct hx *h, struct hl7_seg *s, struct span *out)
 {
@@ -113,11 +123,12 @@ static int text_value(struct hx *h, struct hl7_seg *s, struct span *out)
 	return 0;
 }
 
-static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *numeric)
+/* OBX-5 by OBX-2 (the segment split past 5; plain: see obx_code) */
+static int obx_value(struct hx *h, struct hl7_seg *s, int plain, struct value *v, int *numeric)
 {
 	struct hl7_msg *m = h->m;
-	struct span type = hx_trim(hx_comp1(m, s, hl7_field(m, s, 2)));
-	struct span f5 = hl7_field(m, s, 5);
+	struct span type = hx_trim(hx_comp1(m, s, seg_field(m, s, 2)));
+	struct span f5 = seg_field(m, s, 5);
 	int rc;
 	*numeric = 0;
 	if (f5.n == 0 || (f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
@@ -128,8 +139,11 @@ static int obx_value(struct hx *h, struct hl7_seg *s, struct value *v, int *nume
 	if (nm || type_is(type, t_num) || span_eq_str(type, "CQ") || span_eq_str(type, "MO")) {
 		struct span t;
 		int c = type.n == 2 && type.p[0] == 'N' ? 0 : 1;
-		/* f5 is the field hx_text would read again */
-		if ((rc = hx_tx_at(h, s, 5, c, hx_cut(h, s, 5, f5, 1, c, 0), &t)) < 0)
+		/* f5 is the field hx_text would read again; in a plain segment
+		 * (and not "", seen above) it is the value itself */
+		if (plain && c == 0)
+			t = f5;
+		else if ((rc = hx_tx_at(h, s, 5, c, hx_cut(h, s, 5, f5, 1, c, 0), &t)) < 0)
 			return rc;
 		v->text = t;
 		t = hx_trim(t);
@@ -215,23 +229,13 @@ int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 	return hx_provider(h, obr, 16, &h->obr_provider);
 }
 
-/* SEG-k of a segment other than MSH already split past k (hl7_split_to):
- * hl7_field without the checks that this spares. */
-static inline struct span seg_field(const struct hl7_msg *m, const struct hl7_seg *s, unsigned k)
+/* hx_code of the first repetition of OBX-f (split past f). In a plain
+ * segment, without escapes, high bytes, subcomponents or repetitions (most),
+ * the field is the coded element as it stands: no cutting, no call. */
+static inline __attribute__((always_inline)) int obx_code(struct hx *h, struct hl7_seg *s, int plain, int f,
+                                                          const char *dflt, struct code *c, struct code *alt)
 {
-	if (k >= s->nfo)
-		return span_make(s->p + s->n, 0);
-	const uint32_t *fo = m->fo + s->f0 + k - 1;
-	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
-}
-
-/* hx_code of the first repetition of OBX-f (split past f). In a segment
- * without escapes, high bytes, subcomponents or repetitions (most) the
- * field is the coded element as it stands: no cutting, no call. */
-static inline __attribute__((always_inline)) int obx_code(struct hx *h, struct hl7_seg *s, int f, const char *dflt,
-                                                          struct code *c, struct code *alt)
-{
-	if (s->clean && s->nosub && s->norep) {
+	if (plain) {
 		hx_code_raw(h, s, seg_field(h->m, s, (unsigned)f), dflt, c, alt);
 		return 0;
 	}
@@ -249,7 +253,8 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (!h->person.n)
 		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
 	hl7_split_to(h->m, s, 14); /* the fields read below, in one go */
-	struct span st = hx_trim(hx_comp1(h->m, s, hl7_field(h->m, s, 11)));
+	int plain = s->clean && s->nosub && s->norep;
+	struct span st = hx_trim(hx_comp1(h->m, s, seg_field(h->m, s, 11)));
 	uint8_t action;
 	if (st.n == 0)
 		action = p->obx_missing;
@@ -265,11 +270,11 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	ev->origin = origin;
 	ev->person = h->person;
 	ev->visit = h->visit;
-	if ((rc = obx_code(h, s, 3, NULL, &ev->code, &ev->code_alt)) < 0)
+	if ((rc = obx_code(h, s, plain, 3, NULL, &ev->code, &ev->code_alt)) < 0)
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
-	struct span sub = hx_trim(hx_rep1(h, s, 4));
+	struct span sub = hx_trim(plain ? seg_field(h->m, s, 4) : hx_rep1(h, s, 4));
 	struct span order = h->obr_order;
 	if (order.n) {
 		struct span kp[5] = { SPAN_LIT("obx"), order, ev->code.system, ev->code.code, sub };
@@ -305,14 +310,14 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (ev->start.prec == DT_NONE)
 		return hx_fail(h, s, 14, 0, E_MISSING, "a result without a time (OBX-14, OBR-7)");
 	int numeric;
-	if ((rc = obx_value(h, s, &ev->value, &numeric)) < 0)
+	if ((rc = obx_value(h, s, plain, &ev->value, &numeric)) < 0)
 		return rc;
 	if (!kind)
 		ev->kind = numeric ? EV_MEASUREMENT : EV_OBSERVATION;
-	if ((rc = obx_code(h, s, 6, NULL, &ev->value.unit, NULL)) < 0 ||
-	    (rc = obx_code(h, s, 8, "HL70078", &ev->qualifier, NULL)) < 0)
+	if ((rc = obx_code(h, s, plain, 6, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = obx_code(h, s, plain, 8, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
-	range(hx_comp1(h->m, s, hx_rep1(h, s, 7)), &ev->value);
+	range(hx_comp1(h->m, s, plain ? seg_field(h->m, s, 7) : hx_rep1(h, s, 7)), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);
 }

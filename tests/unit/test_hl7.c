@@ -727,6 +727,39 @@ static void test_short_fields_first_component(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* OBX fields read straight from the field table in a plain segment (no
+ * escapes, high bytes, subcomponents, repetitions), cut in any other: the
+ * first repetition of OBX-4 and OBX-7, escapes resolved in OBX-3 and OBX-6. */
+static void test_obx_plain_or_not(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7plain");
+	char path[1024];
+	char b[64];
+	snprintf(path, sizeof path, "%s/plain.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
+	      "OBX|1|NM|1-1^A^LN|s1|5|mg^^UCUM|1-3||||F|||20230103\r"
+	      "OBX|2|NM|1-2^B^LN|s2~x|6|mg^^UCUM|2-4~5-9||||F|||20230103\r"
+	      "OBX|3|NM|1-3^C\\T\\D^LN||7|mg\\S\\dL^^UCUM|3-5||||F|||20230103\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-1|s1")->u.event;
+	assert_true(ev->value.num == 5 && ev->value.low == 1 && ev->value.high == 3);
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg");
+	assert_string_equal(copy_span(ev->qualifier.system, b, sizeof b), "");
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-2|s2")->u.event;
+	assert_true(ev->value.num == 6 && ev->value.low == 2 && ev->value.high == 4);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-3|")->u.event;
+	assert_true(ev->value.num == 7 && ev->value.low == 3 && ev->value.high == 5);
+	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "C&D");
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg^dL");
+	assert_string_equal(copy_span(ev->value.unit.system, b, sizeof b), "UCUM");
+	extract_hl7v2.close(x);
+}
+
 /* hx_number's fast path (digits, a point, digits) against span_to_double:
  * the same number, or -1 for what is none. */
 static void test_numbers(void **state)
@@ -798,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_dates_by_field_and_separators),
 		cmocka_unit_test(test_short_fields_first_component),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_obx_plain_or_not),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
