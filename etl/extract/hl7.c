@@ -26,6 +26,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef HX_RECORD_AVX2
+#include <immintrin.h>
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* helpers for the handlers                                                  */
@@ -241,6 +244,19 @@ int hx_number_any(struct span s, double *out)
 		return -1;
 	return span_to_double(s, out);
 }
+
+#ifdef HX_RECORD_AVX2
+__attribute__((target("avx2"))) void hx_record_copy_avx2(struct record *r, const struct record *t)
+{
+	char *d = (char *)r;
+	const char *src = (const char *)t;
+	size_t k = 0;
+	for (; k + 32 <= sizeof *r; k += 32)
+		_mm256_storeu_si256((__m256i *)(void *)(d + k), _mm256_loadu_si256((const __m256i *)(const void *)(src + k)));
+	if (k < sizeof *r)
+		memcpy(d + k, src + k, sizeof *r - k);
+}
+#endif
 
 int hx_emit(struct hx *h, const struct record *r)
 {

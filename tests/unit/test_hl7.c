@@ -760,6 +760,35 @@ static void test_obx_plain_or_not(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* hx_record gives what record_init does, by either copy of the template
+ * (16-byte moves, or 32-byte ones on a CPU with AVX2). */
+static void test_record_templates(void **state)
+{
+	(void)state;
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct hl7_msg m;
+	memset(&m, 0, sizeof m);
+	struct hx h = { .x = x, .m = &m };
+	for (int avx2 = 0; avx2 < 2; avx2++) {
+#if defined(__x86_64__) && defined(__GNUC__)
+		if (avx2 && !__builtin_cpu_supports("avx2"))
+			continue;
+#else
+		if (avx2)
+			continue;
+#endif
+		m.avx2 = avx2;
+		for (int k = 0; k <= REC_MERGE + 1; k++) {
+			struct record a, b;
+			memset(&a, 0x5a, sizeof a);
+			hx_record(&h, &a, (enum rec_kind)k);
+			record_init(&b, (enum rec_kind)k);
+			assert_memory_equal(&a, &b, sizeof a);
+		}
+	}
+	extract_hl7v2.close(x);
+}
+
 /* hx_number's fast path (digits, a point, digits) against span_to_double:
  * the same number, or -1 for what is none. */
 static void test_numbers(void **state)
@@ -831,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_dates_by_field_and_separators),
 		cmocka_unit_test(test_short_fields_first_component),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_record_templates),
 		cmocka_unit_test(test_obx_plain_or_not),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
