@@ -123,6 +123,23 @@ static int text_value(struct hx *h, struct hl7_seg *s, struct span *out)
 	return 0;
 }
 
+/* A numeric value t (NM, CQ, MO: unescaped, not empty): 1 if a number,
+ * else 0 and kept as text. */
+static inline int num_value(struct hx *h, struct span t, struct value *v)
+{
+	v->text = t;
+	t = hx_trim(t);
+	v->op = take_op(&t);
+	if (hx_number(t, &v->num) == 0) {
+		v->kind = VAL_NUM;
+		return 1;
+	}
+	v->kind = VAL_TEXT;
+	v->op = span_make(NULL, 0);
+	hx_note(h, "numeric result that is not a number: kept as text");
+	return 0;
+}
+
 /* OBX-5 by OBX-2 (the segment split past 5; plain: see obx_code) */
 static int obx_value(struct hx *h, struct hl7_seg *s, int plain, struct value *v, int *numeric)
 {
@@ -145,17 +162,7 @@ static int obx_value(struct hx *h, struct hl7_seg *s, int plain, struct value *v
 			t = f5;
 		else if ((rc = hx_tx_at(h, s, 5, c, hx_cut(h, s, 5, f5, 1, c, 0), &t)) < 0)
 			return rc;
-		v->text = t;
-		t = hx_trim(t);
-		v->op = take_op(&t);
-		if (hx_number(t, &v->num) == 0) {
-			v->kind = VAL_NUM;
-			*numeric = 1;
-		} else {
-			v->kind = VAL_TEXT;
-			v->op = span_make(NULL, 0);
-			hx_note(h, "numeric result that is not a number: kept as text");
-		}
+		*numeric = num_value(h, t, v);
 		if (span_eq_str(type, "CQ")) {
 			struct span u = hl7_comp(m, hl7_rep(m, f5, 1), 2);
 			if (u.n) {
@@ -310,7 +317,10 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (ev->start.prec == DT_NONE)
 		return hx_fail(h, s, 14, 0, E_MISSING, "a result without a time (OBX-14, OBR-7)");
 	int numeric;
-	if ((rc = obx_value(h, s, plain, &ev->value, &numeric)) < 0)
+	struct span f2 = seg_field(h->m, s, 2), f5 = seg_field(h->m, s, 5);
+	if (plain && f2.n == 2 && f2.p[0] == 'N' && f2.p[1] == 'M' && f5.n && !(f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
+		numeric = num_value(h, f5, &ev->value); /* most results: obx_value's first case, without the call */
+	else if ((rc = obx_value(h, s, plain, &ev->value, &numeric)) < 0)
 		return rc;
 	if (!kind)
 		ev->kind = numeric ? EV_MEASUREMENT : EV_OBSERVATION;

@@ -741,7 +741,10 @@ static void test_obx_plain_or_not(void **state)
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM|1-1^A^LN|s1|5|mg^^UCUM|1-3||||F|||20230103\r"
 	      "OBX|2|NM|1-2^B^LN|s2~x|6|mg^^UCUM|2-4~5-9||||F|||20230103\r"
-	      "OBX|3|NM|1-3^C\\T\\D^LN||7|mg\\S\\dL^^UCUM|3-5||||F|||20230103\r"), 0);
+	      "OBX|3|NM|1-3^C\\T\\D^LN||7|mg\\S\\dL^^UCUM|3-5||||F|||20230103\r"
+	      "OBX|4|NM|1-4^D^LN||\"\"|mg|||||F|||20230103\r"
+	      "OBX|5|NM|1-5^E^LN||<=0.5|mg|||||F|||20230103\r"
+	      "OBX|6|NM|1-6^F^LN||pending|mg|||||F|||20230103\r"), 0);
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -757,6 +760,20 @@ static void test_obx_plain_or_not(void **state)
 	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "C&D");
 	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg^dL");
 	assert_string_equal(copy_span(ev->value.unit.system, b, sizeof b), "UCUM");
+	/* NM values of a plain segment: HL7 null, a comparator, not a number */
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-4|")->u.event;
+	assert_int_equal(ev->value.kind, VAL_NONE);
+	assert_int_equal(ev->kind, EV_MEASUREMENT);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-5|")->u.event;
+	assert_int_equal(ev->value.kind, VAL_NUM);
+	assert_true(ev->value.num == 0.5);
+	assert_string_equal(copy_span(ev->value.op, b, sizeof b), "<=");
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "<=0.5");
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-6|")->u.event;
+	assert_int_equal(ev->value.kind, VAL_TEXT);
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "pending");
+	assert_int_equal(ev->value.op.n, 0);
+	assert_int_equal(s.notes, 1);
 	extract_hl7v2.close(x);
 }
 
