@@ -175,7 +175,7 @@ static inline struct span hx_rep1(struct hx *h, struct hl7_seg *s, int f)
 }
 /* span_trim (core/span.h), with the common case inline: it only removes
  * bytes up to ' ', so ends above ' ' leave nothing to trim. */
-static inline struct span hx_trim(struct span s)
+static inline __attribute__((always_inline)) struct span hx_trim(struct span s)
 {
 	if (s.n && ((unsigned char)s.p[0] <= ' ' || (unsigned char)s.p[s.n - 1] <= ' '))
 		return span_trim(s);
