@@ -73,7 +73,7 @@ static size_t find_eol(const char *p, size_t n)
 #ifdef HL7_AVX2
 /* find_eol with AVX2: 64 bytes a round in two registers; the rest of p
  * (under 64 bytes) as find_eol does it. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline size_t find_eol_avx2(const char *p, size_t n)
 {
 	const __m256i seven = _mm256_set1_epi8(7), fifteen = _mm256_set1_epi8(15);
@@ -124,7 +124,7 @@ void hl7_stream_init(struct hl7_stream *s, struct win *w)
 	s->line = 1;
 	s->raw_cap = 1u << 20;
 #ifdef HL7_AVX2
-	s->avx2 = __builtin_cpu_supports("avx2");
+	s->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
 #endif
 }
 
@@ -388,7 +388,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 #ifdef HL7_AVX2
 /* The same compiled for AVX2 (the CPU has it): line ends found 64 bytes a
  * round in two registers. */
-__attribute__((target("avx2"))) static int stream_next_avx2(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
+__attribute__((target("avx2,bmi"))) static int stream_next_avx2(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 {
 	return stream_next(s, f, e, 1);
 }
@@ -411,7 +411,7 @@ void hl7_msg_setup(struct hl7_msg *m, struct arena *a)
 	memset(m, 0, sizeof *m);
 	m->a = a;
 #ifdef HL7_AVX2
-	m->avx2 = __builtin_cpu_supports("avx2");
+	m->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
 #endif
 }
 
@@ -599,6 +599,40 @@ static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
 	return w;
 }
 
+#ifdef HL7_AVX2
+/* flatten with BMI (every AVX2 CPU has it): the first four offsets written
+ * whatever the mask holds (tzcnt of an empty mask is defined), then four
+ * more if there are more, then one by one: no branch per field for the
+ * usual handful in 32 bytes. w needs room for 32 + 3 (up to 3 written past
+ * the last offset, left as garbage beyond the returned end). */
+__attribute__((target("avx2,bmi")))
+static inline uint32_t *flatten_bmi(uint32_t *w, unsigned mask, uint32_t at)
+{
+	unsigned cnt = (unsigned)__builtin_popcount(mask);
+	w[0] = at + _tzcnt_u32(mask);
+	mask = _blsr_u32(mask);
+	w[1] = at + _tzcnt_u32(mask);
+	mask = _blsr_u32(mask);
+	w[2] = at + _tzcnt_u32(mask);
+	mask = _blsr_u32(mask);
+	w[3] = at + _tzcnt_u32(mask);
+	if (cnt > 4) {
+		mask = _blsr_u32(mask);
+		w[4] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		w[5] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		w[6] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		w[7] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		for (uint32_t *o = w + 8; mask; mask = _blsr_u32(mask))
+			*o++ = at + _tzcnt_u32(mask);
+	}
+	return w + cnt;
+}
+#endif
+
 /* The delimiters as vectors, and what the bytes looked at so far held. */
 struct split_vec {
 	__m128i f, e, s, r;            /* field, escape, subcomponent, repetition separators */
@@ -643,7 +677,7 @@ struct split_vec32 {
 
 /* The delimiters f, e, s, r (in every byte of 16) in both halves, nothing
  * noted yet. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline void split_vec32_init(struct split_vec32 *v, __m128i f, __m128i e, __m128i s, __m128i r)
 {
 	v->f = _mm256_broadcastsi128_si256(f);
@@ -654,7 +688,7 @@ static inline void split_vec32_init(struct split_vec32 *v, __m128i f, __m128i e,
 }
 
 /* split16 for the 32 bytes at p. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline unsigned split32(struct split_vec32 *sv, const char *p)
 {
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
@@ -665,13 +699,13 @@ static inline unsigned split32(struct split_vec32 *sv, const char *p)
 }
 
 /* split_rounds with AVX2: the 32 bytes of a round in one register. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline size_t split_rounds_avx2(struct split_vec32 *sv, const char *p, size_t i, size_t end, uint32_t **pw,
                                        const uint32_t *stop)
 {
 	uint32_t *w = *pw;
 	while (i + 32 <= end) {
-		w = flatten(w, split32(sv, p + i), (uint32_t)i + 1);
+		w = flatten_bmi(w, split32(sv, p + i), (uint32_t)i + 1);
 		i += 32;
 		if (w >= stop)
 			break;
@@ -681,7 +715,7 @@ static inline size_t split_rounds_avx2(struct split_vec32 *sv, const char *p, si
 }
 
 /* split_rounds_avx2 for split_more: its notes folded into sv's 16-byte ones. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline size_t split_rounds_avx2_sv(struct split_vec *sv, const char *p, size_t i, size_t end, uint32_t **pw,
                                           const uint32_t *stop)
 {
@@ -837,7 +871,7 @@ out:
  * others go the general way, 32 bytes a round in one register and the
  * 16-byte operations as three-operand VEX instructions.
  */
-__attribute__((target("avx2"))) static void split_more_avx2(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
+__attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
 	if (s->done)
 		return;
@@ -848,9 +882,10 @@ __attribute__((target("avx2"))) static void split_more_avx2(struct hl7_msg *m, s
 		split_more(m, s, k, 1);
 		return;
 	}
-	/* an entry per byte left at most, and the end */
+	/* an entry per byte left at most, and the end (and flatten_bmi's 3
+	 * beyond) */
 	size_t room = n - i + 1, want = (size_t)k + 1 - s->nfo;
-	fo_reserve(m, room);
+	fo_reserve(m, room + 3);
 	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
 	struct split_vec32 sv;
 	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
@@ -858,7 +893,7 @@ __attribute__((target("avx2"))) static void split_more_avx2(struct hl7_msg *m, s
 	if (w < stop) {
 		if (i < n) {
 			size_t j = n - 32;
-			w = flatten(w, split32(&sv, p + j) & (~0u << (i - j)), (uint32_t)j + 1);
+			w = flatten_bmi(w, split32(&sv, p + j) & (~0u << (i - j)), (uint32_t)j + 1);
 			i = n;
 		}
 		*w++ = (uint32_t)(n + 1);

@@ -88,7 +88,7 @@ struct hl7_stream {
 	/* batch accounting */
 	uint64_t batch_msgs;       /* messages since the last BHS */
 	uint64_t batch_mismatch;   /* BTS counts that did not match */
-	int avx2;                  /* find line ends with AVX2 (the CPU has it) rather than SSE2 */
+	int avx2;                  /* find line ends with AVX2 (the CPU has it, and BMI) rather than SSE2 */
 };
 
 /* Start reading frames from w (already opened, BOM skipped or not). */
@@ -146,7 +146,7 @@ struct hl7_msg {
 	uint32_t idkey[128], idcnt[128], idgen[128], gen;
 	int idfull;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
-	int avx2;                  /* split with AVX2 (the CPU has it) rather than SSE2 */
+	int avx2;                  /* split with AVX2 (the CPU has it, and BMI) rather than SSE2 */
 #ifdef __SSE2__
 	/* the delimiters in every byte of a vector (hl7_msg_init): made once
 	 * per message rather than at each split */
