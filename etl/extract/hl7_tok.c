@@ -16,81 +16,55 @@
 /* ------------------------------------------------------------------------ */
 /* scanning                                                                  */
 
-#ifdef __SSE2__
-/* The first CR or LF among the candidates p[i + bit] of the 64-bit mask m
- * (bytes 8 to 15), or SIZE_MAX. */
-static inline size_t eol_among(const char *p, size_t i, uint64_t m)
+/* Line ends (CR, LF) among the n bytes at p, n < 64: bit i for p[i]. */
+static uint64_t eol_bits_tail(const char *p, size_t n)
 {
-	for (; m; m &= m - 1) {
-		size_t k = i + (size_t)__builtin_ctzll(m);
-		if (p[k] == '\r' || p[k] == '\n')
-			return k;
-	}
-	return SIZE_MAX;
+	uint64_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		m |= (uint64_t)(p[i] == '\r' || p[i] == '\n') << i;
+	return m;
 }
-#endif
 
-/* Index of the first CR or LF in p[0, n), or n. */
-static size_t find_eol(const char *p, size_t n)
-{
-	size_t i = 0;
 #ifdef __SSE2__
-	/* c | 7 == 15 holds for the bytes 8 to 15 only, CR (13) and LF (10)
-	 * among them: one compare per 16 bytes finds the candidates, 64 bytes
-	 * a round, and a look at each candidate drops the others (tab, VT ...) */
-	const __m128i seven = _mm_set1_epi8(7), fifteen = _mm_set1_epi8(15);
-	for (; i + 64 <= n; i += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 32));
-		__m128i d = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 48));
-		a = _mm_cmpeq_epi8(_mm_or_si128(a, seven), fifteen);
-		b = _mm_cmpeq_epi8(_mm_or_si128(b, seven), fifteen);
-		c = _mm_cmpeq_epi8(_mm_or_si128(c, seven), fifteen);
-		d = _mm_cmpeq_epi8(_mm_or_si128(d, seven), fifteen);
-		if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))))
-			continue;
-		uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(a) | (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16 |
-		             (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
-		size_t k = eol_among(p, i, m);
-		if (k != SIZE_MAX)
-			return k;
-	}
+/* Line ends among the 64 bytes at p, bit i for p[i]. */
+static inline uint64_t eol_bits(const char *p)
+{
 	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-		if (m)
-			return i + (size_t)__builtin_ctz((unsigned)m);
+	uint64_t m = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		v = _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * k);
 	}
-#endif
-	for (; i < n; i++)
-		if (p[i] == '\r' || p[i] == '\n')
-			return i;
-	return n;
+	return m;
 }
+#else
+static inline uint64_t eol_bits(const char *p)
+{
+	uint64_t m = 0;
+	for (int i = 0; i < 64; i++)
+		m |= (uint64_t)(p[i] == '\r' || p[i] == '\n') << i;
+	return m;
+}
+#endif
 
 #ifdef HL7_AVX2
-/* find_eol with AVX2: 64 bytes a round in two registers; the rest of p
- * (under 64 bytes) as find_eol does it. */
+/* eol_bits with AVX2: the 64 bytes in two registers, and one compare for
+ * both CR and LF: a byte equals its entry in a table looked up by its low
+ * half only if it is CR or LF (the other entries are 0x80, which no byte
+ * below 0x80 equals; a byte from 0x80 on looks up 0). */
 __attribute__((target("avx2,bmi")))
-static inline size_t find_eol_avx2(const char *p, size_t n)
+static inline uint64_t eol_bits_avx2(const char *p)
 {
-	const __m256i seven = _mm256_set1_epi8(7), fifteen = _mm256_set1_epi8(15);
-	size_t i = 0;
-	for (; i + 64 <= n; i += 64) {
-		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
-		a = _mm256_cmpeq_epi8(_mm256_or_si256(a, seven), fifteen);
-		b = _mm256_cmpeq_epi8(_mm256_or_si256(b, seven), fifteen);
-		if (_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b)))
-			continue;
-		uint64_t m = (uint64_t)(unsigned)_mm256_movemask_epi8(a) | (uint64_t)(unsigned)_mm256_movemask_epi8(b) << 32;
-		size_t k = eol_among(p, i, m);
-		if (k != SIZE_MAX)
-			return k;
-	}
-	return i + find_eol(p + i, n - i);
+	const __m256i tab = _mm256_setr_epi8(-128, -128, -128, -128, -128, -128, -128, -128,
+	                                     -128, -128, '\n', -128, -128, '\r', -128, -128,
+	                                     -128, -128, -128, -128, -128, -128, -128, -128,
+	                                     -128, -128, '\n', -128, -128, '\r', -128, -128);
+	__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	a = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(tab, a), a);
+	b = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(tab, b), b);
+	return (uint64_t)(unsigned)_mm256_movemask_epi8(a) | (uint64_t)(unsigned)_mm256_movemask_epi8(b) << 32;
 }
 #endif
 
@@ -243,6 +217,140 @@ static int more(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 	return 2;
 }
 
+/*
+ * The first line end not passed yet (at or after lstart): from s->eolm, else
+ * found in the bytes from s->scan on, 64 at a time (the rest, under 64, at
+ * once). avail if there is none before avail (then s->scan is avail).
+ */
+static inline __attribute__((always_inline)) size_t eol_next(struct hl7_stream *s, const char *b, size_t avail,
+                                                              int avx2)
+{
+	while (!s->eolm) {
+		size_t i = s->scan, n = avail - i;
+		if (n == 0)
+			return avail;
+		if (n >= 64) {
+#ifdef HL7_AVX2
+			if (avx2)
+				s->eolm = eol_bits_avx2(b + i);
+			else
+#endif
+				s->eolm = eol_bits(b + i);
+			s->scan = i + 64;
+		} else {
+			/* as the last n bytes of 64 ending at avail */
+			s->eolm = eol_bits_tail(b + i, n) << (64 - n);
+			s->scan = avail;
+		}
+	}
+	(void)avx2;
+	return s->scan - 64 + (size_t)__builtin_ctzll(s->eolm);
+}
+
+/* Pass the line end at t (eol_next's), the next line starting at next: t + 1,
+ * or t + 2 after CRLF (the LF is passed too). */
+static inline void eol_pass(struct hl7_stream *s, size_t t, size_t next)
+{
+	s->eolm &= s->eolm - 1;
+	if (next == t + 2) {
+		if (t + 1 < s->scan)
+			s->eolm &= ~(1ull << (t + 65 - s->scan));
+		else
+			s->scan = next;
+	}
+}
+
+/*
+ * The common case with the stream's state in registers: inside a frame,
+ * lines that start with a capital other than M, F or B (so neither MSH nor a
+ * batch line, nor a comment, blank or MLLP line) and do not end with 0x1C:
+ * segments, as the general way would find. An MSH line that does not end with
+ * 0x1C ends the frame (1 returned: finish it), or outside one starts the next
+ * (if nothing precedes it in the window, so that start() drops nothing).
+ * Stops before any other line, and before one whose end is not found yet or
+ * is the last byte we have (a CR there may be half a CRLF): the general way
+ * takes those. Not for a stream discarding or inside a comment.
+ */
+static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *s, const char *b, size_t avail,
+                                                              int avx2)
+{
+	uint64_t m = s->eolm, line = s->line;
+	size_t scan = s->scan, ls = s->lstart, ls0 = ls;
+	struct hl7_segref *r = s->segs + s->nsegs, *rend = s->segs + s->segcap;
+	int ends = 0;
+	if (ls >= avail || (!s->in_frame && b[ls] != 'M'))
+		return 0; /* outside a frame only an MSH line is taken here */
+	for (;;) {
+		while (!m) {
+			if (avail - scan < 64)
+				goto out;
+#ifdef HL7_AVX2
+			if (avx2)
+				m = eol_bits_avx2(b + scan);
+			else
+#endif
+				m = eol_bits(b + scan);
+			scan += 64;
+		}
+		size_t t = scan - 64 + (size_t)__builtin_ctzll(m);
+		unsigned char c = (unsigned char)b[ls];
+		/* a capital: the line is not empty (b[t] is CR or LF) */
+		if (c < 'A' || c > 'Z' || t + 1 >= avail || b[t - 1] == 0x1C || r == rend)
+			break;
+		if (c == 'M' || c == 'F' || c == 'B') {
+			if (!line_is(b + ls, t - ls, "MSH") || t - ls < 4)
+				break;
+			if (s->in_frame) {
+				ends = 1;
+				break;
+			}
+			if (ls != 0)
+				break;
+			/* start(s, HL7_MSG) with nothing to drop */
+			s->in_frame = HL7_MSG;
+			s->frame_line = line;
+			s->frame_offset = win_offset(s->w, s->w->beg);
+			r = s->segs;
+		}
+		size_t next = t + 1 + (b[t] == '\r' && b[t + 1] == '\n');
+		m &= m - 1;
+		if (next == t + 2) { /* the LF passed too */
+			if (t + 1 < scan)
+				m &= ~(1ull << (t + 65 - scan));
+			else
+				scan = next;
+		}
+		r->off = (uint32_t)ls;
+		r->n = (uint32_t)(t - ls);
+		r->line = line++;
+		r++;
+		ls = next;
+	}
+out:
+	(void)avx2;
+	s->eolm = m;
+	s->scan = scan;
+	if (ls != ls0) {
+		s->lstart = s->frame_end = ls;
+		s->line = line;
+		s->nsegs = (size_t)(r - s->segs);
+	}
+	return ends;
+}
+
+/* plain_lines out of line, with its own registers */
+static __attribute__((noinline)) int plain_lines_sse2(struct hl7_stream *s, const char *b, size_t avail)
+{
+	return plain_lines(s, b, avail, 0);
+}
+#ifdef HL7_AVX2
+__attribute__((target("avx2,bmi"))) static __attribute__((noinline)) int
+plain_lines_avx2(struct hl7_stream *s, const char *b, size_t avail)
+{
+	return plain_lines(s, b, avail, 1);
+}
+#endif
+
 static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *s, struct hl7_frame *f,
                                                                struct err *e, int avx2)
 {
@@ -255,19 +363,19 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 	for (;;) {
 		size_t avail = w->end - w->beg;
 		size_t t, next;
-		if (!w->buf) {
-			t = 0;
-		} else {
-			const char *b = w->buf + w->beg;
+		if (w->buf && !(s->discard | s->in_comment | s->discard_midline)) {
+			int ends;
 #ifdef HL7_AVX2
 			if (avx2)
-				t = s->scan + find_eol_avx2(b + s->scan, avail - s->scan);
+				ends = plain_lines_avx2(s, w->buf + w->beg, avail);
 			else
 #endif
-				t = s->scan + find_eol(b + s->scan, avail - s->scan);
+				ends = plain_lines_sse2(s, w->buf + w->beg, avail);
+			if (ends)
+				return finish(s, f); /* an MSH line starts the next round */
 		}
+		t = w->buf ? eol_next(s, w->buf + w->beg, avail, avx2) : 0;
 		if (t == avail) {
-			s->scan = avail; /* searched up to here */
 			if (!w->eof) {
 				int r = more(s, f, e);
 				if (r < 0)
@@ -284,8 +392,10 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 			}
 			next = avail; /* a last line without terminator */
 		} else if (w->buf[w->beg + t] == '\r' && t + 1 == avail && !w->eof) {
-			/* a CR at the end of what we have: is it CRLF? */
+			/* a CR at the end of what we have: is it CRLF? (found
+			 * again after the next read) */
 			s->scan = t;
+			s->eolm = 0;
 			int r = more(s, f, e);
 			if (r < 0)
 				return r;
@@ -301,18 +411,6 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 		const char *lp = b + s->lstart;
 		size_t ln = t - s->lstart;
 		int mllp_end = 0;
-		/* the common case first: inside a frame, a line that starts with a
-		 * capital other than M, F or B (so neither MSH nor a batch line,
-		 * nor a comment, blank or MLLP line) and does not end with 0x1C:
-		 * a segment, as the checks below would find */
-		if (s->in_frame && ln && lp[0] >= 'A' && lp[0] <= 'Z' && lp[0] != 'M' && lp[0] != 'F' &&
-		    lp[0] != 'B' && lp[ln - 1] != 0x1C && !(s->discard | s->in_comment | s->discard_midline)) {
-			push_seg(s, s->lstart, ln, s->line);
-			s->frame_end = next;
-			s->line++;
-			s->scan = s->lstart = next;
-			continue;
-		}
 		while (ln && lp[0] == 0x0B) {
 			lp++;
 			ln--;
@@ -359,6 +457,8 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 
 		if ((kind == L_MSH || kind == L_ENV) && s->in_frame)
 			return finish(s, f); /* this line starts the next round */
+		if (t < avail)
+			eol_pass(s, t, next);
 
 		if (kind == L_ENV) {
 			if (lp[0] == 'B' && lp[1] == 'H')
@@ -377,7 +477,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 			s->frame_end = next;
 		}
 		s->line++;
-		s->scan = s->lstart = next;
+		s->lstart = next;
 		if (!s->in_frame)
 			drop(s, s->lstart);
 		if (mllp_end && s->in_frame)

@@ -72,7 +72,9 @@ struct hl7_stream {
 	struct win *w;
 	/* offsets relative to w->beg */
 	size_t lstart;             /* start of the line being looked at */
-	size_t scan;               /* where the search for its end resumes */
+	size_t scan;               /* where the search for line ends resumes */
+	uint64_t eolm;             /* line ends found before scan and not yet passed:
+	                              bit i for byte scan - 64 + i */
 	uint64_t line;             /* line number of lstart */
 	uint64_t msgno;
 	int in_frame;              /* 0, HL7_MSG or HL7_JUNK */

@@ -503,6 +503,65 @@ static void test_control_bytes_in_lines(void **state)
 	assert_string_equal(got, want);
 }
 
+/* Line ends at every place of a 64-byte block (CR, LF and CRLF, the LF of a
+ * CRLF in the block after its CR, a CR as the last byte of a read), MSH
+ * lines ending a frame and starting the next: every segment as long as it
+ * was written, whole and in pieces, with AVX2 and with SSE2. */
+static void test_line_ends_in_blocks(void **state)
+{
+	(void)state;
+	enum { MSGS = 16, SEGS = 12 };
+	static const char *const ends[] = { "\r", "\n", "\r\n" };
+	char *buf = xmalloc(MSGS * SEGS * 160);
+	size_t n = 0, lens[MSGS * SEGS], k = 0;
+	for (int msg = 0; msg < MSGS; msg++) {
+		int w = sprintf(buf + n, "MSH|^~\\&|A|B|C|D|20230101||ORU^R01|%d|P|2.5", msg);
+		lens[k++] = (size_t)w;
+		n += (size_t)w;
+		n += (size_t)sprintf(buf + n, "%s", ends[msg % 3]);
+		for (int j = 1; j < SEGS; j++) {
+			size_t len = 3 + (size_t)(msg * SEGS + j) * 37 % 140;
+			memcpy(buf + n, "OBX", 3);
+			for (size_t i = 3; i < len; i++)
+				buf[n + i] = i % 5 == 3 ? '|' : (char)('a' + i % 26);
+			n += len;
+			lens[k++] = len;
+			n += (size_t)sprintf(buf + n, "%s", ends[(msg + j) % 3]);
+		}
+	}
+	static const size_t reads[] = { 0, 1, 7, 63, 64, 65, 100 };
+	for (int avx = 1; avx >= 0; avx--) {
+		for (size_t ri = 0; ri < sizeof reads / sizeof *reads; ri++) {
+			struct win w;
+			struct err e;
+			struct hl7_stream st;
+			struct hl7_frame f;
+			size_t got = 0, msgs = 0;
+			assert_int_equal(win_open_mem(&w, buf, n, 0, &e), 0);
+			if (reads[ri])
+				w.rd.max_read = reads[ri];
+			hl7_stream_init(&st, &w);
+			st.avx2 = st.avx2 && avx;
+			while (hl7_stream_next(&st, &f, &e) > 0) {
+				assert_int_equal(f.kind, HL7_MSG);
+				assert_int_equal(f.nsegs, SEGS);
+				assert_int_equal(f.line, (uint64_t)msgs * SEGS + 1);
+				for (size_t i = 0; i < f.nsegs; i++) {
+					assert_int_equal(f.segs[i].n, lens[got]);
+					assert_int_equal(f.segs[i].line, (uint64_t)got + 1);
+					assert_memory_equal(f.p + f.segs[i].off, i == 0 ? "MSH" : "OBX", 3);
+					got++;
+				}
+				msgs++;
+			}
+			assert_int_equal(msgs, MSGS);
+			hl7_stream_free(&st);
+			win_close(&w);
+		}
+	}
+	free(buf);
+}
+
 /* --- splitting a segment in steps ----------------------------------------- */
 
 static uint64_t rng_next(uint64_t *x)
@@ -626,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_chunk_sizes),
 		cmocka_unit_test(test_control_bytes_in_lines),
+		cmocka_unit_test(test_line_ends_in_blocks),
 		cmocka_unit_test(test_split_in_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
