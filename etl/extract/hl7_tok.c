@@ -528,25 +528,48 @@ static int delim_ok(char c)
 	return u > ' ' && u < 0x7F && !is_alnum(c);
 }
 
-int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
+/* 1 if the id bytes of key (those of the lanes whose high bits are hi; the
+ * other lane 0) are capitals or digits: for a byte x below 0x80, x + 0x50
+ * has its high bit set from '0' on, 0xB9 - x up to '9', x + 0x3F from 'A'
+ * on and 0xDA - x up to 'Z' (and no carry or borrow leaves a byte). */
+static inline int id_ok(uint32_t key, uint32_t hi)
 {
-	m->p = f->p;
-	m->n = f->n;
-	m->nseg = 0;
-	m->nfo = 0;
-	memset(&m->d, 0, sizeof m->d);
-	if (f->nsegs == 0)
-		return err_set(e, E_PARSE, "no segments");
-	const char *msh = f->p + f->segs[0].off;
-	size_t mn = f->segs[0].n;
-	if (e)
-		e->pos.line = f->segs[0].line;
-	if (mn < 4 || memcmp(msh, "MSH", 3) != 0) {
-		if (e)
-			snprintf(e->pos.where, sizeof e->pos.where, "MSH");
-		return err_set(e, E_PARSE, "message does not start with MSH");
+	const uint32_t ones = 0x01010101u;
+	if (key & hi)
+		return 0;
+	uint32_t digit = (key + 0x50 * ones) & (0xB9 * ones - key);
+	uint32_t upper = (key + 0x3F * ones) & (0xDA * ones - key);
+	return ((digit | upper) & hi) == hi;
+}
+
+/* The slot of key in m's id table, taken if it is new (ndistinct counts the
+ * ids taken); 128 if the table is full (m->idfull then set). */
+static uint32_t id_slot(struct hl7_msg *m, uint32_t key, size_t *ndistinct)
+{
+	uint32_t h = hl7_id_slot(key);
+	for (;;) {
+		if (m->idgen[h] != m->gen) {
+			if (*ndistinct == 127) {
+				m->idfull = 1; /* count the hard way */
+				return 128;
+			}
+			++*ndistinct;
+			m->idgen[h] = m->gen;
+			m->idkey[h] = key;
+			m->idcnt[h] = 0;
+		}
+		if (m->idkey[h] == key)
+			return h;
+		h = (h + 1) & 127;
 	}
+}
+
+/* The delimiters from MSH-1 and MSH-2 of the MSH line msh[0, mn) (mn >= 4)
+ * into m->d and its vectors: 0, or -E_PARSE with e->pos.where set. */
+static int read_delims(struct hl7_msg *m, const char *msh, size_t mn, struct err *e)
+{
 	char fs = msh[3];
+	memset(&m->d, 0, sizeof m->d);
 	if (!delim_ok(fs)) {
 		if (e)
 			snprintf(e->pos.where, sizeof e->pos.where, "MSH-1");
@@ -586,11 +609,89 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->ves = hl7_splat(enc[2]);
 	m->vss = hl7_splat(enc[3]);
 #endif
+	return 0;
+}
+
+int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
+{
+	m->p = f->p;
+	m->n = f->n;
+	m->nseg = 0;
+	m->nfo = 0;
+	if (f->nsegs == 0) {
+		memset(&m->d, 0, sizeof m->d);
+		m->dkey = 0;
+		return err_set(e, E_PARSE, "no segments");
+	}
+	const char *msh = f->p + f->segs[0].off;
+	size_t mn = f->segs[0].n;
+	if (e)
+		e->pos.line = f->segs[0].line;
+	if (mn < 4 || memcmp(msh, "MSH", 3) != 0) {
+		memset(&m->d, 0, sizeof m->d);
+		m->dkey = 0;
+		if (e)
+			snprintf(e->pos.where, sizeof e->pos.where, "MSH");
+		return err_set(e, E_PARSE, "message does not start with MSH");
+	}
+	/* the same 8 bytes after "MSH" as in the last message: the same
+	 * delimiters (MSH-2 ends within them), read and checked already */
+	uint64_t dkey = 0;
+	if (mn >= 11)
+		memcpy(&dkey, msh + 3, 8);
+	if (dkey == 0 || dkey != m->dkey) {
+		m->dkey = 0;
+		int rc = read_delims(m, msh, mn, e);
+		if (rc < 0)
+			return rc;
+		m->dkey = dkey;
+	}
+	char fs = m->d.fs;
 
 	if (m->segcap < f->nsegs) {
 		m->segcap = f->nsegs;
 		m->seg = xrealloc(m->seg, mem_mul(m->segcap, sizeof *m->seg));
 	}
+	/* the segments: an id of 3 capitals or digits, then the field
+	 * separator or the end */
+	const struct hl7_segref *r = f->segs;
+	struct hl7_seg *seg = m->seg;
+	size_t nseg = f->nsegs, i;
+	uint32_t idmask, hi;
+	memcpy(&idmask, "\xFF\xFF\xFF", 4); /* the id's 3 bytes of a 4-byte load */
+	hi = idmask & 0x80808080u;
+	for (i = 0; i < nseg; i++) {
+		const char *p = f->p + r[i].off;
+		uint32_t n = r[i].n, key;
+		if (n > 3) {
+			if (p[3] != fs)
+				break;
+			memcpy(&key, p, 4);
+			key &= idmask;
+		} else if (n == 3) {
+			key = hl7_id_key(p);
+		} else {
+			break;
+		}
+		if (!id_ok(key, hi))
+			break;
+		struct hl7_seg *s = &seg[i];
+		s->p = p;
+		s->n = n;
+		memcpy(s->id, &key, sizeof s->id); /* the 3 bytes and a NUL */
+		s->line = r[i].line;
+		s->f0 = UINT32_MAX;
+		s->nfo = s->pos = s->nf = 0;
+		s->done = s->clean = s->nosub = s->norep = 0;
+	}
+	if (i < nseg) {
+		if (e) {
+			e->pos.line = r[i].line;
+			snprintf(e->pos.where, sizeof e->pos.where, "segment %zu", i + 1);
+		}
+		return err_set(e, E_PARSE, "line %zu of the message is not a segment (truncated, or wrong field separator)", i + 1);
+	}
+
 	/* occurrence numbers: a small open-addressing table keyed by the id; a
 	 * slot is live in this message when its idgen is m->gen (nothing to
 	 * clear per message); more than 127 distinct ids are counted by a look
@@ -604,65 +705,31 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	/* a run of the same id (OBX OBX OBX) counts on in run, written back
 	 * to its slot when the run ends */
 	uint32_t prev_key = UINT32_MAX, run = 0, prev_h = 128;
-	for (size_t i = 0; i < f->nsegs; i++) {
-		const struct hl7_segref *r = &f->segs[i];
-		const char *p = f->p + r->off;
-		struct hl7_seg *s = &m->seg[i];
-		if (r->n < 3 || !is_idch(p[0]) || !is_idch(p[1]) || !is_idch(p[2]) ||
-		    (r->n > 3 && p[3] != fs)) {
-			if (e) {
-				e->pos.line = r->line;
-				snprintf(e->pos.where, sizeof e->pos.where, "segment %zu", i + 1);
-			}
-			return err_set(e, E_PARSE, "line %zu of the message is not a segment (truncated, or wrong field separator)", i + 1);
-		}
-		s->p = p;
-		s->n = r->n;
-		memcpy(s->id, p, 3);
-		s->id[3] = '\0';
-		s->line = r->line;
-		s->f0 = UINT32_MAX;
-		s->nfo = s->pos = s->nf = 0;
-		s->done = s->clean = s->nosub = s->norep = 0;
-		uint32_t key = hl7_id_key(p);
+	for (i = 0; i < nseg; i++) {
+		uint32_t key;
+		memcpy(&key, seg[i].id, 4);
 		if (key == prev_key) {
-			s->ord = ++run;
+			seg[i].ord = ++run;
 			continue;
 		}
 		if (prev_h < 128)
 			m->idcnt[prev_h] = run;
-		prev_key = UINT32_MAX;
-		prev_h = 128;
-		uint32_t h = hl7_id_slot(key);
-		for (;;) {
-			if (m->idgen[h] != m->gen) {
-				if (ndistinct == 127) {
-					h = 128; /* full: count the hard way */
-					m->idfull = 1;
-					break;
-				}
-				ndistinct++;
-				m->idgen[h] = m->gen;
-				m->idkey[h] = key;
-				m->idcnt[h] = 0;
-			}
-			if (m->idkey[h] == key)
-				break;
-			h = (h + 1) & 127;
-		}
+		uint32_t h = id_slot(m, key, &ndistinct);
 		if (h < 128) {
-			s->ord = run = m->idcnt[h] + 1;
+			seg[i].ord = run = m->idcnt[h] + 1;
 			prev_key = key;
 			prev_h = h;
 		} else {
-			s->ord = 1;
+			seg[i].ord = 1;
 			for (size_t j = 0; j < i; j++)
-				s->ord += memcmp(m->seg[j].id, s->id, 3) == 0;
+				seg[i].ord += memcmp(seg[j].id, seg[i].id, 3) == 0;
+			prev_key = UINT32_MAX;
+			prev_h = 128;
 		}
 	}
 	if (prev_h < 128)
 		m->idcnt[prev_h] = run;
-	m->nseg = f->nsegs;
+	m->nseg = nseg;
 	return 0;
 }
 

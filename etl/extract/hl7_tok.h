@@ -138,6 +138,7 @@ struct hl7_msg {
 	const char *p;
 	size_t n;
 	struct hl7_delims d;
+	uint64_t dkey;             /* the 8 bytes after "MSH" d was read from (0: none) */
 	int charset;               /* enum hl7_charset */
 	struct hl7_seg *seg;
 	size_t nseg, segcap;
@@ -167,10 +168,13 @@ void hl7_msg_free(struct hl7_msg *m);
  */
 int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e);
 
-/* A segment id's key and first slot in hl7_msg.idkey (open addressing). */
+/* A segment id's key (its 3 bytes and a NUL, as hl7_seg.id holds them) and
+ * first slot in hl7_msg.idkey (open addressing). */
 static inline uint32_t hl7_id_key(const char *id)
 {
-	return (uint32_t)(unsigned char)id[0] << 16 | (uint32_t)(unsigned char)id[1] << 8 | (unsigned char)id[2];
+	uint32_t k = 0;
+	memcpy(&k, id, 3);
+	return k;
 }
 static inline uint32_t hl7_id_slot(uint32_t key)
 {

@@ -404,6 +404,73 @@ static void test_delimiters_from_msh(void **state)
 	one_close(&o);
 }
 
+/* Messages read one after another into the same hl7_msg: the delimiters of
+ * each (those of the last message are kept while MSH starts with the same 8
+ * bytes after "MSH"), also after a message with bad ones. */
+static void test_delimiters_message_after_message(void **state)
+{
+	(void)state;
+	static const char in[] =
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|1|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&#|A|B|C|D|1||ORU^R01|2|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|3|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^^\\&|A|B|C|D|1||ORU^R01|4|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|5|P|2.5\rPID|1||x^y~z\r"
+		"MSH*^~\\&*A*B*C*D*1**ORU^R01*6*P*2.5\rPID*1**x^y~z\r"
+		"MSH|^~\\&|A\rPID|1||x^y~z\r"
+		"MSH|^~|&\\|A|B|C|D|1||ORU^R01|8|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~|&\\|A|B|C|D|1||ORU^R01|9|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|10|P|2.5\rPID|1||x^y~z\r";
+	static const struct { char fs, cs, rs, es, ss; const char *comp2; } want[] = {
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ 0, 0, 0, 0, 0, NULL }, /* component twice */
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '*', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', 0, 0, "y~z" },
+		{ '|', '^', '~', 0, 0, "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+	};
+	struct win w;
+	struct err e;
+	struct hl7_stream st;
+	struct hl7_frame f;
+	struct hl7_msg m;
+	struct arena a;
+	size_t k = 0;
+	assert_int_equal(win_open_mem(&w, in, sizeof in - 1, 0, &e), 0);
+	arena_init(&a, 4096);
+	hl7_msg_setup(&m, &a);
+	hl7_stream_init(&st, &w);
+	while (hl7_stream_next(&st, &f, &e) > 0) {
+		assert_true(k < sizeof want / sizeof *want);
+		memset(&e, 0, sizeof e);
+		int rc = hl7_msg_init(&m, &f, &e);
+		if (!want[k].comp2) {
+			assert_int_equal(rc, -E_PARSE);
+			assert_string_equal(e.pos.where, "MSH-2");
+			k++;
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(m.d.fs, want[k].fs);
+		assert_int_equal(m.d.cs, want[k].cs);
+		assert_int_equal(m.d.rs, want[k].rs);
+		assert_int_equal(m.d.es, want[k].es);
+		assert_int_equal(m.d.ss, want[k].ss);
+		assert_span(hl7_field(&m, &m.seg[1], 1), "1");
+		assert_span(hl7_comp(&m, hl7_field(&m, &m.seg[1], 3), 2), want[k].comp2);
+		k++;
+	}
+	assert_int_equal(k, sizeof want / sizeof *want);
+	hl7_stream_free(&st);
+	hl7_msg_free(&m);
+	arena_free(&a);
+	win_close(&w);
+}
+
 static void test_bad_delimiters(void **state)
 {
 	(void)state;
@@ -681,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_mllp),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_delimiters_from_msh),
+		cmocka_unit_test(test_delimiters_message_after_message),
 		cmocka_unit_test(test_bad_delimiters),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_chunk_sizes),
