@@ -912,6 +912,12 @@ static inline void split_begin(struct hl7_msg *m, struct hl7_seg *s)
 		s->nfo = 0;
 		s->pos = 3;
 		s->clean = s->nosub = s->norep = 1;
+		if (hl7_is_msh(s)) {
+			/* MSH-1's entry (see hl7_seg) */
+			fo_reserve(m, 1);
+			m->fo[m->nfo++] = 4;
+			s->nfo = 1;
+		}
 	} else if (s->f0 + s->nfo != m->nfo) {
 		/* another segment was split since: move this one's entries to the end */
 		fo_reserve(m, s->nfo);
@@ -1085,7 +1091,15 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s)
 {
 	hl7_split_more(m, s, UINT_MAX);
-	return hl7_is_msh(s) ? s->nf + 1 : s->nf;
+	return s->nf; /* MSH's counts MSH-1 by its first entry */
+}
+
+/* Field 0 of MSH: empty at the end, the segment split to the end (as it has
+ * always been read: field n as entry n - 1, wrapped round for 0). */
+struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s)
+{
+	hl7_split_more(m, s, UINT_MAX);
+	return span_make(s->p + s->n, 0);
 }
 
 size_t hl7_pieces(struct span s, char c, struct span *out, size_t max)

@@ -122,7 +122,9 @@ struct hl7_seg {
 	uint64_t line;
 	/* The split, done as far as fields are asked for: hl7_msg.fo[f0 ..
 	 * f0 + nfo) hold where fields 1, 2 ... start (after their separator)
-	 * and, once done, n + 1 (the end). */
+	 * and, once done, n + 1 (the end). MSH's start with an entry 4 for
+	 * MSH-1, the separator itself, so that there too field n runs from
+	 * entry n - 1 to entry n (n >= 2). */
 	uint32_t f0;               /* UINT32_MAX: not split at all yet */
 	uint32_t nfo;
 	uint32_t pos;              /* where splitting goes on */
@@ -209,30 +211,34 @@ static inline int hl7_is_msh(const struct hl7_seg *s)
  * Field n of a segment, raw (all repetitions, escapes unresolved); empty if
  * absent. MSH-1 is the field separator itself, MSH-2 the encoding characters.
  */
+struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s);
 static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
 {
-	unsigned k = n;
-	if (hl7_is_msh(s)) {
-		if (n == 1)
-			return span_make(s->p + 3, 1);
-		k = n - 1;
+	/* MSH's table has an entry for MSH-1 too (see hl7_seg): only fields 0
+	 * and 1 need a look at the id, a test the compiler drops for a
+	 * constant n above 1 */
+	if (n <= 1) {
+		if (hl7_is_msh(s))
+			return n ? span_make(s->p + 3, 1) : hl7_msh_field0(m, s);
+		if (n == 0)
+			return span_make(s->p, 3);
 	}
-	if (k == 0)
-		return span_make(s->p, 3);
-	if (k >= s->nfo) {
-		/* field k runs from entry k - 1 to entry k */
+	if (n >= s->nfo) {
+		/* field n runs from entry n - 1 to entry n */
 		if (!s->done)
-			hl7_split_more(m, s, k);
-		if (k >= s->nfo)
+			hl7_split_more(m, s, n);
+		if (n >= s->nfo)
 			return span_make(s->p + s->n, 0);
 	}
-	const uint32_t *fo = m->fo + s->f0 + k - 1;
+	const uint32_t *fo = m->fo + s->f0 + n - 1;
 	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
 }
 /* Split s (if not done yet) at least up to field k (of a segment other than
- * MSH): a handler that knows which fields it reads splits once. */
+ * MSH; of MSH up to field k + 1): a handler that knows which fields it reads
+ * splits once. */
 static inline void hl7_split_to(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
+	k += hl7_is_msh(s);
 	if (!s->done && k >= s->nfo)
 		hl7_split_more(m, s, k);
 }

@@ -396,6 +396,41 @@ static void test_delimiters_from_msh(void **state)
 	assert_span(hl7_rep(&o.m, f3, 2), "22222");
 	one_close(&o);
 
+	/* MSH-n as a plain cut at '|' gives it (MSH-1 the separator itself),
+	 * field 0 empty at the end; split to 17 (as for other segments' field
+	 * 17), MSH-18 is there without more splitting */
+	{
+		char in[512];
+		size_t k = (size_t)sprintf(in, "MSH|^~\\&");
+		for (int f = 3; f <= 20; f++)
+			k += (size_t)(f == 17 || f == 18 ? sprintf(in + k, "|%d%040d", f, 0) : sprintf(in + k, "|%d", f));
+		sprintf(in + k, "\rPID|1\r");
+		assert_int_equal(one_open(&o, in), 0);
+		msh = &o.m.seg[0];
+		hl7_split_to(&o.m, msh, 17);
+		assert_true(msh->nfo > 18);
+		assert_int_equal(hl7_nfields(&o.m, msh), 20);
+		assert_span(hl7_field(&o.m, msh, 1), "|");
+		const char *q = msh->p + 3, *end = msh->p + msh->n;
+		for (unsigned f = 2; f <= 21; f++) {
+			struct span v = hl7_field(&o.m, msh, f);
+			if (q >= end) {
+				assert_int_equal(v.n, 0);
+				continue;
+			}
+			const char *b = q + 1, *c = memchr(b, '|', (size_t)(end - b));
+			if (!c)
+				c = end;
+			assert_ptr_equal(v.p, b);
+			assert_int_equal(v.n, (size_t)(c - b));
+			q = c;
+		}
+		struct span z = hl7_field(&o.m, msh, 0);
+		assert_int_equal(z.n, 0);
+		assert_ptr_equal(z.p, msh->p + msh->n);
+		one_close(&o);
+	}
+
 	/* only three encoding characters (v2.1 files): no subcomponents */
 	assert_int_equal(one_open(&o, "MSH|^~}|A|B|C|D|1993||BAR^P01|1|P|2.1\rPID|||1&2^x\r"), 0);
 	assert_int_equal(o.m.d.es, '}');
