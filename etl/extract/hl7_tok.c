@@ -733,15 +733,29 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	return 0;
 }
 
-static void fo_reserve(struct hl7_msg *m, size_t extra)
+/* More room in m->fo, always in a new block (rare: the room stays from
+ * message to message), so that a segment's fe not moved with it would show
+ * in every test that grows it. */
+static __attribute__((noinline, cold)) void fo_more(struct hl7_msg *m, size_t extra)
 {
-	if (m->nfo + extra > m->focap) {
-		size_t cap = m->focap ? m->focap : 1024;
-		while (cap < m->nfo + extra)
-			cap = mem_mul(cap, 2);
-		m->fo = xrealloc(m->fo, mem_mul(cap, sizeof *m->fo));
-		m->focap = cap;
-	}
+	size_t cap = m->focap ? m->focap : 1024;
+	while (cap < m->nfo + extra)
+		cap = mem_mul(cap, 2);
+	uint32_t *fo = xmalloc(mem_mul(cap, sizeof *fo));
+	if (m->nfo)
+		memcpy(fo, m->fo, m->nfo * sizeof *fo);
+	free(m->fo);
+	m->fo = fo;
+	m->focap = cap;
+	for (size_t i = 0; i < m->nseg; i++)
+		if (m->seg[i].f0 != UINT32_MAX)
+			m->seg[i].fe = m->fo + m->seg[i].f0;
+}
+
+static inline void fo_reserve(struct hl7_msg *m, size_t extra)
+{
+	if (m->nfo + extra > m->focap)
+		fo_more(m, extra);
 }
 
 /* More room at w (the write position in m->fo): at least need entries; the
@@ -934,6 +948,7 @@ static inline void split_end(struct hl7_msg *m, struct hl7_seg *s, const uint32_
                              unsigned subs, unsigned reps)
 {
 	s->pos = (uint32_t)i;
+	s->fe = m->fo + s->f0;
 	s->nfo = (uint32_t)((size_t)(w - m->fo) - s->f0);
 	if (s->done)
 		s->nf = s->nfo - 1;

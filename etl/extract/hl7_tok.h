@@ -126,6 +126,7 @@ struct hl7_seg {
 	 * MSH-1, the separator itself, so that there too field n runs from
 	 * entry n - 1 to entry n (n >= 2). */
 	uint32_t f0;               /* UINT32_MAX: not split at all yet */
+	const uint32_t *fe;        /* hl7_msg.fo + f0 once split (moved with fo when it grows) */
 	uint32_t nfo;
 	uint32_t pos;              /* where splitting goes on */
 	uint32_t nf;               /* once done: number of fields after the segment id */
@@ -230,7 +231,7 @@ static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsign
 		if (n >= s->nfo)
 			return span_make(s->p + s->n, 0);
 	}
-	const uint32_t *fo = m->fo + s->f0 + n - 1;
+	const uint32_t *fo = s->fe + n - 1;
 	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
 }
 /* Split s (if not done yet) at least up to field k (of a segment other than

@@ -729,6 +729,9 @@ static void test_split_in_steps(void **state)
 			assert_int_equal(hl7_stream_next(&st, &f, &e), 1);
 			assert_int_equal(hl7_msg_init(&m, &f, &e), 0);
 			assert_int_equal(m.nseg, NSEG);
+			/* MSH split first: its entries are the first to move when
+			 * m.fo grows (into a new block), read after every step */
+			assert_span(hl7_field(&m, &m.seg[0], 3), "A");
 			unsigned asked[NSEG] = { 0 };
 			for (int step = 0; step < 6 * NSEG; step++) {
 				size_t si = 1 + rng_next(&x) % (NSEG - 1);
@@ -752,6 +755,11 @@ static void test_split_in_steps(void **state)
 					assert_int_equal(v.n, (size_t)(c - b));
 					q = c;
 				}
+				assert_span(hl7_field(&m, &m.seg[0], 2), "^~\\&");
+				assert_span(hl7_field(&m, &m.seg[0], 3), "A");
+				for (size_t j = 0; j < m.nseg; j++) /* moved with m.fo */
+					if (m.seg[j].f0 != UINT32_MAX)
+						assert_ptr_equal(m.seg[j].fe, m.fo + m.seg[j].f0);
 				/* the notes hold for the bytes up to the last field split */
 				size_t upto = s->done ? s->n : m.fo[s->f0 + s->nfo - 1] - 1;
 				if (s->clean)
