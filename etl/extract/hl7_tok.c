@@ -16,81 +16,55 @@
 /* ------------------------------------------------------------------------ */
 /* scanning                                                                  */
 
-#ifdef __SSE2__
-/* The first CR or LF among the candidates p[i + bit] of the 64-bit mask m
- * (bytes 8 to 15), or SIZE_MAX. */
-static inline size_t eol_among(const char *p, size_t i, uint64_t m)
+/* Line ends (CR, LF) among the n bytes at p, n < 64: bit i for p[i]. */
+static uint64_t eol_bits_tail(const char *p, size_t n)
 {
-	for (; m; m &= m - 1) {
-		size_t k = i + (size_t)__builtin_ctzll(m);
-		if (p[k] == '\r' || p[k] == '\n')
-			return k;
-	}
-	return SIZE_MAX;
+	uint64_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		m |= (uint64_t)(p[i] == '\r' || p[i] == '\n') << i;
+	return m;
 }
-#endif
 
-/* Index of the first CR or LF in p[0, n), or n. */
-static size_t find_eol(const char *p, size_t n)
-{
-	size_t i = 0;
 #ifdef __SSE2__
-	/* c | 7 == 15 holds for the bytes 8 to 15 only, CR (13) and LF (10)
-	 * among them: one compare per 16 bytes finds the candidates, 64 bytes
-	 * a round, and a look at each candidate drops the others (tab, VT ...) */
-	const __m128i seven = _mm_set1_epi8(7), fifteen = _mm_set1_epi8(15);
-	for (; i + 64 <= n; i += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 32));
-		__m128i d = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 48));
-		a = _mm_cmpeq_epi8(_mm_or_si128(a, seven), fifteen);
-		b = _mm_cmpeq_epi8(_mm_or_si128(b, seven), fifteen);
-		c = _mm_cmpeq_epi8(_mm_or_si128(c, seven), fifteen);
-		d = _mm_cmpeq_epi8(_mm_or_si128(d, seven), fifteen);
-		if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))))
-			continue;
-		uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(a) | (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16 |
-		             (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
-		size_t k = eol_among(p, i, m);
-		if (k != SIZE_MAX)
-			return k;
-	}
+/* Line ends among the 64 bytes at p, bit i for p[i]. */
+static inline uint64_t eol_bits(const char *p)
+{
 	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-		if (m)
-			return i + (size_t)__builtin_ctz((unsigned)m);
+	uint64_t m = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		v = _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * k);
 	}
-#endif
-	for (; i < n; i++)
-		if (p[i] == '\r' || p[i] == '\n')
-			return i;
-	return n;
+	return m;
 }
+#else
+static inline uint64_t eol_bits(const char *p)
+{
+	uint64_t m = 0;
+	for (int i = 0; i < 64; i++)
+		m |= (uint64_t)(p[i] == '\r' || p[i] == '\n') << i;
+	return m;
+}
+#endif
 
 #ifdef HL7_AVX2
-/* find_eol with AVX2: 64 bytes a round in two registers; the rest of p
- * (under 64 bytes) as find_eol does it. */
-__attribute__((target("avx2")))
-static inline size_t find_eol_avx2(const char *p, size_t n)
+/* eol_bits with AVX2: the 64 bytes in two registers, and one compare for
+ * both CR and LF: a byte equals its entry in a table looked up by its low
+ * half only if it is CR or LF (the other entries are 0x80, which no byte
+ * below 0x80 equals; a byte from 0x80 on looks up 0). */
+__attribute__((target("avx2,bmi")))
+static inline uint64_t eol_bits_avx2(const char *p)
 {
-	const __m256i seven = _mm256_set1_epi8(7), fifteen = _mm256_set1_epi8(15);
-	size_t i = 0;
-	for (; i + 64 <= n; i += 64) {
-		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
-		a = _mm256_cmpeq_epi8(_mm256_or_si256(a, seven), fifteen);
-		b = _mm256_cmpeq_epi8(_mm256_or_si256(b, seven), fifteen);
-		if (_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b)))
-			continue;
-		uint64_t m = (uint64_t)(unsigned)_mm256_movemask_epi8(a) | (uint64_t)(unsigned)_mm256_movemask_epi8(b) << 32;
-		size_t k = eol_among(p, i, m);
-		if (k != SIZE_MAX)
-			return k;
-	}
-	return i + find_eol(p + i, n - i);
+	const __m256i tab = _mm256_setr_epi8(-128, -128, -128, -128, -128, -128, -128, -128,
+	                                     -128, -128, '\n', -128, -128, '\r', -128, -128,
+	                                     -128, -128, -128, -128, -128, -128, -128, -128,
+	                                     -128, -128, '\n', -128, -128, '\r', -128, -128);
+	__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	a = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(tab, a), a);
+	b = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(tab, b), b);
+	return (uint64_t)(unsigned)_mm256_movemask_epi8(a) | (uint64_t)(unsigned)_mm256_movemask_epi8(b) << 32;
 }
 #endif
 
@@ -124,7 +98,7 @@ void hl7_stream_init(struct hl7_stream *s, struct win *w)
 	s->line = 1;
 	s->raw_cap = 1u << 20;
 #ifdef HL7_AVX2
-	s->avx2 = __builtin_cpu_supports("avx2");
+	s->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
 #endif
 }
 
@@ -243,6 +217,140 @@ static int more(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 	return 2;
 }
 
+/*
+ * The first line end not passed yet (at or after lstart): from s->eolm, else
+ * found in the bytes from s->scan on, 64 at a time (the rest, under 64, at
+ * once). avail if there is none before avail (then s->scan is avail).
+ */
+static inline __attribute__((always_inline)) size_t eol_next(struct hl7_stream *s, const char *b, size_t avail,
+                                                              int avx2)
+{
+	while (!s->eolm) {
+		size_t i = s->scan, n = avail - i;
+		if (n == 0)
+			return avail;
+		if (n >= 64) {
+#ifdef HL7_AVX2
+			if (avx2)
+				s->eolm = eol_bits_avx2(b + i);
+			else
+#endif
+				s->eolm = eol_bits(b + i);
+			s->scan = i + 64;
+		} else {
+			/* as the last n bytes of 64 ending at avail */
+			s->eolm = eol_bits_tail(b + i, n) << (64 - n);
+			s->scan = avail;
+		}
+	}
+	(void)avx2;
+	return s->scan - 64 + (size_t)__builtin_ctzll(s->eolm);
+}
+
+/* Pass the line end at t (eol_next's), the next line starting at next: t + 1,
+ * or t + 2 after CRLF (the LF is passed too). */
+static inline void eol_pass(struct hl7_stream *s, size_t t, size_t next)
+{
+	s->eolm &= s->eolm - 1;
+	if (next == t + 2) {
+		if (t + 1 < s->scan)
+			s->eolm &= ~(1ull << (t + 65 - s->scan));
+		else
+			s->scan = next;
+	}
+}
+
+/*
+ * The common case with the stream's state in registers: inside a frame,
+ * lines that start with a capital other than M, F or B (so neither MSH nor a
+ * batch line, nor a comment, blank or MLLP line) and do not end with 0x1C:
+ * segments, as the general way would find. An MSH line that does not end with
+ * 0x1C ends the frame (1 returned: finish it), or outside one starts the next
+ * (if nothing precedes it in the window, so that start() drops nothing).
+ * Stops before any other line, and before one whose end is not found yet or
+ * is the last byte we have (a CR there may be half a CRLF): the general way
+ * takes those. Not for a stream discarding or inside a comment.
+ */
+static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *s, const char *b, size_t avail,
+                                                              int avx2)
+{
+	uint64_t m = s->eolm, line = s->line;
+	size_t scan = s->scan, ls = s->lstart, ls0 = ls;
+	struct hl7_segref *r = s->segs + s->nsegs, *rend = s->segs + s->segcap;
+	int ends = 0;
+	if (ls >= avail || (!s->in_frame && b[ls] != 'M'))
+		return 0; /* outside a frame only an MSH line is taken here */
+	for (;;) {
+		while (!m) {
+			if (avail - scan < 64)
+				goto out;
+#ifdef HL7_AVX2
+			if (avx2)
+				m = eol_bits_avx2(b + scan);
+			else
+#endif
+				m = eol_bits(b + scan);
+			scan += 64;
+		}
+		size_t t = scan - 64 + (size_t)__builtin_ctzll(m);
+		unsigned char c = (unsigned char)b[ls];
+		/* a capital: the line is not empty (b[t] is CR or LF) */
+		if (c < 'A' || c > 'Z' || t + 1 >= avail || b[t - 1] == 0x1C || r == rend)
+			break;
+		if (c == 'M' || c == 'F' || c == 'B') {
+			if (!line_is(b + ls, t - ls, "MSH") || t - ls < 4)
+				break;
+			if (s->in_frame) {
+				ends = 1;
+				break;
+			}
+			if (ls != 0)
+				break;
+			/* start(s, HL7_MSG) with nothing to drop */
+			s->in_frame = HL7_MSG;
+			s->frame_line = line;
+			s->frame_offset = win_offset(s->w, s->w->beg);
+			r = s->segs;
+		}
+		size_t next = t + 1 + (b[t] == '\r' && b[t + 1] == '\n');
+		m &= m - 1;
+		if (next == t + 2) { /* the LF passed too */
+			if (t + 1 < scan)
+				m &= ~(1ull << (t + 65 - scan));
+			else
+				scan = next;
+		}
+		r->off = (uint32_t)ls;
+		r->n = (uint32_t)(t - ls);
+		r->line = line++;
+		r++;
+		ls = next;
+	}
+out:
+	(void)avx2;
+	s->eolm = m;
+	s->scan = scan;
+	if (ls != ls0) {
+		s->lstart = s->frame_end = ls;
+		s->line = line;
+		s->nsegs = (size_t)(r - s->segs);
+	}
+	return ends;
+}
+
+/* plain_lines out of line, with its own registers */
+static __attribute__((noinline)) int plain_lines_sse2(struct hl7_stream *s, const char *b, size_t avail)
+{
+	return plain_lines(s, b, avail, 0);
+}
+#ifdef HL7_AVX2
+__attribute__((target("avx2,bmi"))) static __attribute__((noinline)) int
+plain_lines_avx2(struct hl7_stream *s, const char *b, size_t avail)
+{
+	return plain_lines(s, b, avail, 1);
+}
+#endif
+
 static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *s, struct hl7_frame *f,
                                                                struct err *e, int avx2)
 {
@@ -255,19 +363,19 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 	for (;;) {
 		size_t avail = w->end - w->beg;
 		size_t t, next;
-		if (!w->buf) {
-			t = 0;
-		} else {
-			const char *b = w->buf + w->beg;
+		if (w->buf && !(s->discard | s->in_comment | s->discard_midline)) {
+			int ends;
 #ifdef HL7_AVX2
 			if (avx2)
-				t = s->scan + find_eol_avx2(b + s->scan, avail - s->scan);
+				ends = plain_lines_avx2(s, w->buf + w->beg, avail);
 			else
 #endif
-				t = s->scan + find_eol(b + s->scan, avail - s->scan);
+				ends = plain_lines_sse2(s, w->buf + w->beg, avail);
+			if (ends)
+				return finish(s, f); /* an MSH line starts the next round */
 		}
+		t = w->buf ? eol_next(s, w->buf + w->beg, avail, avx2) : 0;
 		if (t == avail) {
-			s->scan = avail; /* searched up to here */
 			if (!w->eof) {
 				int r = more(s, f, e);
 				if (r < 0)
@@ -284,8 +392,10 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 			}
 			next = avail; /* a last line without terminator */
 		} else if (w->buf[w->beg + t] == '\r' && t + 1 == avail && !w->eof) {
-			/* a CR at the end of what we have: is it CRLF? */
+			/* a CR at the end of what we have: is it CRLF? (found
+			 * again after the next read) */
 			s->scan = t;
+			s->eolm = 0;
 			int r = more(s, f, e);
 			if (r < 0)
 				return r;
@@ -301,18 +411,6 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 		const char *lp = b + s->lstart;
 		size_t ln = t - s->lstart;
 		int mllp_end = 0;
-		/* the common case first: inside a frame, a line that starts with a
-		 * capital other than M, F or B (so neither MSH nor a batch line,
-		 * nor a comment, blank or MLLP line) and does not end with 0x1C:
-		 * a segment, as the checks below would find */
-		if (s->in_frame && ln && lp[0] >= 'A' && lp[0] <= 'Z' && lp[0] != 'M' && lp[0] != 'F' &&
-		    lp[0] != 'B' && lp[ln - 1] != 0x1C && !(s->discard | s->in_comment | s->discard_midline)) {
-			push_seg(s, s->lstart, ln, s->line);
-			s->frame_end = next;
-			s->line++;
-			s->scan = s->lstart = next;
-			continue;
-		}
 		while (ln && lp[0] == 0x0B) {
 			lp++;
 			ln--;
@@ -359,6 +457,8 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 
 		if ((kind == L_MSH || kind == L_ENV) && s->in_frame)
 			return finish(s, f); /* this line starts the next round */
+		if (t < avail)
+			eol_pass(s, t, next);
 
 		if (kind == L_ENV) {
 			if (lp[0] == 'B' && lp[1] == 'H')
@@ -377,7 +477,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 			s->frame_end = next;
 		}
 		s->line++;
-		s->scan = s->lstart = next;
+		s->lstart = next;
 		if (!s->in_frame)
 			drop(s, s->lstart);
 		if (mllp_end && s->in_frame)
@@ -388,7 +488,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 #ifdef HL7_AVX2
 /* The same compiled for AVX2 (the CPU has it): line ends found 64 bytes a
  * round in two registers. */
-__attribute__((target("avx2"))) static int stream_next_avx2(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
+__attribute__((target("avx2,bmi"))) static int stream_next_avx2(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 {
 	return stream_next(s, f, e, 1);
 }
@@ -411,7 +511,7 @@ void hl7_msg_setup(struct hl7_msg *m, struct arena *a)
 	memset(m, 0, sizeof *m);
 	m->a = a;
 #ifdef HL7_AVX2
-	m->avx2 = __builtin_cpu_supports("avx2");
+	m->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
 #endif
 }
 
@@ -428,25 +528,48 @@ static int delim_ok(char c)
 	return u > ' ' && u < 0x7F && !is_alnum(c);
 }
 
-int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
+/* 1 if the id bytes of key (those of the lanes whose high bits are hi; the
+ * other lane 0) are capitals or digits: for a byte x below 0x80, x + 0x50
+ * has its high bit set from '0' on, 0xB9 - x up to '9', x + 0x3F from 'A'
+ * on and 0xDA - x up to 'Z' (and no carry or borrow leaves a byte). */
+static inline int id_ok(uint32_t key, uint32_t hi)
 {
-	m->p = f->p;
-	m->n = f->n;
-	m->nseg = 0;
-	m->nfo = 0;
-	memset(&m->d, 0, sizeof m->d);
-	if (f->nsegs == 0)
-		return err_set(e, E_PARSE, "no segments");
-	const char *msh = f->p + f->segs[0].off;
-	size_t mn = f->segs[0].n;
-	if (e)
-		e->pos.line = f->segs[0].line;
-	if (mn < 4 || memcmp(msh, "MSH", 3) != 0) {
-		if (e)
-			snprintf(e->pos.where, sizeof e->pos.where, "MSH");
-		return err_set(e, E_PARSE, "message does not start with MSH");
+	const uint32_t ones = 0x01010101u;
+	if (key & hi)
+		return 0;
+	uint32_t digit = (key + 0x50 * ones) & (0xB9 * ones - key);
+	uint32_t upper = (key + 0x3F * ones) & (0xDA * ones - key);
+	return ((digit | upper) & hi) == hi;
+}
+
+/* The slot of key in m's id table, taken if it is new (ndistinct counts the
+ * ids taken); 128 if the table is full (m->idfull then set). */
+static uint32_t id_slot(struct hl7_msg *m, uint32_t key, size_t *ndistinct)
+{
+	uint32_t h = hl7_id_slot(key);
+	for (;;) {
+		if (m->idgen[h] != m->gen) {
+			if (*ndistinct == 127) {
+				m->idfull = 1; /* count the hard way */
+				return 128;
+			}
+			++*ndistinct;
+			m->idgen[h] = m->gen;
+			m->idkey[h] = key;
+			m->idcnt[h] = 0;
+		}
+		if (m->idkey[h] == key)
+			return h;
+		h = (h + 1) & 127;
 	}
+}
+
+/* The delimiters from MSH-1 and MSH-2 of the MSH line msh[0, mn) (mn >= 4)
+ * into m->d and its vectors: 0, or -E_PARSE with e->pos.where set. */
+static int read_delims(struct hl7_msg *m, const char *msh, size_t mn, struct err *e)
+{
 	char fs = msh[3];
+	memset(&m->d, 0, sizeof m->d);
 	if (!delim_ok(fs)) {
 		if (e)
 			snprintf(e->pos.where, sizeof e->pos.where, "MSH-1");
@@ -486,11 +609,89 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->ves = hl7_splat(enc[2]);
 	m->vss = hl7_splat(enc[3]);
 #endif
+	return 0;
+}
+
+int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
+{
+	m->p = f->p;
+	m->n = f->n;
+	m->nseg = 0;
+	m->nfo = 0;
+	if (f->nsegs == 0) {
+		memset(&m->d, 0, sizeof m->d);
+		m->dkey = 0;
+		return err_set(e, E_PARSE, "no segments");
+	}
+	const char *msh = f->p + f->segs[0].off;
+	size_t mn = f->segs[0].n;
+	if (e)
+		e->pos.line = f->segs[0].line;
+	if (mn < 4 || memcmp(msh, "MSH", 3) != 0) {
+		memset(&m->d, 0, sizeof m->d);
+		m->dkey = 0;
+		if (e)
+			snprintf(e->pos.where, sizeof e->pos.where, "MSH");
+		return err_set(e, E_PARSE, "message does not start with MSH");
+	}
+	/* the same 8 bytes after "MSH" as in the last message: the same
+	 * delimiters (MSH-2 ends within them), read and checked already */
+	uint64_t dkey = 0;
+	if (mn >= 11)
+		memcpy(&dkey, msh + 3, 8);
+	if (dkey == 0 || dkey != m->dkey) {
+		m->dkey = 0;
+		int rc = read_delims(m, msh, mn, e);
+		if (rc < 0)
+			return rc;
+		m->dkey = dkey;
+	}
+	char fs = m->d.fs;
 
 	if (m->segcap < f->nsegs) {
 		m->segcap = f->nsegs;
 		m->seg = xrealloc(m->seg, mem_mul(m->segcap, sizeof *m->seg));
 	}
+	/* the segments: an id of 3 capitals or digits, then the field
+	 * separator or the end */
+	const struct hl7_segref *r = f->segs;
+	struct hl7_seg *seg = m->seg;
+	size_t nseg = f->nsegs, i;
+	uint32_t idmask, hi;
+	memcpy(&idmask, "\xFF\xFF\xFF", 4); /* the id's 3 bytes of a 4-byte load */
+	hi = idmask & 0x80808080u;
+	for (i = 0; i < nseg; i++) {
+		const char *p = f->p + r[i].off;
+		uint32_t n = r[i].n, key;
+		if (n > 3) {
+			if (p[3] != fs)
+				break;
+			memcpy(&key, p, 4);
+			key &= idmask;
+		} else if (n == 3) {
+			key = hl7_id_key(p);
+		} else {
+			break;
+		}
+		if (!id_ok(key, hi))
+			break;
+		struct hl7_seg *s = &seg[i];
+		s->p = p;
+		s->n = n;
+		memcpy(s->id, &key, sizeof s->id); /* the 3 bytes and a NUL */
+		s->line = r[i].line;
+		s->f0 = UINT32_MAX;
+		s->nfo = s->pos = s->nf = 0;
+		s->done = s->clean = s->nosub = s->norep = 0;
+	}
+	if (i < nseg) {
+		if (e) {
+			e->pos.line = r[i].line;
+			snprintf(e->pos.where, sizeof e->pos.where, "segment %zu", i + 1);
+		}
+		return err_set(e, E_PARSE, "line %zu of the message is not a segment (truncated, or wrong field separator)", i + 1);
+	}
+
 	/* occurrence numbers: a small open-addressing table keyed by the id; a
 	 * slot is live in this message when its idgen is m->gen (nothing to
 	 * clear per message); more than 127 distinct ids are counted by a look
@@ -504,77 +705,57 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	/* a run of the same id (OBX OBX OBX) counts on in run, written back
 	 * to its slot when the run ends */
 	uint32_t prev_key = UINT32_MAX, run = 0, prev_h = 128;
-	for (size_t i = 0; i < f->nsegs; i++) {
-		const struct hl7_segref *r = &f->segs[i];
-		const char *p = f->p + r->off;
-		struct hl7_seg *s = &m->seg[i];
-		if (r->n < 3 || !is_idch(p[0]) || !is_idch(p[1]) || !is_idch(p[2]) ||
-		    (r->n > 3 && p[3] != fs)) {
-			if (e) {
-				e->pos.line = r->line;
-				snprintf(e->pos.where, sizeof e->pos.where, "segment %zu", i + 1);
-			}
-			return err_set(e, E_PARSE, "line %zu of the message is not a segment (truncated, or wrong field separator)", i + 1);
-		}
-		s->p = p;
-		s->n = r->n;
-		memcpy(s->id, p, 3);
-		s->id[3] = '\0';
-		s->line = r->line;
-		s->f0 = UINT32_MAX;
-		s->nfo = s->pos = s->nf = 0;
-		s->done = s->clean = s->nosub = s->norep = 0;
-		uint32_t key = hl7_id_key(p);
+	for (i = 0; i < nseg; i++) {
+		uint32_t key;
+		memcpy(&key, seg[i].id, 4);
 		if (key == prev_key) {
-			s->ord = ++run;
+			seg[i].ord = ++run;
 			continue;
 		}
 		if (prev_h < 128)
 			m->idcnt[prev_h] = run;
-		prev_key = UINT32_MAX;
-		prev_h = 128;
-		uint32_t h = hl7_id_slot(key);
-		for (;;) {
-			if (m->idgen[h] != m->gen) {
-				if (ndistinct == 127) {
-					h = 128; /* full: count the hard way */
-					m->idfull = 1;
-					break;
-				}
-				ndistinct++;
-				m->idgen[h] = m->gen;
-				m->idkey[h] = key;
-				m->idcnt[h] = 0;
-			}
-			if (m->idkey[h] == key)
-				break;
-			h = (h + 1) & 127;
-		}
+		uint32_t h = id_slot(m, key, &ndistinct);
 		if (h < 128) {
-			s->ord = run = m->idcnt[h] + 1;
+			seg[i].ord = run = m->idcnt[h] + 1;
 			prev_key = key;
 			prev_h = h;
 		} else {
-			s->ord = 1;
+			seg[i].ord = 1;
 			for (size_t j = 0; j < i; j++)
-				s->ord += memcmp(m->seg[j].id, s->id, 3) == 0;
+				seg[i].ord += memcmp(seg[j].id, seg[i].id, 3) == 0;
+			prev_key = UINT32_MAX;
+			prev_h = 128;
 		}
 	}
 	if (prev_h < 128)
 		m->idcnt[prev_h] = run;
-	m->nseg = f->nsegs;
+	m->nseg = nseg;
 	return 0;
 }
 
-static void fo_reserve(struct hl7_msg *m, size_t extra)
+/* More room in m->fo, always in a new block (rare: the room stays from
+ * message to message), so that a segment's fe not moved with it would show
+ * in every test that grows it. */
+static __attribute__((noinline, cold)) void fo_more(struct hl7_msg *m, size_t extra)
 {
-	if (m->nfo + extra > m->focap) {
-		size_t cap = m->focap ? m->focap : 1024;
-		while (cap < m->nfo + extra)
-			cap = mem_mul(cap, 2);
-		m->fo = xrealloc(m->fo, mem_mul(cap, sizeof *m->fo));
-		m->focap = cap;
-	}
+	size_t cap = m->focap ? m->focap : 1024;
+	while (cap < m->nfo + extra)
+		cap = mem_mul(cap, 2);
+	uint32_t *fo = xmalloc(mem_mul(cap, sizeof *fo));
+	if (m->nfo)
+		memcpy(fo, m->fo, m->nfo * sizeof *fo);
+	free(m->fo);
+	m->fo = fo;
+	m->focap = cap;
+	for (size_t i = 0; i < m->nseg; i++)
+		if (m->seg[i].f0 != UINT32_MAX)
+			m->seg[i].fe = m->fo + m->seg[i].f0;
+}
+
+static inline void fo_reserve(struct hl7_msg *m, size_t extra)
+{
+	if (m->nfo + extra > m->focap)
+		fo_more(m, extra);
 }
 
 /* More room at w (the write position in m->fo): at least need entries; the
@@ -598,6 +779,40 @@ static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
 	}
 	return w;
 }
+
+#ifdef HL7_AVX2
+/* flatten with BMI (every AVX2 CPU has it): the first four offsets written
+ * whatever the mask holds (tzcnt of an empty mask is defined), then four
+ * more if there are more, then one by one: no branch per field for the
+ * usual handful in 32 bytes. w needs room for 32 + 3 (up to 3 written past
+ * the last offset, left as garbage beyond the returned end). */
+__attribute__((target("avx2,bmi")))
+static inline uint32_t *flatten_bmi(uint32_t *w, unsigned mask, uint32_t at)
+{
+	unsigned cnt = (unsigned)__builtin_popcount(mask);
+	w[0] = at + _tzcnt_u32(mask);
+	mask = _blsr_u32(mask);
+	w[1] = at + _tzcnt_u32(mask);
+	mask = _blsr_u32(mask);
+	w[2] = at + _tzcnt_u32(mask);
+	mask = _blsr_u32(mask);
+	w[3] = at + _tzcnt_u32(mask);
+	if (cnt > 4) {
+		mask = _blsr_u32(mask);
+		w[4] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		w[5] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		w[6] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		w[7] = at + _tzcnt_u32(mask);
+		mask = _blsr_u32(mask);
+		for (uint32_t *o = w + 8; mask; mask = _blsr_u32(mask))
+			*o++ = at + _tzcnt_u32(mask);
+	}
+	return w + cnt;
+}
+#endif
 
 /* The delimiters as vectors, and what the bytes looked at so far held. */
 struct split_vec {
@@ -643,7 +858,7 @@ struct split_vec32 {
 
 /* The delimiters f, e, s, r (in every byte of 16) in both halves, nothing
  * noted yet. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline void split_vec32_init(struct split_vec32 *v, __m128i f, __m128i e, __m128i s, __m128i r)
 {
 	v->f = _mm256_broadcastsi128_si256(f);
@@ -654,7 +869,7 @@ static inline void split_vec32_init(struct split_vec32 *v, __m128i f, __m128i e,
 }
 
 /* split16 for the 32 bytes at p. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline unsigned split32(struct split_vec32 *sv, const char *p)
 {
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
@@ -665,13 +880,13 @@ static inline unsigned split32(struct split_vec32 *sv, const char *p)
 }
 
 /* split_rounds with AVX2: the 32 bytes of a round in one register. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline size_t split_rounds_avx2(struct split_vec32 *sv, const char *p, size_t i, size_t end, uint32_t **pw,
                                        const uint32_t *stop)
 {
 	uint32_t *w = *pw;
 	while (i + 32 <= end) {
-		w = flatten(w, split32(sv, p + i), (uint32_t)i + 1);
+		w = flatten_bmi(w, split32(sv, p + i), (uint32_t)i + 1);
 		i += 32;
 		if (w >= stop)
 			break;
@@ -681,7 +896,7 @@ static inline size_t split_rounds_avx2(struct split_vec32 *sv, const char *p, si
 }
 
 /* split_rounds_avx2 for split_more: its notes folded into sv's 16-byte ones. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2,bmi")))
 static inline size_t split_rounds_avx2_sv(struct split_vec *sv, const char *p, size_t i, size_t end, uint32_t **pw,
                                           const uint32_t *stop)
 {
@@ -711,6 +926,12 @@ static inline void split_begin(struct hl7_msg *m, struct hl7_seg *s)
 		s->nfo = 0;
 		s->pos = 3;
 		s->clean = s->nosub = s->norep = 1;
+		if (hl7_is_msh(s)) {
+			/* MSH-1's entry (see hl7_seg) */
+			fo_reserve(m, 1);
+			m->fo[m->nfo++] = 4;
+			s->nfo = 1;
+		}
 	} else if (s->f0 + s->nfo != m->nfo) {
 		/* another segment was split since: move this one's entries to the end */
 		fo_reserve(m, s->nfo);
@@ -727,6 +948,7 @@ static inline void split_end(struct hl7_msg *m, struct hl7_seg *s, const uint32_
                              unsigned subs, unsigned reps)
 {
 	s->pos = (uint32_t)i;
+	s->fe = m->fo + s->f0;
 	s->nfo = (uint32_t)((size_t)(w - m->fo) - s->f0);
 	if (s->done)
 		s->nf = s->nfo - 1;
@@ -837,7 +1059,7 @@ out:
  * others go the general way, 32 bytes a round in one register and the
  * 16-byte operations as three-operand VEX instructions.
  */
-__attribute__((target("avx2"))) static void split_more_avx2(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
+__attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
 	if (s->done)
 		return;
@@ -848,9 +1070,10 @@ __attribute__((target("avx2"))) static void split_more_avx2(struct hl7_msg *m, s
 		split_more(m, s, k, 1);
 		return;
 	}
-	/* an entry per byte left at most, and the end */
+	/* an entry per byte left at most, and the end (and flatten_bmi's 3
+	 * beyond) */
 	size_t room = n - i + 1, want = (size_t)k + 1 - s->nfo;
-	fo_reserve(m, room);
+	fo_reserve(m, room + 3);
 	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
 	struct split_vec32 sv;
 	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
@@ -858,7 +1081,7 @@ __attribute__((target("avx2"))) static void split_more_avx2(struct hl7_msg *m, s
 	if (w < stop) {
 		if (i < n) {
 			size_t j = n - 32;
-			w = flatten(w, split32(&sv, p + j) & (~0u << (i - j)), (uint32_t)j + 1);
+			w = flatten_bmi(w, split32(&sv, p + j) & (~0u << (i - j)), (uint32_t)j + 1);
 			i = n;
 		}
 		*w++ = (uint32_t)(n + 1);
@@ -883,7 +1106,15 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s)
 {
 	hl7_split_more(m, s, UINT_MAX);
-	return hl7_is_msh(s) ? s->nf + 1 : s->nf;
+	return s->nf; /* MSH's counts MSH-1 by its first entry */
+}
+
+/* Field 0 of MSH: empty at the end, the segment split to the end (as it has
+ * always been read: field n as entry n - 1, wrapped round for 0). */
+struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s)
+{
+	hl7_split_more(m, s, UINT_MAX);
+	return span_make(s->p + s->n, 0);
 }
 
 size_t hl7_pieces(struct span s, char c, struct span *out, size_t max)

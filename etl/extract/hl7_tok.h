@@ -72,7 +72,9 @@ struct hl7_stream {
 	struct win *w;
 	/* offsets relative to w->beg */
 	size_t lstart;             /* start of the line being looked at */
-	size_t scan;               /* where the search for its end resumes */
+	size_t scan;               /* where the search for line ends resumes */
+	uint64_t eolm;             /* line ends found before scan and not yet passed:
+	                              bit i for byte scan - 64 + i */
 	uint64_t line;             /* line number of lstart */
 	uint64_t msgno;
 	int in_frame;              /* 0, HL7_MSG or HL7_JUNK */
@@ -88,7 +90,7 @@ struct hl7_stream {
 	/* batch accounting */
 	uint64_t batch_msgs;       /* messages since the last BHS */
 	uint64_t batch_mismatch;   /* BTS counts that did not match */
-	int avx2;                  /* find line ends with AVX2 (the CPU has it) rather than SSE2 */
+	int avx2;                  /* find line ends with AVX2 (the CPU has it, and BMI) rather than SSE2 */
 };
 
 /* Start reading frames from w (already opened, BOM skipped or not). */
@@ -120,8 +122,11 @@ struct hl7_seg {
 	uint64_t line;
 	/* The split, done as far as fields are asked for: hl7_msg.fo[f0 ..
 	 * f0 + nfo) hold where fields 1, 2 ... start (after their separator)
-	 * and, once done, n + 1 (the end). */
+	 * and, once done, n + 1 (the end). MSH's start with an entry 4 for
+	 * MSH-1, the separator itself, so that there too field n runs from
+	 * entry n - 1 to entry n (n >= 2). */
 	uint32_t f0;               /* UINT32_MAX: not split at all yet */
+	const uint32_t *fe;        /* hl7_msg.fo + f0 once split (moved with fo when it grows) */
 	uint32_t nfo;
 	uint32_t pos;              /* where splitting goes on */
 	uint32_t nf;               /* once done: number of fields after the segment id */
@@ -136,6 +141,7 @@ struct hl7_msg {
 	const char *p;
 	size_t n;
 	struct hl7_delims d;
+	uint64_t dkey;             /* the 8 bytes after "MSH" d was read from (0: none) */
 	int charset;               /* enum hl7_charset */
 	struct hl7_seg *seg;
 	size_t nseg, segcap;
@@ -146,7 +152,7 @@ struct hl7_msg {
 	uint32_t idkey[128], idcnt[128], idgen[128], gen;
 	int idfull;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
-	int avx2;                  /* split with AVX2 (the CPU has it) rather than SSE2 */
+	int avx2;                  /* split with AVX2 (the CPU has it, and BMI) rather than SSE2 */
 #ifdef __SSE2__
 	/* the delimiters in every byte of a vector (hl7_msg_init): made once
 	 * per message rather than at each split */
@@ -165,10 +171,13 @@ void hl7_msg_free(struct hl7_msg *m);
  */
 int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e);
 
-/* A segment id's key and first slot in hl7_msg.idkey (open addressing). */
+/* A segment id's key (its 3 bytes and a NUL, as hl7_seg.id holds them) and
+ * first slot in hl7_msg.idkey (open addressing). */
 static inline uint32_t hl7_id_key(const char *id)
 {
-	return (uint32_t)(unsigned char)id[0] << 16 | (uint32_t)(unsigned char)id[1] << 8 | (unsigned char)id[2];
+	uint32_t k = 0;
+	memcpy(&k, id, 3);
+	return k;
 }
 static inline uint32_t hl7_id_slot(uint32_t key)
 {
@@ -203,30 +212,34 @@ static inline int hl7_is_msh(const struct hl7_seg *s)
  * Field n of a segment, raw (all repetitions, escapes unresolved); empty if
  * absent. MSH-1 is the field separator itself, MSH-2 the encoding characters.
  */
+struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s);
 static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
 {
-	unsigned k = n;
-	if (hl7_is_msh(s)) {
-		if (n == 1)
-			return span_make(s->p + 3, 1);
-		k = n - 1;
+	/* MSH's table has an entry for MSH-1 too (see hl7_seg): only fields 0
+	 * and 1 need a look at the id, a test the compiler drops for a
+	 * constant n above 1 */
+	if (n <= 1) {
+		if (hl7_is_msh(s))
+			return n ? span_make(s->p + 3, 1) : hl7_msh_field0(m, s);
+		if (n == 0)
+			return span_make(s->p, 3);
 	}
-	if (k == 0)
-		return span_make(s->p, 3);
-	if (k >= s->nfo) {
-		/* field k runs from entry k - 1 to entry k */
+	if (n >= s->nfo) {
+		/* field n runs from entry n - 1 to entry n */
 		if (!s->done)
-			hl7_split_more(m, s, k);
-		if (k >= s->nfo)
+			hl7_split_more(m, s, n);
+		if (n >= s->nfo)
 			return span_make(s->p + s->n, 0);
 	}
-	const uint32_t *fo = m->fo + s->f0 + k - 1;
+	const uint32_t *fo = s->fe + n - 1;
 	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
 }
 /* Split s (if not done yet) at least up to field k (of a segment other than
- * MSH): a handler that knows which fields it reads splits once. */
+ * MSH; of MSH up to field k + 1): a handler that knows which fields it reads
+ * splits once. */
 static inline void hl7_split_to(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
+	k += hl7_is_msh(s);
 	if (!s->done && k >= s->nfo)
 		hl7_split_more(m, s, k);
 }

@@ -396,12 +396,114 @@ static void test_delimiters_from_msh(void **state)
 	assert_span(hl7_rep(&o.m, f3, 2), "22222");
 	one_close(&o);
 
+	/* MSH-n as a plain cut at '|' gives it (MSH-1 the separator itself),
+	 * field 0 empty at the end; split to 17 (as for other segments' field
+	 * 17), MSH-18 is there without more splitting */
+	{
+		char in[512];
+		size_t k = (size_t)sprintf(in, "MSH|^~\\&");
+		for (int f = 3; f <= 20; f++)
+			k += (size_t)(f == 17 || f == 18 ? sprintf(in + k, "|%d%040d", f, 0) : sprintf(in + k, "|%d", f));
+		sprintf(in + k, "\rPID|1\r");
+		assert_int_equal(one_open(&o, in), 0);
+		msh = &o.m.seg[0];
+		hl7_split_to(&o.m, msh, 17);
+		assert_true(msh->nfo > 18);
+		assert_int_equal(hl7_nfields(&o.m, msh), 20);
+		assert_span(hl7_field(&o.m, msh, 1), "|");
+		const char *q = msh->p + 3, *end = msh->p + msh->n;
+		for (unsigned f = 2; f <= 21; f++) {
+			struct span v = hl7_field(&o.m, msh, f);
+			if (q >= end) {
+				assert_int_equal(v.n, 0);
+				continue;
+			}
+			const char *b = q + 1, *c = memchr(b, '|', (size_t)(end - b));
+			if (!c)
+				c = end;
+			assert_ptr_equal(v.p, b);
+			assert_int_equal(v.n, (size_t)(c - b));
+			q = c;
+		}
+		struct span z = hl7_field(&o.m, msh, 0);
+		assert_int_equal(z.n, 0);
+		assert_ptr_equal(z.p, msh->p + msh->n);
+		one_close(&o);
+	}
+
 	/* only three encoding characters (v2.1 files): no subcomponents */
 	assert_int_equal(one_open(&o, "MSH|^~}|A|B|C|D|1993||BAR^P01|1|P|2.1\rPID|||1&2^x\r"), 0);
 	assert_int_equal(o.m.d.es, '}');
 	assert_int_equal(o.m.d.ss, '\0');
 	assert_span(hl7_sub(&o.m, hl7_comp(&o.m, hl7_field(&o.m, &o.m.seg[1], 3), 1), 1), "1&2");
 	one_close(&o);
+}
+
+/* Messages read one after another into the same hl7_msg: the delimiters of
+ * each (those of the last message are kept while MSH starts with the same 8
+ * bytes after "MSH"), also after a message with bad ones. */
+static void test_delimiters_message_after_message(void **state)
+{
+	(void)state;
+	static const char in[] =
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|1|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&#|A|B|C|D|1||ORU^R01|2|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|3|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^^\\&|A|B|C|D|1||ORU^R01|4|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|5|P|2.5\rPID|1||x^y~z\r"
+		"MSH*^~\\&*A*B*C*D*1**ORU^R01*6*P*2.5\rPID*1**x^y~z\r"
+		"MSH|^~\\&|A\rPID|1||x^y~z\r"
+		"MSH|^~|&\\|A|B|C|D|1||ORU^R01|8|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~|&\\|A|B|C|D|1||ORU^R01|9|P|2.5\rPID|1||x^y~z\r"
+		"MSH|^~\\&|A|B|C|D|1||ORU^R01|10|P|2.5\rPID|1||x^y~z\r";
+	static const struct { char fs, cs, rs, es, ss; const char *comp2; } want[] = {
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ 0, 0, 0, 0, 0, NULL }, /* component twice */
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '*', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+		{ '|', '^', '~', 0, 0, "y~z" },
+		{ '|', '^', '~', 0, 0, "y~z" },
+		{ '|', '^', '~', '\\', '&', "y~z" },
+	};
+	struct win w;
+	struct err e;
+	struct hl7_stream st;
+	struct hl7_frame f;
+	struct hl7_msg m;
+	struct arena a;
+	size_t k = 0;
+	assert_int_equal(win_open_mem(&w, in, sizeof in - 1, 0, &e), 0);
+	arena_init(&a, 4096);
+	hl7_msg_setup(&m, &a);
+	hl7_stream_init(&st, &w);
+	while (hl7_stream_next(&st, &f, &e) > 0) {
+		assert_true(k < sizeof want / sizeof *want);
+		memset(&e, 0, sizeof e);
+		int rc = hl7_msg_init(&m, &f, &e);
+		if (!want[k].comp2) {
+			assert_int_equal(rc, -E_PARSE);
+			assert_string_equal(e.pos.where, "MSH-2");
+			k++;
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(m.d.fs, want[k].fs);
+		assert_int_equal(m.d.cs, want[k].cs);
+		assert_int_equal(m.d.rs, want[k].rs);
+		assert_int_equal(m.d.es, want[k].es);
+		assert_int_equal(m.d.ss, want[k].ss);
+		assert_span(hl7_field(&m, &m.seg[1], 1), "1");
+		assert_span(hl7_comp(&m, hl7_field(&m, &m.seg[1], 3), 2), want[k].comp2);
+		k++;
+	}
+	assert_int_equal(k, sizeof want / sizeof *want);
+	hl7_stream_free(&st);
+	hl7_msg_free(&m);
+	arena_free(&a);
+	win_close(&w);
 }
 
 static void test_bad_delimiters(void **state)
@@ -503,6 +605,65 @@ static void test_control_bytes_in_lines(void **state)
 	assert_string_equal(got, want);
 }
 
+/* Line ends at every place of a 64-byte block (CR, LF and CRLF, the LF of a
+ * CRLF in the block after its CR, a CR as the last byte of a read), MSH
+ * lines ending a frame and starting the next: every segment as long as it
+ * was written, whole and in pieces, with AVX2 and with SSE2. */
+static void test_line_ends_in_blocks(void **state)
+{
+	(void)state;
+	enum { MSGS = 16, SEGS = 12 };
+	static const char *const ends[] = { "\r", "\n", "\r\n" };
+	char *buf = xmalloc(MSGS * SEGS * 160);
+	size_t n = 0, lens[MSGS * SEGS], k = 0;
+	for (int msg = 0; msg < MSGS; msg++) {
+		int w = sprintf(buf + n, "MSH|^~\\&|A|B|C|D|20230101||ORU^R01|%d|P|2.5", msg);
+		lens[k++] = (size_t)w;
+		n += (size_t)w;
+		n += (size_t)sprintf(buf + n, "%s", ends[msg % 3]);
+		for (int j = 1; j < SEGS; j++) {
+			size_t len = 3 + (size_t)(msg * SEGS + j) * 37 % 140;
+			memcpy(buf + n, "OBX", 3);
+			for (size_t i = 3; i < len; i++)
+				buf[n + i] = i % 5 == 3 ? '|' : (char)('a' + i % 26);
+			n += len;
+			lens[k++] = len;
+			n += (size_t)sprintf(buf + n, "%s", ends[(msg + j) % 3]);
+		}
+	}
+	static const size_t reads[] = { 0, 1, 7, 63, 64, 65, 100 };
+	for (int avx = 1; avx >= 0; avx--) {
+		for (size_t ri = 0; ri < sizeof reads / sizeof *reads; ri++) {
+			struct win w;
+			struct err e;
+			struct hl7_stream st;
+			struct hl7_frame f;
+			size_t got = 0, msgs = 0;
+			assert_int_equal(win_open_mem(&w, buf, n, 0, &e), 0);
+			if (reads[ri])
+				w.rd.max_read = reads[ri];
+			hl7_stream_init(&st, &w);
+			st.avx2 = st.avx2 && avx;
+			while (hl7_stream_next(&st, &f, &e) > 0) {
+				assert_int_equal(f.kind, HL7_MSG);
+				assert_int_equal(f.nsegs, SEGS);
+				assert_int_equal(f.line, (uint64_t)msgs * SEGS + 1);
+				for (size_t i = 0; i < f.nsegs; i++) {
+					assert_int_equal(f.segs[i].n, lens[got]);
+					assert_int_equal(f.segs[i].line, (uint64_t)got + 1);
+					assert_memory_equal(f.p + f.segs[i].off, i == 0 ? "MSH" : "OBX", 3);
+					got++;
+				}
+				msgs++;
+			}
+			assert_int_equal(msgs, MSGS);
+			hl7_stream_free(&st);
+			win_close(&w);
+		}
+	}
+	free(buf);
+}
+
 /* --- splitting a segment in steps ----------------------------------------- */
 
 static uint64_t rng_next(uint64_t *x)
@@ -568,6 +729,9 @@ static void test_split_in_steps(void **state)
 			assert_int_equal(hl7_stream_next(&st, &f, &e), 1);
 			assert_int_equal(hl7_msg_init(&m, &f, &e), 0);
 			assert_int_equal(m.nseg, NSEG);
+			/* MSH split first: its entries are the first to move when
+			 * m.fo grows (into a new block), read after every step */
+			assert_span(hl7_field(&m, &m.seg[0], 3), "A");
 			unsigned asked[NSEG] = { 0 };
 			for (int step = 0; step < 6 * NSEG; step++) {
 				size_t si = 1 + rng_next(&x) % (NSEG - 1);
@@ -591,6 +755,11 @@ static void test_split_in_steps(void **state)
 					assert_int_equal(v.n, (size_t)(c - b));
 					q = c;
 				}
+				assert_span(hl7_field(&m, &m.seg[0], 2), "^~\\&");
+				assert_span(hl7_field(&m, &m.seg[0], 3), "A");
+				for (size_t j = 0; j < m.nseg; j++) /* moved with m.fo */
+					if (m.seg[j].f0 != UINT32_MAX)
+						assert_ptr_equal(m.seg[j].fe, m.fo + m.seg[j].f0);
 				/* the notes hold for the bytes up to the last field split */
 				size_t upto = s->done ? s->n : m.fo[s->f0 + s->nfo - 1] - 1;
 				if (s->clean)
@@ -622,10 +791,12 @@ int main(void)
 		cmocka_unit_test(test_mllp),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_delimiters_from_msh),
+		cmocka_unit_test(test_delimiters_message_after_message),
 		cmocka_unit_test(test_bad_delimiters),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_chunk_sizes),
 		cmocka_unit_test(test_control_bytes_in_lines),
+		cmocka_unit_test(test_line_ends_in_blocks),
 		cmocka_unit_test(test_split_in_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
