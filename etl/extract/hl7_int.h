@@ -152,7 +152,7 @@ static inline struct span hx_comp1(const struct hl7_msg *m, const struct hl7_seg
  * sub (0: all). */
 static inline struct span hx_cut(struct hx *h, struct hl7_seg *s, int f, struct span v, int rep, int c, int sub)
 {
-	if (rep > 0 && !(hl7_is_msh(s) && f <= 2) && !(rep == 1 && s->norep))
+	if (rep > 0 && !(f <= 2 && hl7_is_msh(s)) && !(rep == 1 && s->norep))
 		v = hl7_rep(h->m, v, (unsigned)rep);
 	if (c == 1)
 		v = hx_comp1(h->m, s, v);

@@ -92,11 +92,11 @@ static const char *const t_kept_not[] = { "ED", "RP", "AD", "CK", "CN", "CP", "C
 
 /* SEG-k of a segment other than MSH already split past k (hl7_split_to):
  * hl7_field without the checks that this spares. */
-static inline struct span seg_field(const struct hl7_msg *m, const struct hl7_seg *s, unsigned k)
+static inline struct span seg_field(const struct hl7_seg *s, unsigned k)
 {
 	if (k >= s->nfo)
 		return span_make(s->p + s->n, 0);
-	const uint32_t *fo = m->fo + s->f0 + k - 1;
+	const uint32_t *fo = s->fe + k - 1;
 	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
 }
 
@@ -144,8 +144,8 @@ static inline int num_value(struct hx *h, struct span t, struct value *v)
 static int obx_value(struct hx *h, struct hl7_seg *s, int plain, struct value *v, int *numeric)
 {
 	struct hl7_msg *m = h->m;
-	struct span type = hx_trim(hx_comp1(m, s, seg_field(m, s, 2)));
-	struct span f5 = seg_field(m, s, 5);
+	struct span type = hx_trim(hx_comp1(m, s, seg_field(s, 2)));
+	struct span f5 = seg_field(s, 5);
 	int rc;
 	*numeric = 0;
 	if (f5.n == 0 || (f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
@@ -243,7 +243,7 @@ static inline __attribute__((always_inline)) int obx_code(struct hx *h, struct h
                                                           const char *dflt, struct code *c, struct code *alt)
 {
 	if (plain) {
-		hx_code_raw(h, s, seg_field(h->m, s, (unsigned)f), dflt, c, alt);
+		hx_code_raw(h, s, seg_field(s, (unsigned)f), dflt, c, alt);
 		return 0;
 	}
 	return hx_code(h, s, f, 1, dflt, c, alt);
@@ -261,7 +261,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
 	hl7_split_to(h->m, s, 14); /* the fields read below, in one go */
 	int plain = s->clean && s->nosub && s->norep;
-	struct span st = hx_trim(hx_comp1(h->m, s, seg_field(h->m, s, 11)));
+	struct span st = hx_trim(hx_comp1(h->m, s, seg_field(s, 11)));
 	uint8_t action;
 	if (st.n == 0)
 		action = p->obx_missing;
@@ -281,7 +281,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
-	struct span sub = hx_trim(plain ? seg_field(h->m, s, 4) : hx_rep1(h, s, 4));
+	struct span sub = hx_trim(plain ? seg_field(s, 4) : hx_rep1(h, s, 4));
 	struct span order = h->obr_order;
 	if (order.n) {
 		struct span kp[5] = { SPAN_LIT("obx"), order, ev->code.system, ev->code.code, sub };
@@ -317,7 +317,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (ev->start.prec == DT_NONE)
 		return hx_fail(h, s, 14, 0, E_MISSING, "a result without a time (OBX-14, OBR-7)");
 	int numeric;
-	struct span f2 = seg_field(h->m, s, 2), f5 = seg_field(h->m, s, 5);
+	struct span f2 = seg_field(s, 2), f5 = seg_field(s, 5);
 	if (plain && f2.n == 2 && f2.p[0] == 'N' && f2.p[1] == 'M' && f5.n && !(f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
 		numeric = num_value(h, f5, &ev->value); /* most results: obx_value's first case, without the call */
 	else if ((rc = obx_value(h, s, plain, &ev->value, &numeric)) < 0)
@@ -327,7 +327,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if ((rc = obx_code(h, s, plain, 6, NULL, &ev->value.unit, NULL)) < 0 ||
 	    (rc = obx_code(h, s, plain, 8, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
-	range(hx_comp1(h->m, s, plain ? seg_field(h->m, s, 7) : hx_rep1(h, s, 7)), &ev->value);
+	range(hx_comp1(h->m, s, plain ? seg_field(s, 7) : hx_rep1(h, s, 7)), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);
 }
