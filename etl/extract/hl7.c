@@ -260,12 +260,11 @@ void hx_note(struct hx *h, const char *what)
 	sink_note(h->s, what);
 }
 
-int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct span *key)
+int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, const struct span *c, struct span *key)
 {
-	struct span id, ns, uid, c[4];
+	struct span id, ns, uid;
 	int rc;
 	*key = span_make(NULL, 0);
-	hx_comps(h->m, s, rep, c, 4);
 	if ((rc = hx_tx_at(h, s, f, 1, c[0], &id)) < 0)
 		return rc;
 	id = hx_trim(id);
@@ -284,7 +283,9 @@ int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct
 
 int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 {
-	return hx_cx_key_of(h, s, f, hx_raw(h, s, f, rep, 0, 0), key);
+	struct span c[4];
+	hx_comps(h->m, s, hx_raw(h, s, f, rep, 0, 0), c, 4);
+	return hx_cx_key_of(h, s, f, c, key);
 }
 
 int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)

@@ -22,7 +22,9 @@
  * The identifier repetition of a CX field (PID-3, MRG-1) that the profile
  * designates: mrn_repetition, else the first repetition whose type (CX.5) is
  * in mrn_types (in their order), else the first with an id if mrn_fallback =
- * first. Walks the repetitions once (a field may hold very many).
+ * first. Walks the repetitions once (a field may hold very many), and stops
+ * at one that nothing after it can beat (mrn_repetition, or the first of
+ * the first type): its components, already cut, make the key.
  */
 static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
@@ -30,7 +32,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	struct hl7_msg *m = h->m;
 	struct span v = hl7_field(m, s, (unsigned)f);
 	/* repetitions found (their bytes, not cut out again); p == NULL: none */
-	struct span best[8], first = span_make(NULL, 0), chosen = span_make(NULL, 0);
+	struct span best[8], first = span_make(NULL, 0), chosen = span_make(NULL, 0), c[5];
 	for (size_t i = 0; i < 8; i++)
 		best[i] = span_make(NULL, 0);
 	*key = span_make(NULL, 0);
@@ -39,22 +41,24 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	const char *q = v.p, *end = v.p + v.n;
 	int rep = 0;
 	for (;;) {
-		const char *r = m->d.rs ? memchr(q, m->d.rs, (size_t)(end - q)) : NULL;
-		struct span one = span_make(q, (size_t)((r ? r : end) - q)), c[5];
+		const char *r = m->d.rs ? hl7_find_byte(q, end, m->d.rs) : NULL;
+		struct span one = span_make(q, (size_t)((r ? r : end) - q));
 		rep++;
 		hx_comps(m, s, one, c, 5);
 		struct span id = hx_trim(c[0]);
 		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
-			if (p->mrn_rep == rep) {
-				chosen = one;
-				break;
-			}
+			if (p->mrn_rep == rep)
+				return hx_cx_key_of(h, s, f, c, key);
 			if (!first.p)
 				first = one;
 			struct span type = hx_trim(c[4]);
-			for (size_t i = 0; i < p->nmrn; i++)
-				if (!best[i].p && type.n == p->mrn_len[i] && mem_eq_short(type.p, p->mrn_types[i], type.n))
-					best[i] = one;
+			for (size_t i = 0; i < p->nmrn; i++) {
+				if (best[i].p || type.n != p->mrn_len[i] || !mem_eq_short(type.p, p->mrn_types[i], type.n))
+					continue;
+				if (i == 0 && p->mrn_rep <= 0)
+					return hx_cx_key_of(h, s, f, c, key); /* best[0]: chosen */
+				best[i] = one;
+			}
 		}
 		if (!r)
 			break;
@@ -68,7 +72,8 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	}
 	if (!chosen.p)
 		return 0;
-	return hx_cx_key_of(h, s, f, chosen, key);
+	hx_comps(m, s, chosen, c, 4);
+	return hx_cx_key_of(h, s, f, c, key);
 }
 
 /* REC_LOCATION from an XAD repetition; *key empty when it holds no address. */

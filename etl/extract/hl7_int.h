@@ -410,8 +410,9 @@ int hx_emit(struct hx *h, const struct record *r);
 void hx_note(struct hx *h, const char *what);
 /* Key "AUTHORITY|ID" of a CX repetition (CX.1, CX.4 namespace or universal id). */
 int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key);
-/* The same of a repetition already cut out of SEG-f (raw). */
-int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct span *key);
+/* The same of a repetition of SEG-f already cut into components: c[0 .. 4)
+ * as hx_comps gives them (raw). */
+int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, const struct span *c, struct span *key);
 /* Provider from an XCN (first repetition): REC_PROVIDER emitted once per
  * message; *key empty when the XCN has no identifier. */
 int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key);

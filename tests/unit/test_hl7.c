@@ -701,6 +701,44 @@ static void test_dates_by_field_and_separators(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* The person's PID-3 repetition: the first of the profile's first type even
+ * after one of another listed type, a listed type found late before the
+ * fallback, empty and null ids passed over; mrn_repetition whatever the
+ * types, and nothing when that one has no id. */
+static void test_patient_identifier_choice(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7pid");
+	char path[1024], prof[1024];
+	snprintf(path, sizeof path, "%s/pid.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||1^^^A^PT~2^^^B^MR~3^^^C^MR\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||4^^^A^SS~5^^^B^PT~6^^^C^PI\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|3|P|2.5.1\rPID|1||~\"\"^^^A^MR~ ^^^B^MR~7^^^D^SS~8^^^E^SS\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|4|P|2.5.1\rPID|1||9^^^A^MR~^^^B^SS\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 4);
+	assert_int_equal(count_kind(&G, REC_PERSON), 4);
+	find(&G, REC_PERSON, "B|2");
+	find(&G, REC_PERSON, "C|6");
+	find(&G, REC_PERSON, "D|7");
+	find(&G, REC_PERSON, "A|9");
+	extract_hl7v2.close(x);
+
+	snprintf(prof, sizeof prof, "%s/rep2.conf", dir);
+	assert_int_equal(tu_write(prof, "[profile]\nbase = generic-2.5.1\n[patient]\nmrn_repetition = 2\n"), 0);
+	x = xopen(prof, DT_TZ_KEEP);
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(s.quarantined, 2); /* the third and fourth: no id in the second repetition */
+	assert_int_equal(s.last_q.code, E_NO_PATIENT);
+	find(&G, REC_PERSON, "B|2");
+	find(&G, REC_PERSON, "B|5");
+	extract_hl7v2.close(x);
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -748,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_cerner_profile),
 		cmocka_unit_test(test_profile_aliases_zfields),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_patient_identifier_choice),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
 	};
