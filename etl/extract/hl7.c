@@ -380,6 +380,98 @@ static size_t type_part(char *o, size_t cap, struct span v)
 	return k;
 }
 
+/*
+ * The field separators of an MSH from byte 3 (MSH-1) on, the first max or
+ * more of them (sep has room for max + 15): sep[k] the (k + 1)-th; returns
+ * how many were stored. MSH-n (n >= 2) runs from sep[n - 2] + 1 to
+ * sep[n - 1] (or the segment's end), as hl7_field cuts it. Per message only
+ * MSH-9, MSH-10 and MSH-18 are read: one pass, 16 bytes at a time, finds
+ * them without splitting the segment (a handler that reads another MSH
+ * field splits it then).
+ */
+static size_t msh_seps(const struct hl7_msg *m, const struct hl7_seg *msh, const char **sep, size_t max)
+{
+	const char *b = msh->p + 3, *end = msh->p + msh->n;
+	const char **w = sep, **stop = sep + max;
+#ifdef __SSE2__
+	while (w < stop) {
+		unsigned mk;
+		const char *at = b;
+		if (end - b >= 16) {
+			mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), m->vfs));
+			b += 16;
+		} else if (b < end && msh->n >= 19) {
+			/* the segment's last 16 bytes, those before b (looked at) masked off */
+			at = end - 16;
+			mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)at), m->vfs));
+			mk &= 0xFFFFu << (b - at);
+			b = end;
+		} else {
+			break;
+		}
+		/* at most 16 more: no test per separator */
+		for (; mk; mk &= mk - 1)
+			*w++ = at + __builtin_ctz(mk);
+	}
+#endif
+	for (; b < end && w < stop; b++)
+		if (*b == m->d.fs)
+			*w++ = b;
+	return (size_t)(w - sep);
+}
+
+/* MSH-n (n >= 2) from the separators msh_seps found */
+static struct span msh_field(const struct hl7_seg *msh, const char *const *sep, size_t nsep, size_t n)
+{
+	if (n - 2 >= nsep)
+		return span_make(msh->p + msh->n, 0);
+	const char *a = sep[n - 2] + 1, *z = n - 1 < nsep ? sep[n - 1] : msh->p + msh->n;
+	return span_make(a, (size_t)(z - a));
+}
+
+/* The message type "TYPE^EVENT" of MSH-9's first repetition t9 (the event
+ * from EVN-1 when MSH-9 has none), its event (trigger) and handler. A file
+ * mostly holds one message type: the last MSH-9 read from the message itself
+ * is remembered, with the component separator that cut it. 0, or -1 when
+ * MSH-9 has no type. */
+static int msg_type(struct hx *h, struct span t9, char type[16])
+{
+	struct extractor *x = h->x;
+	struct hl7_msg *m = h->m;
+	if (t9.n == x->last_t9n && m->d.cs == x->last_t9cs && mem_eq_short(t9.p, x->last_t9, t9.n)) {
+		memcpy(type, x->last_type, 16);
+		memcpy(h->trigger, x->last_trigger, sizeof h->trigger);
+		h->handler = x->last_handler;
+		return 0;
+	}
+	char ev[8];
+	memset(type, 0, 16);
+	size_t k = type_part(type, 8, hl7_comp(m, t9, 1));
+	if (k == 0)
+		return -1;
+	size_t ke = type_part(ev, sizeof ev, hl7_comp(m, t9, 2));
+	int own = ke > 0; /* the event from MSH-9 itself: remembered */
+	if (ke == 0 && h->evn)
+		ke = type_part(ev, sizeof ev, hl7_rep(m, hl7_field(m, h->evn, 1), 1));
+	/* "TYPE^EVENT": at most 7 + 1 + 7 characters, it fits */
+	type[k] = '^';
+	memcpy(type + k + 1, ev, ke + 1);
+	memcpy(h->trigger, ev, sizeof h->trigger);
+	if (memcmp(type, x->last_type, 16) != 0) {
+		memcpy(x->last_type, type, 16);
+		x->last_handler = hl7_prof_handler(&x->prof, type);
+	}
+	h->handler = x->last_handler;
+	x->last_t9n = SIZE_MAX;
+	if (own && t9.n <= sizeof x->last_t9) {
+		memcpy(x->last_t9, t9.p, t9.n);
+		x->last_t9n = t9.n;
+		x->last_t9cs = m->d.cs;
+		memcpy(x->last_trigger, h->trigger, sizeof h->trigger);
+	}
+	return 0;
+}
+
 /* 0 loaded, 1 skipped (reason filled), < 0 error */
 static int message(struct extractor *x, const struct hl7_frame *f, struct sink *s, struct err *q,
                    char *reason, size_t rn)
@@ -404,10 +496,10 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	h.obr = NULL;
 	h.evn = hx_find(&h, 1, "EVN", NULL);
 
-	m->charset = x->prof.charset;
-	hl7_split_to(m, h.msh, 17); /* up to MSH-18 in one go */
-	struct span cs = hl7_rep(m, hl7_field(m, h.msh, 18), 1);
-	if (cs.n == x->last_csn && memcmp(cs.p, x->last_cs, cs.n) == 0) {
+	const char *sep[18 + 15];
+	size_t nsep = msh_seps(m, h.msh, sep, 18);
+	struct span cs = hl7_rep(m, msh_field(h.msh, sep, nsep, 18), 1);
+	if (cs.n == x->last_csn && mem_eq_short(cs.p, x->last_cs, cs.n)) {
 		m->charset = x->last_charset; /* as in the last message */
 	} else {
 		m->charset = charset_of(cs, x->prof.charset);
@@ -418,27 +510,11 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	}
 
 	/* MSH-10, the message control id: the message's name in the ledger */
-	sink_source_id(s, hl7_rep(m, hl7_field(m, h.msh, 10), 1));
+	sink_source_id(s, hl7_rep(m, msh_field(h.msh, sep, nsep, 10), 1));
 
-	char type[16] = { 0 }, ev[8];
-	struct span t9 = hl7_rep(m, hl7_field(m, h.msh, 9), 1);
-	size_t k = type_part(type, 8, hl7_comp(m, t9, 1));
-	if (k == 0)
+	char type[16];
+	if (msg_type(&h, hl7_rep(m, msh_field(h.msh, sep, nsep, 9), 1), type) < 0)
 		return hx_fail(&h, h.msh, 9, 0, E_MISSING, "no message type");
-	size_t ke = type_part(ev, sizeof ev, hl7_comp(m, t9, 2));
-	if (ke == 0 && h.evn)
-		ke = type_part(ev, sizeof ev, hl7_rep(m, hl7_field(m, h.evn, 1), 1));
-	/* "TYPE^EVENT": at most 7 + 1 + 7 characters, it fits */
-	type[k] = '^';
-	memcpy(type + k + 1, ev, ke + 1);
-	memcpy(h.trigger, ev, sizeof h.trigger);
-
-	/* a file mostly holds one message type: remember the last lookup */
-	if (memcmp(type, x->last_type, sizeof type) != 0) {
-		memcpy(x->last_type, type, sizeof type);
-		x->last_handler = hl7_prof_handler(&x->prof, type);
-	}
-	h.handler = x->last_handler;
 	if (h.handler == HH_NONE) {
 		snprintf(reason, rn, "message type %s not loaded", type);
 		return 1;
@@ -544,6 +620,7 @@ static int hl7x_open(struct extractor **out, const char *profile, const struct c
 	}
 	x->tz = site ? site->tz : DT_TZ_KEEP;
 	x->last_csn = SIZE_MAX;
+	x->last_t9n = SIZE_MAX;
 	x->last_dn = SIZE_MAX;
 	for (int k = REC_PERSON; k <= REC_MERGE; k++)
 		record_init(&x->tmpl[k], (enum rec_kind)k);

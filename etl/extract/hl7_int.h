@@ -103,6 +103,10 @@ struct extractor {
 	uint64_t batch_mismatch;   /* last run: BTS counts that did not match */
 	char last_type[16];        /* the last message type looked up ... */
 	int last_handler;          /* ... and its handler */
+	char last_t9[32];          /* the last MSH-9 (first repetition) that gave its event itself ... */
+	size_t last_t9n;           /* ... its length (> sizeof last_t9: none) ... */
+	char last_t9cs;            /* ... the component separator that cut it ... */
+	char last_trigger[8];      /* ... its event; its type and handler: last_type, last_handler */
 	char last_cs[32];          /* the last MSH-18 seen (first repetition) ... */
 	size_t last_csn;           /* ... its length (> sizeof last_cs: none) ... */
 	int last_charset;          /* ... and the character set it gave */
