@@ -26,6 +26,173 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#define HX_AVX2 1
+#include <immintrin.h>
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* a few fields of a segment not split                                        */
+
+/*
+ * Of some segments a message reads a handful of fields: MSH-9, -10 and -18,
+ * PV1-19 (the visit) in most messages. Those are found by counting the
+ * field separators a block at a time rather than by splitting the segment
+ * (which notes where each field starts): only in a block that holds a
+ * wanted separator are its bits looked at.
+ */
+
+#ifdef __SSE2__
+/* set bits of a mask of 32 (no popcnt instruction assumed) */
+static inline unsigned pop32(uint32_t x)
+{
+	x -= (x >> 1) & 0x55555555u;
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+	return (x * 0x01010101u) >> 24;
+}
+#endif
+
+/* the field separators among the bytes from p to end (fewer than 32: a
+ * segment shorter than a block), out of the way of the block loop */
+__attribute__((noinline)) static uint32_t fs_mask_short(const struct hl7_msg *m, const char *p, const char *end)
+{
+	uint32_t mk = 0;
+	for (const char *q = p; q < end; q++)
+		mk |= (uint32_t)(*q == m->d.fs) << (q - p);
+	return mk;
+}
+
+#ifdef HX_AVX2
+/* the field separators among the 32 bytes at p */
+__attribute__((target("avx2"))) static inline uint32_t fs_mask32(const struct hl7_msg *m, const char *p)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_broadcastsi128_si256(m->vfs)));
+}
+#endif
+
+/* Of the separators in a block (mask mk, at blk; k before it, c in it),
+ * the wanted ones from want[j] on into at: its bits cleared lowest first,
+ * once. Returns the next j. */
+static inline size_t seps_pick(uint32_t mk, const char *blk, unsigned k, unsigned c, const unsigned *want, size_t j,
+                               size_t n, const char **at)
+{
+	unsigned i = k + 1; /* the number of the lowest bit of mk */
+	for (; j < n && want[j] <= k + c; j++) {
+		for (; i < want[j]; i++)
+			mk &= mk - 1;
+		at[j] = blk + __builtin_ctz(mk);
+	}
+	return j;
+}
+
+/* The field separators of s numbered want[0] < want[1] < ... < want[n - 1]
+ * (1-based, counted from byte 3: an MSH's first is MSH-1; n > 0) into
+ * at[i]; at[i] is left as it was (NULL: the caller's) for those the segment
+ * does not have. avx2: 32 bytes a block, popcnt. */
+static inline __attribute__((always_inline)) void seps_find(const struct hl7_msg *m, const struct hl7_seg *s,
+                                                            const unsigned *want, size_t n, const char **at, int avx2)
+{
+	const char *b = s->p + 3, *end = s->p + s->n;
+	size_t j = 0;
+	unsigned k = 0; /* separators before b */
+#ifdef __SSE2__
+	const size_t width = avx2 ? 32 : 16;
+	uint32_t mk;
+	unsigned c;
+	for (; (size_t)(end - b) >= width; b += width) {
+#ifdef HX_AVX2
+		if (avx2)
+			mk = fs_mask32(m, b);
+		else
+#endif
+			mk = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), m->vfs));
+		c = avx2 ? (unsigned)__builtin_popcount(mk) : pop32(mk);
+		if (want[j] <= k + c && (j = seps_pick(mk, b, k, c, want, j, n, at)) == n)
+			return;
+		k += c;
+	}
+	if (b == end)
+		return;
+	const char *blk = b;
+	if (s->n >= width) {
+		/* the segment's last block, its bytes before b (looked at) masked off */
+		blk = end - width;
+#ifdef HX_AVX2
+		if (avx2)
+			mk = fs_mask32(m, blk);
+		else
+#endif
+			mk = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)blk), m->vfs));
+		mk &= ~0u << (b - blk);
+	} else {
+		mk = fs_mask_short(m, b, end);
+	}
+	c = avx2 ? (unsigned)__builtin_popcount(mk) : pop32(mk);
+	seps_pick(mk, blk, k, c, want, j, n, at);
+#else
+	(void)avx2;
+	for (; j < n && b < end; b++)
+		if (*b == m->d.fs && ++k == want[j])
+			at[j++] = b;
+#endif
+}
+
+#ifdef HX_AVX2
+__attribute__((target("avx2,popcnt"))) static void seps_find_avx2(const struct hl7_msg *m, const struct hl7_seg *s,
+                                                                   const unsigned *want, size_t n, const char **at)
+{
+	seps_find(m, s, want, n, at, 1);
+}
+#endif
+
+/* seps_find, 32 bytes at a time where the CPU can */
+static void seps_of(const struct extractor *x, const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want,
+                    size_t n, const char **at)
+{
+#ifdef HX_AVX2
+	if (m->avx2 && x->popcnt) {
+		seps_find_avx2(m, s, want, n, at);
+		return;
+	}
+#else
+	(void)x;
+#endif
+	seps_find(m, s, want, n, at, 0);
+}
+
+/* The field that starts after separator a (NULL: none) and ends at z (NULL:
+ * the segment's end): as hl7_field gives it. */
+static struct span field_at(const struct hl7_seg *s, const char *a, const char *z)
+{
+	if (!a)
+		return span_make(s->p + s->n, 0);
+	a++;
+	return span_make(a, (size_t)((z ? z : s->p + s->n) - a));
+}
+
+/* What the bytes of v (a part of segment s) hold, as the split notes it for
+ * a segment: bit 0 the escape character or a byte beyond ASCII (not clean),
+ * bit 1 the subcomponent separator. */
+static unsigned part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct span v)
+{
+	const char *b = v.p, *end = v.p + v.n, *lim = s->p + s->n;
+	unsigned dirty = 0, subs = 0;
+#ifdef __SSE2__
+	for (; b < end && lim - b >= 16; b += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+		unsigned keep = end - b < 16 ? (1u << (end - b)) - 1 : 0xFFFFu;
+		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, m->ves))) & keep;
+		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, m->vss)) & keep;
+	}
+#endif
+	for (; b < end; b++) {
+		dirty |= (*b == m->d.es) | ((unsigned char)*b >= 0x80);
+		subs |= *b == m->d.ss;
+	}
+	return (dirty != 0) | (unsigned)(subs != 0) << 1;
+}
 
 /* ------------------------------------------------------------------------ */
 /* helpers for the handlers                                                  */
@@ -260,30 +427,56 @@ void hx_note(struct hx *h, const char *what)
 	sink_note(h->s, what);
 }
 
-int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, const struct span *c, struct span *key)
+/* hx_cx_key_of, whether the parts read hold no escape or high byte (clean)
+ * and no subcomponent separator (nosub) given */
+static int cx_key(struct hx *h, struct hl7_seg *s, int f, const struct span *c, int clean, int nosub, struct span *key)
 {
 	struct span id, ns, uid;
-	int rc;
 	*key = span_make(NULL, 0);
-	if ((rc = hx_tx_at(h, s, f, 1, c[0], &id)) < 0)
-		return rc;
+	if (clean) {
+		id = hx_nul(c[0]);
+	} else if (hl7_text(h->m, c[0], &id, h->e) < 0) {
+		return hx_fail(h, s, f, 1, E_ENCODING, "%s", h->e->msg);
+	}
 	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
-	/* HD: namespace & universal id; without subcomponents in the segment
-	 * the component is the namespace */
-	struct span ns_raw = s->nosub ? c[3] : hl7_sub(h->m, c[3], 1);
-	struct span uid_raw = s->nosub ? span_make(c[3].p + c[3].n, 0) : hl7_sub(h->m, c[3], 2);
-	if ((rc = hx_tx_at(h, s, f, 4, ns_raw, &ns)) < 0 || (rc = hx_tx_at(h, s, f, 4, uid_raw, &uid)) < 0)
-		return rc;
+	/* HD: namespace & universal id; without subcomponents the component
+	 * is the namespace */
+	struct span ns_raw = nosub ? c[3] : hl7_sub(h->m, c[3], 1);
+	struct span uid_raw = nosub ? span_make(c[3].p + c[3].n, 0) : hl7_sub(h->m, c[3], 2);
+	if (clean) {
+		ns = hx_nul(ns_raw);
+		uid = hx_nul(uid_raw);
+	} else if (hl7_text(h->m, ns_raw, &ns, h->e) < 0 || hl7_text(h->m, uid_raw, &uid, h->e) < 0) {
+		return hx_fail(h, s, f, 4, E_ENCODING, "%s", h->e->msg);
+	}
 	struct span parts[2] = { ns.n ? hx_trim(ns) : hx_trim(uid), id };
 	*key = hx_join(h, 2, parts);
 	return 0;
 }
 
+int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, const struct span *c, struct span *key)
+{
+	return cx_key(h, s, f, c, s->clean, s->nosub, key);
+}
+
 int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 {
 	struct span c[4];
+	if (s->f0 == UINT32_MAX && !hl7_is_msh(s) && f > 0) {
+		/* not split (PV1-19 is most often the one field read of its
+		 * segment): the field alone, its notes of its own */
+		const unsigned want[2] = { (unsigned)f, (unsigned)f + 1 };
+		const char *at[2] = { NULL, NULL };
+		seps_of(h->x, h->m, s, want, 2, at);
+		struct span v = field_at(s, at[0], at[1]);
+		if (rep > 0)
+			v = hl7_rep(h->m, v, (unsigned)rep);
+		unsigned notes = part_notes(h->m, s, v);
+		hx_comps(h->m, s, v, c, 4);
+		return cx_key(h, s, f, c, !(notes & 1), !(notes & 2), key);
+	}
 	hx_comps(h->m, s, hx_raw(h, s, f, rep, 0, 0), c, 4);
 	return hx_cx_key_of(h, s, f, c, key);
 }
@@ -380,55 +573,6 @@ static size_t type_part(char *o, size_t cap, struct span v)
 	return k;
 }
 
-/*
- * The field separators of an MSH from byte 3 (MSH-1) on, the first max or
- * more of them (sep has room for max + 15): sep[k] the (k + 1)-th; returns
- * how many were stored. MSH-n (n >= 2) runs from sep[n - 2] + 1 to
- * sep[n - 1] (or the segment's end), as hl7_field cuts it. Per message only
- * MSH-9, MSH-10 and MSH-18 are read: one pass, 16 bytes at a time, finds
- * them without splitting the segment (a handler that reads another MSH
- * field splits it then).
- */
-static size_t msh_seps(const struct hl7_msg *m, const struct hl7_seg *msh, const char **sep, size_t max)
-{
-	const char *b = msh->p + 3, *end = msh->p + msh->n;
-	const char **w = sep, **stop = sep + max;
-#ifdef __SSE2__
-	while (w < stop) {
-		unsigned mk;
-		const char *at = b;
-		if (end - b >= 16) {
-			mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), m->vfs));
-			b += 16;
-		} else if (b < end && msh->n >= 19) {
-			/* the segment's last 16 bytes, those before b (looked at) masked off */
-			at = end - 16;
-			mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)at), m->vfs));
-			mk &= 0xFFFFu << (b - at);
-			b = end;
-		} else {
-			break;
-		}
-		/* at most 16 more: no test per separator */
-		for (; mk; mk &= mk - 1)
-			*w++ = at + __builtin_ctz(mk);
-	}
-#endif
-	for (; b < end && w < stop; b++)
-		if (*b == m->d.fs)
-			*w++ = b;
-	return (size_t)(w - sep);
-}
-
-/* MSH-n (n >= 2) from the separators msh_seps found */
-static struct span msh_field(const struct hl7_seg *msh, const char *const *sep, size_t nsep, size_t n)
-{
-	if (n - 2 >= nsep)
-		return span_make(msh->p + msh->n, 0);
-	const char *a = sep[n - 2] + 1, *z = n - 1 < nsep ? sep[n - 1] : msh->p + msh->n;
-	return span_make(a, (size_t)(z - a));
-}
-
 /* The message type "TYPE^EVENT" of MSH-9's first repetition t9 (the event
  * from EVN-1 when MSH-9 has none), its event (trigger) and handler. A file
  * mostly holds one message type: the last MSH-9 read from the message itself
@@ -496,9 +640,12 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	h.obr = NULL;
 	h.evn = hx_find(&h, 1, "EVN", NULL);
 
-	const char *sep[18 + 15];
-	size_t nsep = msh_seps(m, h.msh, sep, 18);
-	struct span cs = hl7_rep(m, msh_field(h.msh, sep, nsep, 18), 1);
+	/* MSH-9, MSH-10 and MSH-18 (after the 8th, 9th and 17th separator,
+	 * MSH-1 the first): the only MSH fields read per message */
+	static const unsigned want[5] = { 8, 9, 10, 17, 18 };
+	const char *sep[5] = { NULL };
+	seps_of(x, m, h.msh, want, 5, sep);
+	struct span cs = hl7_rep(m, field_at(h.msh, sep[3], sep[4]), 1);
 	if (cs.n == x->last_csn && mem_eq_short(cs.p, x->last_cs, cs.n)) {
 		m->charset = x->last_charset; /* as in the last message */
 	} else {
@@ -510,10 +657,10 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	}
 
 	/* MSH-10, the message control id: the message's name in the ledger */
-	sink_source_id(s, hl7_rep(m, msh_field(h.msh, sep, nsep, 10), 1));
+	sink_source_id(s, hl7_rep(m, field_at(h.msh, sep[1], sep[2]), 1));
 
 	char type[16];
-	if (msg_type(&h, hl7_rep(m, msh_field(h.msh, sep, nsep, 9), 1), type) < 0)
+	if (msg_type(&h, hl7_rep(m, field_at(h.msh, sep[0], sep[1]), 1), type) < 0)
 		return hx_fail(&h, h.msh, 9, 0, E_MISSING, "no message type");
 	if (h.handler == HH_NONE) {
 		snprintf(reason, rn, "message type %s not loaded", type);
@@ -619,6 +766,9 @@ static int hl7x_open(struct extractor **out, const char *profile, const struct c
 		return rc;
 	}
 	x->tz = site ? site->tz : DT_TZ_KEEP;
+#ifdef HX_AVX2
+	x->popcnt = __builtin_cpu_supports("popcnt");
+#endif
 	x->last_csn = SIZE_MAX;
 	x->last_t9n = SIZE_MAX;
 	x->last_dn = SIZE_MAX;

@@ -380,6 +380,9 @@ int hx_adt(struct hx *h)
 		return rc;
 	struct hl7_seg *pv1 = hx_find(h, 1, "PV1", NULL);
 	struct dt vstart = DT_EMPTY;
+	int visit_read = pv1 && h->handler != HH_ADT_PERSON && h->handler != HH_ADT_CANCEL;
+	if (visit_read)
+		hl7_split_to(h->m, pv1, 45); /* the fields visit() reads, in one go (PV1-19 too) */
 	if (pv1 && (rc = hx_cx_key(h, pv1, 19, 1, &h->visit)) < 0)
 		return rc;
 	if (h->handler == HH_ADT_CANCEL) {
@@ -392,7 +395,7 @@ int hx_adt(struct hx *h)
 		hx_note(h, "visit cancelled");
 		return hx_emit(h, &r);
 	}
-	if (pv1 && h->handler != HH_ADT_PERSON && (rc = visit(h, pv1, &vstart)) < 0)
+	if (visit_read && (rc = visit(h, pv1, &vstart)) < 0)
 		return rc;
 	return adt_events(h, vstart);
 }

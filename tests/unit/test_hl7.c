@@ -750,7 +750,7 @@ static void test_message_header(void **state)
 	const char *dir = tu_tmpdir("hl7msh");
 	char path[1024], b[64];
 	snprintf(path, sizeof path, "%s/msh.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *text =
 	      "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||1###H#MR\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU#R01|2|P|2.5.1\rPID|1||2^^^H^MR\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ADT|3|P|2.5.1\rEVN|A01\rPID|1||3^^^H^MR\r"
@@ -759,10 +759,12 @@ static void test_message_header(void **state)
 	      "MSH|^~\\&\rPID|1||6^^^H^MR\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|7|P|2.5.1||||||8859/1\rPID|1||7^^^H^MR|||||F^F\xe9minin\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|8|P|2.5.1||||||UNICODE UTF-8\rPID|1||8^^^H^MR|||||F^F\xe9minin\r"
-	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|9|P|2.5.1||||||8859/1~UNICODE UTF-8|X\rPID|1||9^^^H^MR|||||F^F\xe9minin\r"),
-	      0);
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|9|P|2.5.1||||||8859/1~UNICODE UTF-8|X\rPID|1||9^^^H^MR|||||F^F\xe9minin\r";
+	for (int avx2 = 1; avx2 >= 0; avx2--) {
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	x->m.avx2 = x->m.avx2 && avx2; /* 0: MSH fields found 16 bytes at a time */
 	struct tu_sink s;
+	assert_int_equal(tu_write(path, text), 0);
 	run(x, path, &s, &G);
 	assert_int_equal(s.begun, 9);
 	assert_int_equal(s.loaded, 4);
@@ -792,6 +794,61 @@ static void test_message_header(void **state)
 		assert_string_equal(s.last_skip, runs[i].skip);
 	}
 	extract_hl7v2.close(x);
+	}
+}
+
+/* Fields read from segments not split (MSH-9, -10, -18; PV1-19) at every
+ * offset a block boundary can fall on, in segments shorter and longer than
+ * a block, with and without fields after them; PV1-19 with an escape, a
+ * subcomponent, repetitions, a null id; both ways (AVX2, SSE2). */
+static void test_fields_unsplit(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7unsplit");
+	char path[1024], line[512], key[64], b[64];
+	snprintf(path, sizeof path, "%s/unsplit.hl7", dir);
+	size_t cap = 1 << 16, len = 0;
+	char *text = xmalloc(cap);
+	enum { NPAD = 48 };
+	for (int pad = 0; pad < NPAD; pad++) {
+		const char *pv1_19 = pad == 5 ? "V5^^^N\\T\\X&1.2&ISO^VN" : pad == 6 ? "V6^^^N~V7^^^M" :
+		                     pad == 7 ? "\"\"^^^N" : "";
+		char v19[64];
+		snprintf(v19, sizeof v19, "V%d^^^N", pad);
+		len += (size_t)snprintf(text + len, cap - len,
+		      "MSH|^~\\&|%.*s|B|C|D|20230301||ORU^R01|M%d|P|2.5.1||||||%s%s\r"
+		      "PID|1||%d^^^H^MR\r"
+		      "PV1|%.*s||||||||||||||||||%s%s\r"
+		      "OBR|1||O%d\r"
+		      "OBX|1|NM|1-1^Sod%sum^LN||5||||||F|||20230103\r",
+		      pad, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", pad,
+		      pad % 2 ? "8859/1" : "", pad % 3 ? "" : "|X", pad,
+		      pad, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		      pad >= 5 && pad <= 7 ? pv1_19 : v19, pad % 4 ? "" : "|Z|Z", pad, pad % 2 ? "\xe9" : "e");
+	}
+	assert_int_equal(tu_write(path, text), 0);
+	free(text);
+	for (int avx2 = 1; avx2 >= 0; avx2--) {
+		struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+		x->m.avx2 = x->m.avx2 && avx2;
+		struct tu_sink s;
+		run(x, path, &s, &G);
+		assert_int_equal(s.loaded, NPAD);
+		assert_string_equal(s.last_source_id, "M47");
+		for (int pad = 0; pad < NPAD; pad++) {
+			snprintf(line, sizeof line, "obx||O%d|LN|1-1|", pad);
+			const struct rec_event *ev = &find(&G, REC_EVENT, line)->u.event;
+			if (pad == 5)
+				snprintf(key, sizeof key, "N&X|V5");
+			else if (pad == 7)
+				key[0] = '\0';
+			else
+				snprintf(key, sizeof key, "N|V%d", pad);
+			assert_string_equal(copy_span(ev->visit, b, sizeof b), key);
+			assert_string_equal(copy_span(ev->code.display, b, sizeof b), pad % 2 ? "Sod\xc3\xa9um" : "Sodeum");
+		}
+		extract_hl7v2.close(x);
+	}
 }
 
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
@@ -843,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_patient_identifier_choice),
 		cmocka_unit_test(test_message_header),
+		cmocka_unit_test(test_fields_unsplit),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
 	};
