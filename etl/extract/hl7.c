@@ -499,9 +499,82 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	return 0;
 }
 
+/* An entry of x->xcn that no record of this message points into: the
+ * next in turn, NULL if all are. */
+static struct hx_xcn_memo *xcn_slot(struct extractor *x)
+{
+	for (unsigned k = 0; k < HX_NXCN; k++) {
+		struct hx_xcn_memo *e = &x->xcn[x->xcn_next];
+		x->xcn_next = (x->xcn_next + 1) % HX_NXCN;
+		if (e->msg != x->nmsg)
+			return e;
+	}
+	return NULL;
+}
+
+/* The name ("GIVEN FAMILY", or the one given) and NPI-ness (XCN.13) of an
+ * XCN past its identifier (rest, in SEG-f); remembered in x->xcn when the
+ * segment has no escapes or high bytes (the bytes and separators then make
+ * the result). */
+static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, struct span *name, int *npi)
+{
+	struct extractor *x = h->x;
+	struct hl7_msg *m = h->m;
+	int memo = s->clean && rest.n <= sizeof x->xcn[0].rest;
+	if (memo) {
+		for (size_t i = 0; i < HX_NXCN; i++) {
+			struct hx_xcn_memo *e = &x->xcn[i];
+			if (e->msg && e->nrest == rest.n && e->cs == m->d.cs && e->ss == m->d.ss &&
+			    mem_eq_short(rest.p, e->rest, rest.n)) {
+				e->msg = x->nmsg;
+				*name = span_make(e->name, e->nname);
+				*npi = e->npi;
+				return 0;
+			}
+		}
+	}
+	struct span c[12], fam, given, idtype;
+	int rc;
+	hx_comps(m, s, rest, c, 12);
+	if ((rc = hx_tx_at(h, s, f, 2, hl7_sub(m, c[0], 1), &fam)) < 0 || (rc = hx_tx_at(h, s, f, 3, c[1], &given)) < 0 ||
+	    (rc = hx_tx_at(h, s, f, 13, c[11], &idtype)) < 0)
+		return rc;
+	*npi = idtype.n == 3 && memcmp(idtype.p, "NPI", 3) == 0;
+	/* "GIVEN FAMILY": both are parts of rest, with a separator between */
+	size_t n = fam.n && given.n ? given.n + 1 + fam.n : fam.n ? fam.n : given.n;
+	struct hx_xcn_memo *e = memo ? xcn_slot(x) : NULL;
+	char *o;
+	if (e) {
+		e->msg = x->nmsg;
+		e->cs = m->d.cs;
+		e->ss = m->d.ss;
+		e->npi = (uint8_t)*npi;
+		e->nrest = (uint8_t)rest.n;
+		e->nname = (uint8_t)n;
+		memcpy(e->rest, rest.p, rest.n);
+		o = e->name;
+	} else if (fam.n && given.n) {
+		o = arena_alloc(h->a, n + 1);
+	} else {
+		*name = fam.n ? fam : given;
+		return 0;
+	}
+	if (fam.n && given.n) {
+		mem_copy_short(o, given.p, given.n);
+		o[given.n] = ' ';
+		mem_copy_short(o + given.n + 1, fam.p, fam.n);
+	} else {
+		mem_copy_short(o, fam.n ? fam.p : given.p, n);
+	}
+	if (!e)
+		o[n] = '\0';
+	*name = span_make(o, n);
+	return 0;
+}
+
 int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
-	struct span id, fam, given, idtype, c[13];
+	struct span id, c[1];
 	int rc;
 	*key = span_make(NULL, 0);
 	if (!s)
@@ -517,26 +590,16 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	for (size_t i = 0; i < h->nprov; i++)
 		if (span_eq(h->providers[i], id))
 			return 0;
-	/* the components after the identifier (found above), in one pass */
-	struct span rest = c[0].n < x.n ? span_make(c[0].p + c[0].n + 1, x.n - c[0].n - 1) : span_make(x.p + x.n, 0);
-	hx_comps(h->m, s, rest, c + 1, 12);
-	if ((rc = hx_tx_at(h, s, f, 2, hl7_sub(h->m, c[1], 1), &fam)) < 0 || (rc = hx_tx_at(h, s, f, 3, c[2], &given)) < 0 ||
-	    (rc = hx_tx_at(h, s, f, 13, c[12], &idtype)) < 0)
+	/* the components after the identifier (found above) */
+	struct span rest = c[0].n < x.n ? span_make(c[0].p + c[0].n + 1, x.n - c[0].n - 1) : span_make(x.p + x.n, 0), name;
+	int npi;
+	if ((rc = xcn_name(h, s, f, rest, &name, &npi)) < 0)
 		return rc;
 	struct record r;
 	hx_record(h, &r, REC_PROVIDER);
 	r.u.provider.key = id;
-	if (fam.n && given.n) {
-		char *o = arena_alloc(h->a, given.n + fam.n + 2);
-		memcpy(o, given.p, given.n);
-		o[given.n] = ' ';
-		memcpy(o + given.n + 1, fam.p, fam.n);
-		o[given.n + 1 + fam.n] = '\0';
-		r.u.provider.name = span_make(o, given.n + 1 + fam.n);
-	} else {
-		r.u.provider.name = fam.n ? fam : given;
-	}
-	if (span_eq_str(idtype, "NPI"))
+	r.u.provider.name = name;
+	if (npi)
 		r.u.provider.npi = id;
 	if (h->nprov < sizeof h->providers / sizeof h->providers[0])
 		h->providers[h->nprov++] = id;
@@ -621,6 +684,7 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
                    char *reason, size_t rn)
 {
 	struct hl7_msg *m = &x->m;
+	x->nmsg++;
 	int rc = hl7_msg_init(m, f, q);
 	if (rc < 0)
 		return rc;

@@ -94,6 +94,20 @@ void hl7_prof_free(struct hl7_prof *p);
 /* The handler for a message type "ADT^A01", HH_NONE if not loaded. */
 int hl7_prof_handler(const struct hl7_prof *p, const char *type);
 
+/* What an XCN says past its identifier (the name, whether the identifier
+ * is an NPI), remembered by those bytes from message to message: a feed's
+ * providers come back. The name lives here, so an entry is not replaced
+ * during a message that read it (its records point into it until they end). */
+#define HX_NXCN 4
+struct hx_xcn_memo {
+	uint64_t msg;              /* the message that last read it (extractor.nmsg); 0: empty */
+	char cs, ss;               /* the separators that cut rest */
+	uint8_t npi;
+	uint8_t nrest, nname;
+	char rest[96];             /* XCN.2 on, raw, of a segment without escapes or high bytes */
+	char name[96];             /* "GIVEN FAMILY", or the one given */
+};
+
 struct extractor {
 	struct hl7_prof prof;
 	int tz;                    /* site's offset (minutes) or DT_TZ_KEEP */
@@ -116,6 +130,9 @@ struct extractor {
 	char last_dkey[3];         /* ... the component read, the component and repetition separators ... */
 	struct dt last_dt;         /* ... and its value */
 	struct record tmpl[REC_MERGE + 1]; /* record_init of each kind (to REC_MERGE), copied per record */
+	uint64_t nmsg;             /* messages begun (the one being read) */
+	struct hx_xcn_memo xcn[HX_NXCN];
+	unsigned xcn_next;         /* the entry replaced next (round robin) */
 };
 
 /* Per message. */

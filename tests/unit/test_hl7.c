@@ -851,6 +851,124 @@ static void test_fields_unsplit(void **state)
 	}
 }
 
+/* Records whose spans must hold until their message ends: what each
+ * pointed to when emitted is compared with what it points to at the end. */
+static struct {
+	struct span name;
+	char copy[64];
+} held[64];
+static size_t nheld;
+static const struct sink_ops *held_ops;
+static struct sink_ops held_check_ops;
+
+static void held_emit(struct tu_sink *s, const struct record *r)
+{
+	on_emit(s, r);
+	struct span v = r->kind == REC_PROVIDER ? r->u.provider.name : span_make(NULL, 0);
+	if (v.n && nheld < sizeof held / sizeof held[0]) {
+		held[nheld].name = v;
+		copy_span(v, held[nheld].copy, sizeof held[0].copy);
+		nheld++;
+	}
+}
+
+static int held_end(struct sink *b, struct err *e)
+{
+	char now[64];
+	for (size_t i = 0; i < nheld; i++)
+		assert_string_equal(copy_span(held[i].name, now, sizeof now), held[i].copy);
+	nheld = 0;
+	return held_ops->end(b, e);
+}
+
+/* run, the spans of provider names checked when each message ends */
+static void run_held(struct extractor *x, const char *path, struct tu_sink *s)
+{
+	struct err e;
+	memset(&e, 0, sizeof e);
+	tu_sink_init(s);
+	s->on_emit = held_emit;
+	s->user = &G;
+	G.n = 0;
+	if (!keep.chunk_size)
+		arena_init(&keep, 1 << 20);
+	arena_reset(&keep);
+	held_ops = s->base.ops;
+	held_check_ops = *held_ops;
+	held_check_ops.end = held_end;
+	s->base.ops = &held_check_ops;
+	nheld = 0;
+	if (extract_hl7v2.run(x, path, &s->base, &e) != 0)
+		fail_msg("%s: %s", path, e.msg);
+	assert_int_equal(s->begun, s->loaded);
+}
+
+/* Providers' names and NPIs, remembered from message to message by the
+ * bytes after the identifier (and the separators): six in one message (more
+ * than are remembered), a segment with an escape, another subcomponent
+ * separator; every name still what it was when its message ends. */
+static void test_provider_names(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7prov");
+	char path[1024], b[64];
+	snprintf(path, sizeof path, "%s/prov.hl7", dir);
+	const char *m1 =
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|1|P|2.5.1\rEVN|A01|20230301\rPID|1||1^^^H^MR\r"
+	      "PD1||||4^FAM4^GIV4^^^^^^^^^^XX\r"
+	      "PV1|1|I|||||1^FAM1^GIV1^^^^^^^^^^NPI|2^FAM2|||||||||3^^GIV3||V1^^^H\r"
+	      "DG1|1||I10^Hypertension^I10|||||||||||||5^FAM5&SUB^GIV5\r"
+	      "PR1|1||P1^Proc^CPT||20230301||||||6^FAM6^GIV6^^^^^^^^^^NPI\r";
+	const char *m2 =
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|2|P|2.5.1\rEVN|A01|20230301\rPID|1||1^^^H^MR\r"
+	      "PD1||||4^FAM4^GIV4^^^^^^^^^^XX\r"
+	      "PV1|1|I|||||7^F\\T\\M^G|2^FAM2|||||||||3^^GIV3||V1^^^H\r"
+	      "DG1|1||I10^Hypertension^I10|||||||||||||5^FAM5&SUB^GIV5\r"
+	      "PR1|1||P1^Proc^CPT||20230301||||||6^FAM6^GIV6^^^^^^^^^^NPI\r";
+	const char *m3 =
+	      "MSH|^~\\#|A|B|C|D|20230301||ADT^A01|3|P|2.5.1\rEVN|A01|20230301\rPID|1||1^^^H^MR\r"
+	      "PD1||||4^FAM4^GIV4^^^^^^^^^^XX\r"
+	      "PV1|1|I|||||1^FAM1^GIV1^^^^^^^^^^NPI|2^FAM2|||||||||3^^GIV3||V1^^^H\r"
+	      "DG1|1||I10^Hypertension^I10|||||||||||||5^FAM5&SUB^GIV5\r"
+	      "PR1|1||P1^Proc^CPT||20230301||||||6^FAM6^GIV6^^^^^^^^^^NPI\r";
+	const char *msgs[] = { m1, m2, m3, m1, m1 };
+	static const struct { const char *id, *name; int npi; } want[] = {
+		{ "1", "GIV1 FAM1", 1 }, { "2", "FAM2", 0 }, { "3", "GIV3", 0 },
+		{ "4", "GIV4 FAM4", 0 }, { "5", "GIV5 FAM5", 0 }, { "6", "GIV6 FAM6", 1 },
+	};
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
+		struct tu_sink s;
+		assert_int_equal(tu_write(path, msgs[k]), 0);
+		run_held(x, path, &s);
+		assert_int_equal(s.loaded, 1);
+		assert_int_equal(count_kind(&G, REC_PROVIDER), 6);
+		for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+			if (k == 1 && i == 0)
+				continue;
+			const char *name = k == 2 && i == 4 ? "GIV5 FAM5&SUB" : want[i].name;
+			const struct rec_provider *pr = &find(&G, REC_PROVIDER, want[i].id)->u.provider;
+			assert_string_equal(copy_span(pr->name, b, sizeof b), name);
+			assert_string_equal(copy_span(pr->npi, b, sizeof b), want[i].npi ? want[i].id : "");
+		}
+		if (k == 1)
+			assert_string_equal(copy_span(find(&G, REC_PROVIDER, "7")->u.provider.name, b, sizeof b), "G F&M");
+	}
+	/* the same bytes, another subcomponent separator: another name */
+	static const struct { const char *text, *name; } one[] = {
+		{ "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|4|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|I|||||8^F8&S^G8\r", "G8 F8" },
+		{ "MSH|^~\\#|A|B|C|D|20230301||ADT^A01|5|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|I|||||8^F8&S^G8\r", "G8 F8&S" },
+		{ "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|6|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|I|||||8^F8&S^G8\r", "G8 F8" },
+	};
+	for (size_t k = 0; k < sizeof one / sizeof one[0]; k++) {
+		struct tu_sink s;
+		assert_int_equal(tu_write(path, one[k].text), 0);
+		run_held(x, path, &s);
+		assert_string_equal(copy_span(find(&G, REC_PROVIDER, "8")->u.provider.name, b, sizeof b), one[k].name);
+	}
+	extract_hl7v2.close(x);
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -901,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_patient_identifier_choice),
 		cmocka_unit_test(test_message_header),
 		cmocka_unit_test(test_fields_unsplit),
+		cmocka_unit_test(test_provider_names),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
 	};
