@@ -304,6 +304,66 @@ int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dfl
 	return rc;
 }
 
+/* v, a part of from or a constant, as the same part of a copy of from at to */
+static struct span rebase(struct span v, struct span from, const char *to)
+{
+	uintptr_t p = (uintptr_t)v.p, a = (uintptr_t)from.p;
+	if (v.p && p >= a && p + v.n <= a + from.n)
+		return span_make(to + (p - a), v.n);
+	return v;
+}
+
+int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struct hx_code_memo *cm, struct code *c,
+                 struct code *alt)
+{
+	struct hl7_msg *m = h->m;
+	struct span v = hl7_field(m, s, (unsigned)f); /* splits s up to f: clean and nosub hold for it */
+	if (!(s->clean && s->nosub))
+		return hx_code_any(h, s, f, 1, dflt, c, alt);
+	struct extractor *x = h->x;
+	/* the field's bytes and the separators that cut its first repetition
+	 * into components make the code (hx_code_raw) */
+	char cs = m->d.cs, rs = m->d.rs;
+	for (size_t i = 0; i < HX_NCODE; i++) {
+		if (cm->e[i].msg && cm->e[i].n == v.n && cm->e[i].cs == cs && cm->e[i].rs == rs &&
+		    mem_eq_short(v.p, cm->e[i].raw, v.n)) {
+			cm->e[i].msg = x->nmsg;
+			*c = cm->e[i].c;
+			if (alt)
+				*alt = cm->e[i].alt;
+			return 0;
+		}
+	}
+	hx_code_raw(h, s, hx_cut(h, s, f, v, 1, 0, 0), dflt, c, alt);
+	if (v.n > sizeof cm->e[0].raw)
+		return 0;
+	/* an entry no record of this message points into, the next in turn */
+	for (unsigned k = 0; k < HX_NCODE; k++) {
+		unsigned i = cm->next;
+		cm->next = (cm->next + 1) % HX_NCODE;
+		if (cm->e[i].msg == x->nmsg)
+			continue;
+		cm->e[i].msg = x->nmsg;
+		cm->e[i].cs = cs;
+		cm->e[i].rs = rs;
+		cm->e[i].n = (uint8_t)v.n;
+		memcpy(cm->e[i].raw, v.p, v.n);
+		const char *to = cm->e[i].raw;
+		c->code = rebase(c->code, v, to);
+		c->display = rebase(c->display, v, to);
+		c->system = rebase(c->system, v, to);
+		cm->e[i].c = *c;
+		if (alt) {
+			alt->code = rebase(alt->code, v, to);
+			alt->display = rebase(alt->display, v, to);
+			alt->system = rebase(alt->system, v, to);
+			cm->e[i].alt = *alt;
+		}
+		break;
+	}
+	return 0;
+}
+
 /* shift a wall time by minutes */
 static void dt_shift(struct dt *d, int minutes)
 {

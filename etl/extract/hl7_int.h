@@ -108,6 +108,24 @@ struct hx_xcn_memo {
 	char name[96];             /* "GIVEN FAMILY", or the one given */
 };
 
+/* Coded elements of one field (its first repetition read one way: the same
+ * default system, the alternate or not) remembered by the field's raw bytes
+ * from message to message:
+ * a feed repeats a few genders, races, visit classes. An entry's code points
+ * into it (or to constants), so it is not replaced during a message that
+ * read it. Filled and read by hx_code_memo. */
+#define HX_NCODE 8
+struct hx_code_memo {
+	struct {
+		uint64_t msg;          /* the message that last read it (extractor.nmsg); 0: empty */
+		char cs, rs;           /* the separators that cut raw */
+		uint8_t n;
+		char raw[85];          /* the field, raw, of a segment without escapes, high bytes or subcomponents */
+		struct code c, alt;    /* spans into raw, or constants */
+	} e[HX_NCODE];
+	unsigned next;             /* the entry replaced next (round robin) */
+};
+
 struct extractor {
 	struct hl7_prof prof;
 	int tz;                    /* site's offset (minutes) or DT_TZ_KEEP */
@@ -133,6 +151,7 @@ struct extractor {
 	uint64_t nmsg;             /* messages begun (the one being read) */
 	struct hx_xcn_memo xcn[HX_NXCN];
 	unsigned xcn_next;         /* the entry replaced next (round robin) */
+	struct hx_code_memo pid8, pid10, pid22, pv1_2; /* gender, race, ethnicity, visit class */
 };
 
 /* Per message. */
@@ -344,6 +363,11 @@ static inline int hx_code(struct hx *h, struct hl7_seg *s, int f, int rep, const
 	hx_code_raw(h, s, r, dflt_system, c, alt);
 	return 0;
 }
+
+/* hx_code of repetition 1 of SEG-f, remembered in cm (one table per field
+ * read, always with the same dflt_system and alt or not). */
+int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt_system, struct hx_code_memo *cm,
+                 struct code *c, struct code *alt);
 
 /* A date/time field (TS component 1, or component c): DT_EMPTY if empty,
  * E_DATE if bad. */

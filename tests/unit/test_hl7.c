@@ -856,19 +856,29 @@ static void test_fields_unsplit(void **state)
 static struct {
 	struct span name;
 	char copy[64];
-} held[64];
+} held[128];
 static size_t nheld;
 static const struct sink_ops *held_ops;
 static struct sink_ops held_check_ops;
 
-static void held_emit(struct tu_sink *s, const struct record *r)
+static void hold(struct span v)
 {
-	on_emit(s, r);
-	struct span v = r->kind == REC_PROVIDER ? r->u.provider.name : span_make(NULL, 0);
 	if (v.n && nheld < sizeof held / sizeof held[0]) {
 		held[nheld].name = v;
 		copy_span(v, held[nheld].copy, sizeof held[0].copy);
 		nheld++;
+	}
+}
+
+static void held_emit(struct tu_sink *s, const struct record *r)
+{
+	on_emit(s, r);
+	if (r->kind == REC_PROVIDER)
+		hold(r->u.provider.name);
+	if (r->kind == REC_PERSON) {
+		const struct rec_person *p = &r->u.person;
+		hold(p->gender.code), hold(p->gender.display), hold(p->gender.system);
+		hold(p->race.code), hold(p->race.display), hold(p->race.system);
 	}
 }
 
@@ -969,6 +979,54 @@ static void test_provider_names(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* Genders and races remembered from message to message by the field's
+ * bytes and separators: more distinct ones in a message than are remembered,
+ * the same bytes cut by another component or repetition separator; every
+ * code still what it was when its message ends. */
+static void test_person_codes(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7codes");
+	char path[1024], b[64], text[4096], key[32];
+	snprintf(path, sizeof path, "%s/codes.hl7", dir);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	for (int round = 0; round < 2; round++) {
+		/* twelve patients, each with a gender and race of their own */
+		size_t len = (size_t)snprintf(text, sizeof text, "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|%d|P|2.5.1\r", round);
+		for (int i = 0; i < 12; i++)
+			len += (size_t)snprintf(text + len, sizeof text - len, "PID|1||%d^^^H^MR|||||G%d^Gender %d||R%d^Race %d^HL70005\r",
+			                        i, (i + round) % 12, (i + round) % 12, i, i);
+		assert_int_equal(tu_write(path, text), 0);
+		run_held(x, path, &s);
+		assert_int_equal(s.loaded, 1);
+		for (int i = 0; i < 12; i++) {
+			snprintf(key, sizeof key, "H|%d", i);
+			const struct rec_person *p = &find(&G, REC_PERSON, key)->u.person;
+			snprintf(key, sizeof key, "G%d", (i + round) % 12);
+			assert_string_equal(copy_span(p->gender.code, b, sizeof b), key);
+			assert_string_equal(copy_span(p->gender.system, b, sizeof b), "HL70001");
+			snprintf(key, sizeof key, "Race %d", i);
+			assert_string_equal(copy_span(p->race.display, b, sizeof b), key);
+		}
+	}
+	/* the same bytes, other separators */
+	static const struct { const char *text, *gender, *race; } sep[] = {
+		{ "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||1^^^H^MR|||||F~M||2106-3^White^CDCREC\r", "F", "2106-3" },
+		{ "MSH|^#\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||1^^^H^MR|||||F~M||2106-3^White^CDCREC\r", "F~M", "2106-3" },
+		{ "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|3|P|2.5.1\rPID|1||1###H#MR|||||F~M||2106-3^White^CDCREC\r", "F", "2106-3^White^CDCREC" },
+		{ "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|4|P|2.5.1\rPID|1||1^^^H^MR|||||F~M||2106-3^White^CDCREC\r", "F", "2106-3" },
+	};
+	for (size_t k = 0; k < sizeof sep / sizeof sep[0]; k++) {
+		assert_int_equal(tu_write(path, sep[k].text), 0);
+		run_held(x, path, &s);
+		const struct rec_person *p = &find(&G, REC_PERSON, "H|1")->u.person;
+		assert_string_equal(copy_span(p->gender.code, b, sizeof b), sep[k].gender);
+		assert_string_equal(copy_span(p->race.code, b, sizeof b), sep[k].race);
+	}
+	extract_hl7v2.close(x);
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -1020,6 +1078,7 @@ int main(void)
 		cmocka_unit_test(test_message_header),
 		cmocka_unit_test(test_fields_unsplit),
 		cmocka_unit_test(test_provider_names),
+		cmocka_unit_test(test_person_codes),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
 	};
