@@ -762,7 +762,7 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	h.person = h.visit = h.obr_order = h.obr_provider = span_make(NULL, 0);
 	h.nprov = 0;
 	h.obr = NULL;
-	h.evn = hx_find(&h, 1, "EVN", NULL);
+	h.evn = hl7_msg_lacks(m, "EVN") ? NULL : hx_find(&h, 1, "EVN", NULL); /* most have none: known without a call */
 
 	/* MSH-9, MSH-10 and MSH-18 (after the 8th, 9th and 17th separator,
 	 * MSH-1 the first): the only MSH fields read per message */

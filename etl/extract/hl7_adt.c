@@ -76,22 +76,20 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	return hx_cx_key_of(h, s, f, c, key);
 }
 
-/* REC_LOCATION from an XAD repetition; *key empty when it holds no address. */
-static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
+/* The XAD components read as parts of a location, in this order */
+static const int xad_comp[7] = { 1, 2, 3, 4, 5, 9, 6 };
+
+/* The parts of a location from the components raw[0 .. nc) of an XAD
+ * repetition in SEG-f: unescaped and trimmed, the street (SAD) with its
+ * subcomponents joined. */
+static int location_parts(struct hx *h, struct hl7_seg *s, int f, const struct span *raw, size_t nc, struct span *part)
 {
-	struct span part[7], raw[9];
-	static const int comp[7] = { 1, 2, 3, 4, 5, 9, 6 };
 	int rc;
-	*key = span_make(NULL, 0);
-	struct span rep = hx_raw(h, s, f, 1, 0, 0);
-	if (!rep.n)
-		return 0;
-	size_t nc = hx_comps_n(h->m, s, rep, raw, 9);
 	for (int i = 0; i < 7; i++) {
 		/* SAD (street) may have subcomponents: street address & street name & number */
-		struct span r = (size_t)comp[i] <= nc ? raw[comp[i] - 1] : span_make(NULL, 0);
+		struct span r = (size_t)xad_comp[i] <= nc ? raw[xad_comp[i] - 1] : span_make(NULL, 0);
 		if (hx_tx(h, s, r, &part[i]) < 0)
-			return hx_fail(h, s, f, comp[i], E_ENCODING, "%s", h->e->msg);
+			return hx_fail(h, s, f, xad_comp[i], E_ENCODING, "%s", h->e->msg);
 		if (i == 0 && h->m->d.ss && !(s->clean && s->nosub) && memchr(part[0].p, h->m->d.ss, part[0].n)) {
 			char *o = arena_alloc(h->a, part[0].n + 1);
 			size_t k = 0;
@@ -110,6 +108,26 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 			part[0] = span_make(o, k);
 		}
 		part[i] = hx_trim(part[i]);
+	}
+	return 0;
+}
+
+/* REC_LOCATION from an XAD repetition; *key empty when it holds no address. */
+static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
+{
+	struct span part[7], raw[9];
+	int rc;
+	*key = span_make(NULL, 0);
+	struct span rep = hx_raw(h, s, f, 1, 0, 0);
+	if (!rep.n)
+		return 0;
+	size_t nc = hx_comps_n(h->m, s, rep, raw, 9);
+	if (s->clean && s->nosub) {
+		/* no escapes, high bytes or subcomponents: the components are the parts */
+		for (int i = 0; i < 7; i++)
+			part[i] = (size_t)xad_comp[i] <= nc ? hx_trim(hx_nul(raw[xad_comp[i] - 1])) : span_make(NULL, 0);
+	} else if ((rc = location_parts(h, s, f, raw, nc, part)) < 0) {
+		return rc;
 	}
 	if (!part[0].n && !part[2].n && !part[3].n && !part[4].n)
 		return 0;
@@ -153,12 +171,16 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 	    (rc = hx_code_memo(h, pid, 22, "HL70189", &h->x->pid22, &p->ethnicity, NULL)) < 0 ||
 	    (rc = location(h, pid, 11, &p->location)) < 0)
 		return rc;
-	struct hl7_seg *pd1 = hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
+	/* most messages have no PD1: known without a call */
+	struct hl7_seg *pd1 = hl7_msg_lacks(h->m, "PD1") ? NULL : hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
 	if (pd1 && (rc = hx_provider(h, pd1, 4, &p->provider)) < 0)
 		return rc;
 	if ((rc = hx_emit(h, &r)) < 0)
 		return rc;
 
+	/* PID-29, PID-30: empty in most messages */
+	if (!hl7_field(h->m, pid, 29).n && !hl7_field(h->m, pid, 30).n)
+		return 0;
 	struct dt death;
 	if ((rc = hx_date(h, pid, 29, 1, &death)) < 0)
 		return rc;

@@ -75,6 +75,8 @@ static void deep_copy(struct record *r)
 		break;
 	case REC_LOCATION:
 		cp(&r->u.location.key), cp(&r->u.location.address_1), cp(&r->u.location.city), cp(&r->u.location.zip);
+		cp(&r->u.location.address_2), cp(&r->u.location.state), cp(&r->u.location.county);
+		cp(&r->u.location.country);
 		break;
 	case REC_RETRACT:
 		cp(&r->u.retract.key);
@@ -1027,6 +1029,44 @@ static void test_person_codes(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* The patient's address (PID-11) in a segment without escapes (its
+ * components are the parts), with an escape, with a street of subcomponents,
+ * with a null city; the death date and indicator (PID-29, PID-30), and
+ * neither. */
+static void test_location_death(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7loc");
+	char path[1024], b[64];
+	snprintf(path, sizeof path, "%s/loc.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|1|P|2.5.1\rEVN|A28\rPID|1||1^^^H^MR|||||||| 12 MAIN ST ^APT 4^SPRINGFIELD^MA^01101^USA^H^^HAMPDEN\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|2|P|2.5.1\rEVN|A28\rPID|1||2^^^H^MR||||||||12 MAIN ST^^SPRING\\T\\FIELD^MA^01101\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|3|P|2.5.1\rEVN|A28\rPID|1||3^^^H^MR||||||||12 MAIN ST&MAIN ST&12^^SPRINGFIELD^MA\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|4|P|2.5.1\rEVN|A28\rPID|1||4^^^H^MR||||||||1 A ST^^\"\"^MA\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|5|P|2.5.1\rEVN|A28\rPID|1||5^^^H^MR||||||||||||||||||||||||||20230101\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|6|P|2.5.1\rEVN|A28\rPID|1||6^^^H^MR|||||||||||||||||||||||||||Y\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|7|P|2.5.1\rEVN|A28\rPID|1||7^^^H^MR\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 7);
+	assert_int_equal(count_kind(&G, REC_LOCATION), 4);
+	const struct rec_location *l = &find(&G, REC_LOCATION, "loc|12 MAIN ST|SPRINGFIELD|MA|01101|USA")->u.location;
+	assert_string_equal(copy_span(l->address_1, b, sizeof b), "12 MAIN ST");
+	assert_string_equal(copy_span(l->address_2, b, sizeof b), "APT 4");
+	assert_string_equal(copy_span(l->county, b, sizeof b), "HAMPDEN");
+	assert_string_equal(copy_span(l->country, b, sizeof b), "USA");
+	find(&G, REC_LOCATION, "loc|12 MAIN ST|SPRING&FIELD|MA|01101|");
+	find(&G, REC_LOCATION, "loc|12 MAIN ST MAIN ST 12|SPRINGFIELD|MA||");
+	l = &find(&G, REC_LOCATION, "loc|1 A ST||MA||")->u.location;
+	assert_int_equal(l->city.n, 0);
+	assert_int_equal(count_kind(&G, REC_DEATH), 1);
+	date_is(find(&G, REC_DEATH, "H|5")->u.death.date, "2023-01-01");
+	assert_int_equal(s.notes, 1); /* PID-30 Y without PID-29 */
+	extract_hl7v2.close(x);
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -1079,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(test_fields_unsplit),
 		cmocka_unit_test(test_provider_names),
 		cmocka_unit_test(test_person_codes),
+		cmocka_unit_test(test_location_death),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
 	};
