@@ -51,7 +51,6 @@ static inline unsigned pop32(uint32_t x)
 	x = (x + (x >> 4)) & 0x0F0F0F0Fu;
 	return (x * 0x01010101u) >> 24;
 }
-#endif
 
 /* the field separators among the bytes from p to end (fewer than 32: a
  * segment shorter than a block), out of the way of the block loop */
@@ -62,6 +61,7 @@ __attribute__((noinline)) static uint32_t fs_mask_short(const struct hl7_msg *m,
 		mk |= (uint32_t)(*q == m->d.fs) << (q - p);
 	return mk;
 }
+#endif
 
 #ifdef HX_AVX2
 /* the field separators among the 32 bytes at p */
@@ -177,15 +177,18 @@ static struct span field_at(const struct hl7_seg *s, const char *a, const char *
  * bit 1 the subcomponent separator. */
 static unsigned part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct span v)
 {
-	const char *b = v.p, *end = v.p + v.n, *lim = s->p + s->n;
+	const char *b = v.p, *end = v.p + v.n;
 	unsigned dirty = 0, subs = 0;
 #ifdef __SSE2__
-	for (; b < end && lim - b >= 16; b += 16) {
+	/* 16 bytes at a time while they are inside the segment */
+	for (const char *lim = s->p + s->n; b < end && lim - b >= 16; b += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
 		unsigned keep = end - b < 16 ? (1u << (end - b)) - 1 : 0xFFFFu;
 		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, m->ves))) & keep;
 		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, m->vss)) & keep;
 	}
+#else
+	(void)s;
 #endif
 	for (; b < end; b++) {
 		dirty |= (*b == m->d.es) | ((unsigned char)*b >= 0x80);

@@ -110,10 +110,9 @@ struct hx_xcn_memo {
 
 /* Coded elements of one field (its first repetition read one way: the same
  * default system, the alternate or not) remembered by the field's raw bytes
- * from message to message:
- * a feed repeats a few genders, races, visit classes. An entry's code points
- * into it (or to constants), so it is not replaced during a message that
- * read it. Filled and read by hx_code_memo. */
+ * from message to message: a feed repeats a few genders, races, visit
+ * classes. An entry's code points into it (or to constants), so it is not
+ * replaced during a message that read it. Filled and read by hx_code_memo. */
 #define HX_NCODE 8
 struct hx_code_memo {
 	struct {
