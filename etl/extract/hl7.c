@@ -26,9 +26,175 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#ifdef HX_RECORD_AVX2
+#ifdef HX_AVX2
 #include <immintrin.h>
 #endif
+
+/* ------------------------------------------------------------------------ */
+/* a few fields of a segment not split                                        */
+
+/*
+ * Of some segments a message reads a handful of fields: MSH-9, -10 and -18,
+ * PV1-19 (the visit) in most messages. Those are found by counting the
+ * field separators a block at a time rather than by splitting the segment
+ * (which notes where each field starts): only in a block that holds a
+ * wanted separator are its bits looked at.
+ */
+
+#ifdef __SSE2__
+/* set bits of a mask of 32 (no popcnt instruction assumed) */
+static inline unsigned pop32(uint32_t x)
+{
+	x -= (x >> 1) & 0x55555555u;
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+	return (x * 0x01010101u) >> 24;
+}
+
+/* the field separators among the bytes from p to end (fewer than 32: a
+ * segment shorter than a block), out of the way of the block loop */
+__attribute__((noinline)) static uint32_t fs_mask_short(const struct hl7_msg *m, const char *p, const char *end)
+{
+	uint32_t mk = 0;
+	for (const char *q = p; q < end; q++)
+		mk |= (uint32_t)(*q == m->d.fs) << (q - p);
+	return mk;
+}
+#endif
+
+#ifdef HX_AVX2
+/* the field separators among the 32 bytes at p */
+__attribute__((target("avx2"))) static inline uint32_t fs_mask32(const struct hl7_msg *m, const char *p)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_broadcastsi128_si256(m->vfs)));
+}
+#endif
+
+/* Of the separators in a block (mask mk, at blk; k before it, c in it),
+ * the wanted ones from want[j] on into at: its bits cleared lowest first,
+ * once. Returns the next j. */
+static inline size_t seps_pick(uint32_t mk, const char *blk, unsigned k, unsigned c, const unsigned *want, size_t j,
+                               size_t n, const char **at)
+{
+	unsigned i = k + 1; /* the number of the lowest bit of mk */
+	for (; j < n && want[j] <= k + c; j++) {
+		for (; i < want[j]; i++)
+			mk &= mk - 1;
+		at[j] = blk + __builtin_ctz(mk);
+	}
+	return j;
+}
+
+/* The field separators of s numbered want[0] < want[1] < ... < want[n - 1]
+ * (1-based, counted from byte 3: an MSH's first is MSH-1; n > 0) into
+ * at[i]; at[i] is left as it was (NULL: the caller's) for those the segment
+ * does not have. avx2: 32 bytes a block, popcnt. */
+static inline __attribute__((always_inline)) void seps_find(const struct hl7_msg *m, const struct hl7_seg *s,
+                                                            const unsigned *want, size_t n, const char **at, int avx2)
+{
+	const char *b = s->p + 3, *end = s->p + s->n;
+	size_t j = 0;
+	unsigned k = 0; /* separators before b */
+#ifdef __SSE2__
+	const size_t width = avx2 ? 32 : 16;
+	uint32_t mk;
+	unsigned c;
+	for (; (size_t)(end - b) >= width; b += width) {
+#ifdef HX_AVX2
+		if (avx2)
+			mk = fs_mask32(m, b);
+		else
+#endif
+			mk = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), m->vfs));
+		c = avx2 ? (unsigned)__builtin_popcount(mk) : pop32(mk);
+		if (want[j] <= k + c && (j = seps_pick(mk, b, k, c, want, j, n, at)) == n)
+			return;
+		k += c;
+	}
+	if (b == end)
+		return;
+	const char *blk = b;
+	if (s->n >= width) {
+		/* the segment's last block, its bytes before b (looked at) masked off */
+		blk = end - width;
+#ifdef HX_AVX2
+		if (avx2)
+			mk = fs_mask32(m, blk);
+		else
+#endif
+			mk = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)blk), m->vfs));
+		mk &= ~0u << (b - blk);
+	} else {
+		mk = fs_mask_short(m, b, end);
+	}
+	c = avx2 ? (unsigned)__builtin_popcount(mk) : pop32(mk);
+	seps_pick(mk, blk, k, c, want, j, n, at);
+#else
+	(void)avx2;
+	for (; j < n && b < end; b++)
+		if (*b == m->d.fs && ++k == want[j])
+			at[j++] = b;
+#endif
+}
+
+#ifdef HX_AVX2
+__attribute__((target("avx2,popcnt"))) static void seps_find_avx2(const struct hl7_msg *m, const struct hl7_seg *s,
+                                                                   const unsigned *want, size_t n, const char **at)
+{
+	seps_find(m, s, want, n, at, 1);
+}
+#endif
+
+/* seps_find, 32 bytes at a time where the CPU can */
+static void seps_of(const struct extractor *x, const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want,
+                    size_t n, const char **at)
+{
+#ifdef HX_AVX2
+	if (m->avx2 && x->popcnt) {
+		seps_find_avx2(m, s, want, n, at);
+		return;
+	}
+#else
+	(void)x;
+#endif
+	seps_find(m, s, want, n, at, 0);
+}
+
+/* The field that starts after separator a (NULL: none) and ends at z (NULL:
+ * the segment's end): as hl7_field gives it. */
+static struct span field_at(const struct hl7_seg *s, const char *a, const char *z)
+{
+	if (!a)
+		return span_make(s->p + s->n, 0);
+	a++;
+	return span_make(a, (size_t)((z ? z : s->p + s->n) - a));
+}
+
+/* What the bytes of v (a part of segment s) hold, as the split notes it for
+ * a segment: bit 0 the escape character or a byte beyond ASCII (not clean),
+ * bit 1 the subcomponent separator. */
+static unsigned part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct span v)
+{
+	const char *b = v.p, *end = v.p + v.n;
+	unsigned dirty = 0, subs = 0;
+#ifdef __SSE2__
+	/* 16 bytes at a time while they are inside the segment */
+	for (const char *lim = s->p + s->n; b < end && lim - b >= 16; b += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+		unsigned keep = end - b < 16 ? (1u << (end - b)) - 1 : 0xFFFFu;
+		dirty |= (unsigned)_mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, m->ves))) & keep;
+		subs |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, m->vss)) & keep;
+	}
+#else
+	(void)s;
+#endif
+	for (; b < end; b++) {
+		dirty |= (*b == m->d.es) | ((unsigned char)*b >= 0x80);
+		subs |= *b == m->d.ss;
+	}
+	return (dirty != 0) | (unsigned)(subs != 0) << 1;
+}
 
 /* ------------------------------------------------------------------------ */
 /* helpers for the handlers                                                  */
@@ -140,6 +306,66 @@ int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dfl
 	return rc;
 }
 
+/* v, a part of from or a constant, as the same part of a copy of from at to */
+static struct span rebase(struct span v, struct span from, const char *to)
+{
+	uintptr_t p = (uintptr_t)v.p, a = (uintptr_t)from.p;
+	if (v.p && p >= a && p + v.n <= a + from.n)
+		return span_make(to + (p - a), v.n);
+	return v;
+}
+
+int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struct hx_code_memo *cm, struct code *c,
+                 struct code *alt)
+{
+	struct hl7_msg *m = h->m;
+	struct span v = hl7_field(m, s, (unsigned)f); /* splits s up to f: clean and nosub hold for it */
+	if (!(s->clean && s->nosub))
+		return hx_code_any(h, s, f, 1, dflt, c, alt);
+	struct extractor *x = h->x;
+	/* the field's bytes and the separators that cut its first repetition
+	 * into components make the code (hx_code_raw) */
+	char cs = m->d.cs, rs = m->d.rs;
+	for (size_t i = 0; i < HX_NCODE; i++) {
+		if (cm->e[i].msg && cm->e[i].n == v.n && cm->e[i].cs == cs && cm->e[i].rs == rs &&
+		    mem_eq_short(v.p, cm->e[i].raw, v.n)) {
+			cm->e[i].msg = x->nmsg;
+			*c = cm->e[i].c;
+			if (alt)
+				*alt = cm->e[i].alt;
+			return 0;
+		}
+	}
+	hx_code_raw(h, s, hx_cut(h, s, f, v, 1, 0, 0), dflt, c, alt);
+	if (v.n > sizeof cm->e[0].raw)
+		return 0;
+	/* an entry no record of this message points into, the next in turn */
+	for (unsigned k = 0; k < HX_NCODE; k++) {
+		unsigned i = cm->next;
+		cm->next = (cm->next + 1) % HX_NCODE;
+		if (cm->e[i].msg == x->nmsg)
+			continue;
+		cm->e[i].msg = x->nmsg;
+		cm->e[i].cs = cs;
+		cm->e[i].rs = rs;
+		cm->e[i].n = (uint8_t)v.n;
+		memcpy(cm->e[i].raw, v.p, v.n);
+		const char *to = cm->e[i].raw;
+		c->code = rebase(c->code, v, to);
+		c->display = rebase(c->display, v, to);
+		c->system = rebase(c->system, v, to);
+		cm->e[i].c = *c;
+		if (alt) {
+			alt->code = rebase(alt->code, v, to);
+			alt->display = rebase(alt->display, v, to);
+			alt->system = rebase(alt->system, v, to);
+			cm->e[i].alt = *alt;
+		}
+		break;
+	}
+	return 0;
+}
+
 /* shift a wall time by minutes */
 static void dt_shift(struct dt *d, int minutes)
 {
@@ -245,7 +471,7 @@ int hx_number_any(struct span s, double *out)
 	return span_to_double(s, out);
 }
 
-#ifdef HX_RECORD_AVX2
+#ifdef HX_AVX2
 __attribute__((target("avx2"))) void hx_record_copy_avx2(struct record *r, const struct record *t)
 {
 	char *d = (char *)r;
@@ -269,31 +495,58 @@ void hx_note(struct hx *h, const char *what)
 	sink_note(h->s, what);
 }
 
-int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct span *key)
+/* hx_cx_key_of, whether the parts read hold no escape or high byte (clean)
+ * and no subcomponent separator (nosub) given */
+static int cx_key(struct hx *h, struct hl7_seg *s, int f, const struct span *c, int clean, int nosub, struct span *key)
 {
-	struct span id, ns, uid, c[4];
-	int rc;
+	struct span id, ns, uid;
 	*key = span_make(NULL, 0);
-	hx_comps(h->m, s, rep, c, 4);
-	if ((rc = hx_tx_at(h, s, f, 1, c[0], &id)) < 0)
-		return rc;
+	if (clean) {
+		id = hx_nul(c[0]);
+	} else if (hl7_text(h->m, c[0], &id, h->e) < 0) {
+		return hx_fail(h, s, f, 1, E_ENCODING, "%s", h->e->msg);
+	}
 	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
-	/* HD: namespace & universal id; without subcomponents in the segment
-	 * the component is the namespace */
-	struct span ns_raw = s->nosub ? c[3] : hl7_sub(h->m, c[3], 1);
-	struct span uid_raw = s->nosub ? span_make(c[3].p + c[3].n, 0) : hl7_sub(h->m, c[3], 2);
-	if ((rc = hx_tx_at(h, s, f, 4, ns_raw, &ns)) < 0 || (rc = hx_tx_at(h, s, f, 4, uid_raw, &uid)) < 0)
-		return rc;
+	/* HD: namespace & universal id; without subcomponents the component
+	 * is the namespace */
+	struct span ns_raw = nosub ? c[3] : hl7_sub(h->m, c[3], 1);
+	struct span uid_raw = nosub ? span_make(c[3].p + c[3].n, 0) : hl7_sub(h->m, c[3], 2);
+	if (clean) {
+		ns = hx_nul(ns_raw);
+		uid = hx_nul(uid_raw);
+	} else if (hl7_text(h->m, ns_raw, &ns, h->e) < 0 || hl7_text(h->m, uid_raw, &uid, h->e) < 0) {
+		return hx_fail(h, s, f, 4, E_ENCODING, "%s", h->e->msg);
+	}
 	struct span parts[2] = { ns.n ? hx_trim(ns) : hx_trim(uid), id };
 	*key = hx_join(h, 2, parts);
 	return 0;
 }
 
+int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, const struct span *c, struct span *key)
+{
+	return cx_key(h, s, f, c, s->clean, s->nosub, key);
+}
+
 int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 {
-	return hx_cx_key_of(h, s, f, hx_raw(h, s, f, rep, 0, 0), key);
+	struct span c[4];
+	if (s->f0 == UINT32_MAX && !hl7_is_msh(s) && f > 0) {
+		/* not split (PV1-19 is most often the one field read of its
+		 * segment): the field alone, its notes of its own */
+		const unsigned want[2] = { (unsigned)f, (unsigned)f + 1 };
+		const char *at[2] = { NULL, NULL };
+		seps_of(h->x, h->m, s, want, 2, at);
+		struct span v = field_at(s, at[0], at[1]);
+		if (rep > 0)
+			v = hl7_rep(h->m, v, (unsigned)rep);
+		unsigned notes = part_notes(h->m, s, v);
+		hx_comps(h->m, s, v, c, 4);
+		return cx_key(h, s, f, c, !(notes & 1), !(notes & 2), key);
+	}
+	hx_comps(h->m, s, hx_raw(h, s, f, rep, 0, 0), c, 4);
+	return hx_cx_key_of(h, s, f, c, key);
 }
 
 int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
@@ -314,9 +567,82 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	return 0;
 }
 
+/* An entry of x->xcn that no record of this message points into: the
+ * next in turn, NULL if all are. */
+static struct hx_xcn_memo *xcn_slot(struct extractor *x)
+{
+	for (unsigned k = 0; k < HX_NXCN; k++) {
+		struct hx_xcn_memo *e = &x->xcn[x->xcn_next];
+		x->xcn_next = (x->xcn_next + 1) % HX_NXCN;
+		if (e->msg != x->nmsg)
+			return e;
+	}
+	return NULL;
+}
+
+/* The name ("GIVEN FAMILY", or the one given) and NPI-ness (XCN.13) of an
+ * XCN past its identifier (rest, in SEG-f); remembered in x->xcn when the
+ * segment has no escapes or high bytes (the bytes and separators then make
+ * the result). */
+static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, struct span *name, int *npi)
+{
+	struct extractor *x = h->x;
+	struct hl7_msg *m = h->m;
+	int memo = s->clean && rest.n <= sizeof x->xcn[0].rest;
+	if (memo) {
+		for (size_t i = 0; i < HX_NXCN; i++) {
+			struct hx_xcn_memo *e = &x->xcn[i];
+			if (e->msg && e->nrest == rest.n && e->cs == m->d.cs && e->ss == m->d.ss &&
+			    mem_eq_short(rest.p, e->rest, rest.n)) {
+				e->msg = x->nmsg;
+				*name = span_make(e->name, e->nname);
+				*npi = e->npi;
+				return 0;
+			}
+		}
+	}
+	struct span c[12], fam, given, idtype;
+	int rc;
+	hx_comps(m, s, rest, c, 12);
+	if ((rc = hx_tx_at(h, s, f, 2, hl7_sub(m, c[0], 1), &fam)) < 0 || (rc = hx_tx_at(h, s, f, 3, c[1], &given)) < 0 ||
+	    (rc = hx_tx_at(h, s, f, 13, c[11], &idtype)) < 0)
+		return rc;
+	*npi = idtype.n == 3 && memcmp(idtype.p, "NPI", 3) == 0;
+	/* "GIVEN FAMILY": both are parts of rest, with a separator between */
+	size_t n = fam.n && given.n ? given.n + 1 + fam.n : fam.n ? fam.n : given.n;
+	struct hx_xcn_memo *e = memo ? xcn_slot(x) : NULL;
+	char *o;
+	if (e) {
+		e->msg = x->nmsg;
+		e->cs = m->d.cs;
+		e->ss = m->d.ss;
+		e->npi = (uint8_t)*npi;
+		e->nrest = (uint8_t)rest.n;
+		e->nname = (uint8_t)n;
+		memcpy(e->rest, rest.p, rest.n);
+		o = e->name;
+	} else if (fam.n && given.n) {
+		o = arena_alloc(h->a, n + 1);
+	} else {
+		*name = fam.n ? fam : given;
+		return 0;
+	}
+	if (fam.n && given.n) {
+		mem_copy_short(o, given.p, given.n);
+		o[given.n] = ' ';
+		mem_copy_short(o + given.n + 1, fam.p, fam.n);
+	} else {
+		mem_copy_short(o, fam.n ? fam.p : given.p, n);
+	}
+	if (!e)
+		o[n] = '\0';
+	*name = span_make(o, n);
+	return 0;
+}
+
 int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
-	struct span id, fam, given, idtype, c[13];
+	struct span id, c[1];
 	int rc;
 	*key = span_make(NULL, 0);
 	if (!s)
@@ -332,26 +658,16 @@ int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	for (size_t i = 0; i < h->nprov; i++)
 		if (span_eq(h->providers[i], id))
 			return 0;
-	/* the components after the identifier (found above), in one pass */
-	struct span rest = c[0].n < x.n ? span_make(c[0].p + c[0].n + 1, x.n - c[0].n - 1) : span_make(x.p + x.n, 0);
-	hx_comps(h->m, s, rest, c + 1, 12);
-	if ((rc = hx_tx_at(h, s, f, 2, hl7_sub(h->m, c[1], 1), &fam)) < 0 || (rc = hx_tx_at(h, s, f, 3, c[2], &given)) < 0 ||
-	    (rc = hx_tx_at(h, s, f, 13, c[12], &idtype)) < 0)
+	/* the components after the identifier (found above) */
+	struct span rest = c[0].n < x.n ? span_make(c[0].p + c[0].n + 1, x.n - c[0].n - 1) : span_make(x.p + x.n, 0), name;
+	int npi;
+	if ((rc = xcn_name(h, s, f, rest, &name, &npi)) < 0)
 		return rc;
 	struct record r;
 	hx_record(h, &r, REC_PROVIDER);
 	r.u.provider.key = id;
-	if (fam.n && given.n) {
-		char *o = arena_alloc(h->a, given.n + fam.n + 2);
-		memcpy(o, given.p, given.n);
-		o[given.n] = ' ';
-		memcpy(o + given.n + 1, fam.p, fam.n);
-		o[given.n + 1 + fam.n] = '\0';
-		r.u.provider.name = span_make(o, given.n + 1 + fam.n);
-	} else {
-		r.u.provider.name = fam.n ? fam : given;
-	}
-	if (span_eq_str(idtype, "NPI"))
+	r.u.provider.name = name;
+	if (npi)
 		r.u.provider.npi = id;
 	if (h->nprov < sizeof h->providers / sizeof h->providers[0])
 		h->providers[h->nprov++] = id;
@@ -388,11 +704,55 @@ static size_t type_part(char *o, size_t cap, struct span v)
 	return k;
 }
 
+/* The message type "TYPE^EVENT" of MSH-9's first repetition t9 (the event
+ * from EVN-1 when MSH-9 has none), its event (trigger) and handler. A file
+ * mostly holds one message type: the last MSH-9 read from the message itself
+ * is remembered, with the component separator that cut it. 0, or -1 when
+ * MSH-9 has no type. */
+static int msg_type(struct hx *h, struct span t9, char type[16])
+{
+	struct extractor *x = h->x;
+	struct hl7_msg *m = h->m;
+	if (t9.n == x->last_t9n && m->d.cs == x->last_t9cs && mem_eq_short(t9.p, x->last_t9, t9.n)) {
+		memcpy(type, x->last_type, 16);
+		memcpy(h->trigger, x->last_trigger, sizeof h->trigger);
+		h->handler = x->last_handler;
+		return 0;
+	}
+	char ev[8];
+	memset(type, 0, 16);
+	size_t k = type_part(type, 8, hl7_comp(m, t9, 1));
+	if (k == 0)
+		return -1;
+	size_t ke = type_part(ev, sizeof ev, hl7_comp(m, t9, 2));
+	int own = ke > 0; /* the event from MSH-9 itself: remembered */
+	if (ke == 0 && h->evn)
+		ke = type_part(ev, sizeof ev, hl7_rep(m, hl7_field(m, h->evn, 1), 1));
+	/* "TYPE^EVENT": at most 7 + 1 + 7 characters, it fits */
+	type[k] = '^';
+	memcpy(type + k + 1, ev, ke + 1);
+	memcpy(h->trigger, ev, sizeof h->trigger);
+	if (memcmp(type, x->last_type, 16) != 0) {
+		memcpy(x->last_type, type, 16);
+		x->last_handler = hl7_prof_handler(&x->prof, type);
+	}
+	h->handler = x->last_handler;
+	x->last_t9n = SIZE_MAX;
+	if (own && t9.n <= sizeof x->last_t9) {
+		memcpy(x->last_t9, t9.p, t9.n);
+		x->last_t9n = t9.n;
+		x->last_t9cs = m->d.cs;
+		memcpy(x->last_trigger, h->trigger, sizeof h->trigger);
+	}
+	return 0;
+}
+
 /* 0 loaded, 1 skipped (reason filled), < 0 error */
 static int message(struct extractor *x, const struct hl7_frame *f, struct sink *s, struct err *q,
                    char *reason, size_t rn)
 {
 	struct hl7_msg *m = &x->m;
+	x->nmsg++;
 	int rc = hl7_msg_init(m, f, q);
 	if (rc < 0)
 		return rc;
@@ -410,12 +770,15 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	h.person = h.visit = h.obr_order = h.obr_provider = span_make(NULL, 0);
 	h.nprov = 0;
 	h.obr = NULL;
-	h.evn = hx_find(&h, 1, "EVN", NULL);
+	h.evn = hl7_msg_lacks(m, "EVN") ? NULL : hx_find(&h, 1, "EVN", NULL); /* most have none: known without a call */
 
-	m->charset = x->prof.charset;
-	hl7_split_to(m, h.msh, 17); /* up to MSH-18 in one go */
-	struct span cs = hl7_rep(m, hl7_field(m, h.msh, 18), 1);
-	if (cs.n == x->last_csn && memcmp(cs.p, x->last_cs, cs.n) == 0) {
+	/* MSH-9, MSH-10 and MSH-18 (after the 8th, 9th and 17th separator,
+	 * MSH-1 the first): the only MSH fields read per message */
+	static const unsigned want[5] = { 8, 9, 10, 17, 18 };
+	const char *sep[5] = { NULL };
+	seps_of(x, m, h.msh, want, 5, sep);
+	struct span cs = hl7_rep(m, field_at(h.msh, sep[3], sep[4]), 1);
+	if (cs.n == x->last_csn && mem_eq_short(cs.p, x->last_cs, cs.n)) {
 		m->charset = x->last_charset; /* as in the last message */
 	} else {
 		m->charset = charset_of(cs, x->prof.charset);
@@ -426,27 +789,11 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	}
 
 	/* MSH-10, the message control id: the message's name in the ledger */
-	sink_source_id(s, hl7_rep(m, hl7_field(m, h.msh, 10), 1));
+	sink_source_id(s, hl7_rep(m, field_at(h.msh, sep[1], sep[2]), 1));
 
-	char type[16] = { 0 }, ev[8];
-	struct span t9 = hl7_rep(m, hl7_field(m, h.msh, 9), 1);
-	size_t k = type_part(type, 8, hl7_comp(m, t9, 1));
-	if (k == 0)
+	char type[16];
+	if (msg_type(&h, hl7_rep(m, field_at(h.msh, sep[0], sep[1]), 1), type) < 0)
 		return hx_fail(&h, h.msh, 9, 0, E_MISSING, "no message type");
-	size_t ke = type_part(ev, sizeof ev, hl7_comp(m, t9, 2));
-	if (ke == 0 && h.evn)
-		ke = type_part(ev, sizeof ev, hl7_rep(m, hl7_field(m, h.evn, 1), 1));
-	/* "TYPE^EVENT": at most 7 + 1 + 7 characters, it fits */
-	type[k] = '^';
-	memcpy(type + k + 1, ev, ke + 1);
-	memcpy(h.trigger, ev, sizeof h.trigger);
-
-	/* a file mostly holds one message type: remember the last lookup */
-	if (memcmp(type, x->last_type, sizeof type) != 0) {
-		memcpy(x->last_type, type, sizeof type);
-		x->last_handler = hl7_prof_handler(&x->prof, type);
-	}
-	h.handler = x->last_handler;
 	if (h.handler == HH_NONE) {
 		snprintf(reason, rn, "message type %s not loaded", type);
 		return 1;
@@ -551,7 +898,11 @@ static int hl7x_open(struct extractor **out, const char *profile, const struct c
 		return rc;
 	}
 	x->tz = site ? site->tz : DT_TZ_KEEP;
+#ifdef HX_AVX2
+	x->popcnt = __builtin_cpu_supports("popcnt");
+#endif
 	x->last_csn = SIZE_MAX;
+	x->last_t9n = SIZE_MAX;
 	x->last_dn = SIZE_MAX;
 	for (int k = REC_PERSON; k <= REC_MERGE; k++)
 		record_init(&x->tmpl[k], (enum rec_kind)k);

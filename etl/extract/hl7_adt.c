@@ -22,7 +22,9 @@
  * The identifier repetition of a CX field (PID-3, MRG-1) that the profile
  * designates: mrn_repetition, else the first repetition whose type (CX.5) is
  * in mrn_types (in their order), else the first with an id if mrn_fallback =
- * first. Walks the repetitions once (a field may hold very many).
+ * first. Walks the repetitions once (a field may hold very many), and stops
+ * at one that nothing after it can beat (mrn_repetition, or the first of
+ * the first type): its components, already cut, make the key.
  */
 static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
@@ -30,7 +32,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	struct hl7_msg *m = h->m;
 	struct span v = hl7_field(m, s, (unsigned)f);
 	/* repetitions found (their bytes, not cut out again); p == NULL: none */
-	struct span best[8], first = span_make(NULL, 0), chosen = span_make(NULL, 0);
+	struct span best[8], first = span_make(NULL, 0), chosen = span_make(NULL, 0), c[5];
 	for (size_t i = 0; i < 8; i++)
 		best[i] = span_make(NULL, 0);
 	*key = span_make(NULL, 0);
@@ -39,22 +41,24 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	const char *q = v.p, *end = v.p + v.n;
 	int rep = 0;
 	for (;;) {
-		const char *r = m->d.rs ? memchr(q, m->d.rs, (size_t)(end - q)) : NULL;
-		struct span one = span_make(q, (size_t)((r ? r : end) - q)), c[5];
+		const char *r = m->d.rs ? hl7_find_byte(q, end, m->d.rs) : NULL;
+		struct span one = span_make(q, (size_t)((r ? r : end) - q));
 		rep++;
 		hx_comps(m, s, one, c, 5);
 		struct span id = hx_trim(c[0]);
 		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
-			if (p->mrn_rep == rep) {
-				chosen = one;
-				break;
-			}
+			if (p->mrn_rep == rep)
+				return hx_cx_key_of(h, s, f, c, key);
 			if (!first.p)
 				first = one;
 			struct span type = hx_trim(c[4]);
-			for (size_t i = 0; i < p->nmrn; i++)
-				if (!best[i].p && type.n == p->mrn_len[i] && mem_eq_short(type.p, p->mrn_types[i], type.n))
-					best[i] = one;
+			for (size_t i = 0; i < p->nmrn; i++) {
+				if (best[i].p || type.n != p->mrn_len[i] || !mem_eq_short(type.p, p->mrn_types[i], type.n))
+					continue;
+				if (i == 0 && p->mrn_rep <= 0)
+					return hx_cx_key_of(h, s, f, c, key); /* best[0]: chosen */
+				best[i] = one;
+			}
 		}
 		if (!r)
 			break;
@@ -68,25 +72,24 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	}
 	if (!chosen.p)
 		return 0;
-	return hx_cx_key_of(h, s, f, chosen, key);
+	hx_comps(m, s, chosen, c, 4);
+	return hx_cx_key_of(h, s, f, c, key);
 }
 
-/* REC_LOCATION from an XAD repetition; *key empty when it holds no address. */
-static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
+/* The XAD components read as parts of a location, in this order */
+static const int xad_comp[7] = { 1, 2, 3, 4, 5, 9, 6 };
+
+/* The parts of a location from the components raw[0 .. nc) of an XAD
+ * repetition in SEG-f: unescaped and trimmed, the street (SAD) with its
+ * subcomponents joined. */
+static int location_parts(struct hx *h, struct hl7_seg *s, int f, const struct span *raw, size_t nc, struct span *part)
 {
-	struct span part[7], raw[9];
-	static const int comp[7] = { 1, 2, 3, 4, 5, 9, 6 };
 	int rc;
-	*key = span_make(NULL, 0);
-	struct span rep = hx_raw(h, s, f, 1, 0, 0);
-	if (!rep.n)
-		return 0;
-	size_t nc = hx_comps_n(h->m, s, rep, raw, 9);
 	for (int i = 0; i < 7; i++) {
 		/* SAD (street) may have subcomponents: street address & street name & number */
-		struct span r = (size_t)comp[i] <= nc ? raw[comp[i] - 1] : span_make(NULL, 0);
+		struct span r = (size_t)xad_comp[i] <= nc ? raw[xad_comp[i] - 1] : span_make(NULL, 0);
 		if (hx_tx(h, s, r, &part[i]) < 0)
-			return hx_fail(h, s, f, comp[i], E_ENCODING, "%s", h->e->msg);
+			return hx_fail(h, s, f, xad_comp[i], E_ENCODING, "%s", h->e->msg);
 		if (i == 0 && h->m->d.ss && !(s->clean && s->nosub) && memchr(part[0].p, h->m->d.ss, part[0].n)) {
 			char *o = arena_alloc(h->a, part[0].n + 1);
 			size_t k = 0;
@@ -105,6 +108,26 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 			part[0] = span_make(o, k);
 		}
 		part[i] = hx_trim(part[i]);
+	}
+	return 0;
+}
+
+/* REC_LOCATION from an XAD repetition; *key empty when it holds no address. */
+static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
+{
+	struct span part[7], raw[9];
+	int rc;
+	*key = span_make(NULL, 0);
+	struct span rep = hx_raw(h, s, f, 1, 0, 0);
+	if (!rep.n)
+		return 0;
+	size_t nc = hx_comps_n(h->m, s, rep, raw, 9);
+	if (s->clean && s->nosub) {
+		/* no escapes, high bytes or subcomponents: the components are the parts */
+		for (int i = 0; i < 7; i++)
+			part[i] = (size_t)xad_comp[i] <= nc ? hx_trim(hx_nul(raw[xad_comp[i] - 1])) : span_make(NULL, 0);
+	} else if ((rc = location_parts(h, s, f, raw, nc, part)) < 0) {
+		return rc;
 	}
 	if (!part[0].n && !part[2].n && !part[3].n && !part[4].n)
 		return 0;
@@ -143,17 +166,21 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 	struct rec_person *p = &r.u.person;
 	p->key = key;
 	if ((rc = hx_date(h, pid, 7, 1, &p->birth)) < 0 ||
-	    (rc = hx_code(h, pid, 8, 1, "HL70001", &p->gender, NULL)) < 0 ||
-	    (rc = hx_code(h, pid, 10, 1, "HL70005", &p->race, NULL)) < 0 ||
-	    (rc = hx_code(h, pid, 22, 1, "HL70189", &p->ethnicity, NULL)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 8, "HL70001", &h->x->pid8, &p->gender, NULL)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 10, "HL70005", &h->x->pid10, &p->race, NULL)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 22, "HL70189", &h->x->pid22, &p->ethnicity, NULL)) < 0 ||
 	    (rc = location(h, pid, 11, &p->location)) < 0)
 		return rc;
-	struct hl7_seg *pd1 = hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
+	/* most messages have no PD1: known without a call */
+	struct hl7_seg *pd1 = hl7_msg_lacks(h->m, "PD1") ? NULL : hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
 	if (pd1 && (rc = hx_provider(h, pd1, 4, &p->provider)) < 0)
 		return rc;
 	if ((rc = hx_emit(h, &r)) < 0)
 		return rc;
 
+	/* PID-29, PID-30: empty in most messages */
+	if (!hl7_field(h->m, pid, 29).n && !hl7_field(h->m, pid, 30).n)
+		return 0;
 	struct dt death;
 	if ((rc = hx_date(h, pid, 29, 1, &death)) < 0)
 		return rc;
@@ -202,7 +229,7 @@ static int visit(struct hx *h, struct hl7_seg *pv1, struct dt *start_out)
 	v->key = h->visit;
 	v->person = h->person;
 	v->origin = ORIG_EHR_ENCOUNTER;
-	if ((rc = hx_code(h, pv1, 2, 1, "HL70004", &v->cls, NULL)) < 0 ||
+	if ((rc = hx_code_memo(h, pv1, 2, "HL70004", &h->x->pv1_2, &v->cls, NULL)) < 0 ||
 	    (rc = hx_date(h, pv1, 44, 1, &v->start)) < 0 ||
 	    (rc = hx_date(h, pv1, 45, 1, &v->end)) < 0 ||
 	    (rc = hx_code(h, pv1, 14, 1, "HL70023", &v->admitted_from, NULL)) < 0 ||
@@ -375,6 +402,9 @@ int hx_adt(struct hx *h)
 		return rc;
 	struct hl7_seg *pv1 = hx_find(h, 1, "PV1", NULL);
 	struct dt vstart = DT_EMPTY;
+	int visit_read = pv1 && h->handler != HH_ADT_PERSON && h->handler != HH_ADT_CANCEL;
+	if (visit_read)
+		hl7_split_to(h->m, pv1, 45); /* the fields visit() reads, in one go (PV1-19 too) */
 	if (pv1 && (rc = hx_cx_key(h, pv1, 19, 1, &h->visit)) < 0)
 		return rc;
 	if (h->handler == HH_ADT_CANCEL) {
@@ -387,7 +417,7 @@ int hx_adt(struct hx *h)
 		hx_note(h, "visit cancelled");
 		return hx_emit(h, &r);
 	}
-	if (pv1 && h->handler != HH_ADT_PERSON && (rc = visit(h, pv1, &vstart)) < 0)
+	if (visit_read && (rc = visit(h, pv1, &vstart)) < 0)
 		return rc;
 	return adt_events(h, vstart);
 }

@@ -26,6 +26,11 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+/* The AVX2 paths are built (x86-64, gcc or clang), and taken when the CPU
+ * has AVX2 and BMI (hl7_msg.avx2). */
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#define HX_AVX2 1
+#endif
 
 enum hl7_handler {
 	HH_NONE = 0,
@@ -94,15 +99,51 @@ void hl7_prof_free(struct hl7_prof *p);
 /* The handler for a message type "ADT^A01", HH_NONE if not loaded. */
 int hl7_prof_handler(const struct hl7_prof *p, const char *type);
 
+/* What an XCN says past its identifier (the name, whether the identifier
+ * is an NPI), remembered by those bytes from message to message: a feed's
+ * providers come back. The name lives here, so an entry is not replaced
+ * during a message that read it (its records point into it until they end). */
+#define HX_NXCN 4
+struct hx_xcn_memo {
+	uint64_t msg;              /* the message that last read it (extractor.nmsg); 0: empty */
+	char cs, ss;               /* the separators that cut rest */
+	uint8_t npi;
+	uint8_t nrest, nname;
+	char rest[96];             /* XCN.2 on, raw, of a segment without escapes or high bytes */
+	char name[96];             /* "GIVEN FAMILY", or the one given */
+};
+
+/* Coded elements of one field (its first repetition read one way: the same
+ * default system, the alternate or not) remembered by the field's raw bytes
+ * from message to message: a feed repeats a few genders, races, visit
+ * classes. An entry's code points into it (or to constants), so it is not
+ * replaced during a message that read it. Filled and read by hx_code_memo. */
+#define HX_NCODE 8
+struct hx_code_memo {
+	struct {
+		uint64_t msg;          /* the message that last read it (extractor.nmsg); 0: empty */
+		char cs, rs;           /* the separators that cut raw */
+		uint8_t n;
+		char raw[85];          /* the field, raw, of a segment without escapes, high bytes or subcomponents */
+		struct code c, alt;    /* spans into raw, or constants */
+	} e[HX_NCODE];
+	unsigned next;             /* the entry replaced next (round robin) */
+};
+
 struct extractor {
 	struct hl7_prof prof;
 	int tz;                    /* site's offset (minutes) or DT_TZ_KEEP */
 	struct arena msg;          /* reset after each message */
 	struct hl7_msg m;
 	size_t max_read;           /* tests: bytes per read (0: default) */
+	int popcnt;                /* the CPU has popcnt (with m.avx2: fields found 32 bytes at a time) */
 	uint64_t batch_mismatch;   /* last run: BTS counts that did not match */
 	char last_type[16];        /* the last message type looked up ... */
 	int last_handler;          /* ... and its handler */
+	char last_t9[32];          /* the last MSH-9 (first repetition) that gave its event itself ... */
+	size_t last_t9n;           /* ... its length (> sizeof last_t9: none) ... */
+	char last_t9cs;            /* ... the component separator that cut it ... */
+	char last_trigger[8];      /* ... its event; its type and handler: last_type, last_handler */
 	char last_cs[32];          /* the last MSH-18 seen (first repetition) ... */
 	size_t last_csn;           /* ... its length (> sizeof last_cs: none) ... */
 	int last_charset;          /* ... and the character set it gave */
@@ -111,6 +152,10 @@ struct extractor {
 	uint32_t last_dkey;        /* ... the component read, the component and repetition separators (hx_date_key) ... */
 	struct dt last_dt;         /* ... and its value */
 	struct record tmpl[REC_MERGE + 1]; /* record_init of each kind (to REC_MERGE), copied per record */
+	uint64_t nmsg;             /* messages begun (the one being read) */
+	struct hx_xcn_memo xcn[HX_NXCN];
+	unsigned xcn_next;         /* the entry replaced next (round robin) */
+	struct hx_code_memo pid8, pid10, pid22, pv1_2; /* gender, race, ethnicity, visit class */
 };
 
 /* Per message. */
@@ -340,6 +385,11 @@ static inline uint32_t hx_date_key(const struct hx *h, int c)
 }
 /* hx_date of raw (SEG-f) when it is not the field parsed last. */
 int hx_date_parse(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct dt *out);
+/* hx_code of repetition 1 of SEG-f, remembered in cm (one table per field
+ * read, always with the same dflt_system and alt or not). */
+int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt_system, struct hx_code_memo *cm,
+                 struct code *c, struct code *alt);
+
 /* A date/time field (TS component 1, or component c): DT_EMPTY if empty,
  * E_DATE if bad. A message repeats its times (OBX-14, OBR-7 ...): the field
  * parsed last is remembered with what it gave, and found here without a
@@ -414,8 +464,7 @@ static inline struct span hx_join(struct hx *h, size_t n, const struct span *par
 	*w = '\0';
 	return span_make(o, len);
 }
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HX_RECORD_AVX2 1
+#ifdef HX_AVX2
 /* *r = *t, 32 bytes at a time (hl7.c; for a CPU with AVX2) */
 void hx_record_copy_avx2(struct record *r, const struct record *t);
 #endif
@@ -426,7 +475,7 @@ static inline void hx_record(struct hx *h, struct record *r, enum rec_kind kind)
 		record_init(r, kind);
 		return;
 	}
-#ifdef HX_RECORD_AVX2
+#ifdef HX_AVX2
 	/* half the moves, for one call */
 	if (h->m->avx2) {
 		hx_record_copy_avx2(r, &h->x->tmpl[kind]);
@@ -451,8 +500,9 @@ int hx_emit(struct hx *h, const struct record *r);
 void hx_note(struct hx *h, const char *what);
 /* Key "AUTHORITY|ID" of a CX repetition (CX.1, CX.4 namespace or universal id). */
 int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key);
-/* The same of a repetition already cut out of SEG-f (raw). */
-int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, struct span rep, struct span *key);
+/* The same of a repetition of SEG-f already cut into components: c[0 .. 4)
+ * as hx_comps gives them (raw). */
+int hx_cx_key_of(struct hx *h, struct hl7_seg *s, int f, const struct span *c, struct span *key);
 /* Provider from an XCN (first repetition): REC_PROVIDER emitted once per
  * message; *key empty when the XCN has no identifier. */
 int hx_provider(struct hx *h, struct hl7_seg *s, int f, struct span *key);

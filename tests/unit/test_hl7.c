@@ -75,6 +75,8 @@ static void deep_copy(struct record *r)
 		break;
 	case REC_LOCATION:
 		cp(&r->u.location.key), cp(&r->u.location.address_1), cp(&r->u.location.city), cp(&r->u.location.zip);
+		cp(&r->u.location.address_2), cp(&r->u.location.state), cp(&r->u.location.county);
+		cp(&r->u.location.country);
 		break;
 	case REC_RETRACT:
 		cp(&r->u.retract.key);
@@ -826,6 +828,370 @@ static void test_numbers(void **state)
 	}
 }
 
+/* The person's PID-3 repetition: the first of the profile's first type even
+ * after one of another listed type, a listed type found late before the
+ * fallback, empty and null ids passed over; mrn_repetition whatever the
+ * types, and nothing when that one has no id. */
+static void test_patient_identifier_choice(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7pid");
+	char path[1024], prof[1024];
+	snprintf(path, sizeof path, "%s/pid.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||1^^^A^PT~2^^^B^MR~3^^^C^MR\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||4^^^A^SS~5^^^B^PT~6^^^C^PI\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|3|P|2.5.1\rPID|1||~\"\"^^^A^MR~ ^^^B^MR~7^^^D^SS~8^^^E^SS\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|4|P|2.5.1\rPID|1||9^^^A^MR~^^^B^SS\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 4);
+	assert_int_equal(count_kind(&G, REC_PERSON), 4);
+	find(&G, REC_PERSON, "B|2");
+	find(&G, REC_PERSON, "C|6");
+	find(&G, REC_PERSON, "D|7");
+	find(&G, REC_PERSON, "A|9");
+	extract_hl7v2.close(x);
+
+	snprintf(prof, sizeof prof, "%s/rep2.conf", dir);
+	assert_int_equal(tu_write(prof, "[profile]\nbase = generic-2.5.1\n[patient]\nmrn_repetition = 2\n"), 0);
+	x = xopen(prof, DT_TZ_KEEP);
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(s.quarantined, 2); /* the third and fourth: no id in the second repetition */
+	assert_int_equal(s.last_q.code, E_NO_PATIENT);
+	find(&G, REC_PERSON, "B|2");
+	find(&G, REC_PERSON, "B|5");
+	extract_hl7v2.close(x);
+}
+
+/* MSH-9, MSH-10 and MSH-18 are found without splitting the MSH, and the
+ * last message type and character set are remembered: a type is known by
+ * its bytes and the component separator that cut them, an event taken from
+ * EVN-1 is not remembered with MSH-9, and MSH-18 switches the character set
+ * back and forth. */
+static void test_message_header(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7msh");
+	char path[1024], b[64];
+	snprintf(path, sizeof path, "%s/msh.hl7", dir);
+	const char *text =
+	      "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||1###H#MR\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU#R01|2|P|2.5.1\rPID|1||2^^^H^MR\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT|3|P|2.5.1\rEVN|A01\rPID|1||3^^^H^MR\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT|4|P|2.5.1\rEVN|A02\rPID|1||4^^^H^MR\r"
+	      "MSH|^~\\&|||||||X\rPID|1||5^^^H^MR\r"
+	      "MSH|^~\\&\rPID|1||6^^^H^MR\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|7|P|2.5.1||||||8859/1\rPID|1||7^^^H^MR|||||F^F\xe9minin\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|8|P|2.5.1||||||UNICODE UTF-8\rPID|1||8^^^H^MR|||||F^F\xe9minin\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|9|P|2.5.1||||||8859/1~UNICODE UTF-8|X\rPID|1||9^^^H^MR|||||F^F\xe9minin\r";
+	for (int avx2 = 1; avx2 >= 0; avx2--) {
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	x->m.avx2 = x->m.avx2 && avx2; /* 0: MSH fields found 16 bytes at a time */
+	struct tu_sink s;
+	assert_int_equal(tu_write(path, text), 0);
+	run(x, path, &s, &G);
+	assert_int_equal(s.begun, 9);
+	assert_int_equal(s.loaded, 4);
+	assert_int_equal(s.skipped, 3);
+	assert_int_equal(s.quarantined, 2);
+	find(&G, REC_PERSON, "H|1");
+	find(&G, REC_PERSON, "H|3");
+	assert_string_equal(copy_span(find(&G, REC_PERSON, "H|7")->u.person.gender.display, b, sizeof b), "F\xc3\xa9minin");
+	assert_string_equal(copy_span(find(&G, REC_PERSON, "H|9")->u.person.gender.display, b, sizeof b), "F\xc3\xa9minin");
+	assert_int_equal(s.last_q.code, E_ENCODING); /* the eighth: UTF-8 */
+	assert_string_equal(s.last_q.pos.where, "PID[1]-8.1");
+	assert_string_equal(s.last_skip, "message type X^ not loaded");
+	assert_string_equal(s.last_source_id, "9");
+
+	/* the skips before, each the last of a run */
+	static const struct { const char *text, *skip; } runs[] = {
+		{ "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||1###H#MR\r"
+		  "MSH|^~\\&|A|B|C|D|20230301||ORU#R01|2|P|2.5.1\rPID|1||2^^^H^MR\r", "message type ORU?R01^ not loaded" },
+		{ "MSH|^~\\&|A|B|C|D|20230301||ADT|3|P|2.5.1\rEVN|A01\rPID|1||3^^^H^MR\r"
+		  "MSH|^~\\&|A|B|C|D|20230301||ADT|4|P|2.5.1\rEVN|A02\rPID|1||4^^^H^MR\r", "message type ADT^A02 not loaded" },
+	};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		assert_int_equal(tu_write(path, runs[i].text), 0);
+		run(x, path, &s, &G);
+		assert_int_equal(s.loaded, 1);
+		assert_int_equal(s.skipped, 1);
+		assert_string_equal(s.last_skip, runs[i].skip);
+	}
+	extract_hl7v2.close(x);
+	}
+}
+
+/* Fields read from segments not split (MSH-9, -10, -18; PV1-19) at every
+ * offset a block boundary can fall on, in segments shorter and longer than
+ * a block, with and without fields after them; PV1-19 with an escape, a
+ * subcomponent, repetitions, a null id; both ways (AVX2, SSE2). */
+static void test_fields_unsplit(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7unsplit");
+	char path[1024], line[512], key[64], b[64];
+	snprintf(path, sizeof path, "%s/unsplit.hl7", dir);
+	size_t cap = 1 << 16, len = 0;
+	char *text = xmalloc(cap);
+	enum { NPAD = 48 };
+	for (int pad = 0; pad < NPAD; pad++) {
+		const char *pv1_19 = pad == 5 ? "V5^^^N\\T\\X&1.2&ISO^VN" : pad == 6 ? "V6^^^N~V7^^^M" :
+		                     pad == 7 ? "\"\"^^^N" : "";
+		char v19[64];
+		snprintf(v19, sizeof v19, "V%d^^^N", pad);
+		len += (size_t)snprintf(text + len, cap - len,
+		      "MSH|^~\\&|%.*s|B|C|D|20230301||ORU^R01|M%d|P|2.5.1||||||%s%s\r"
+		      "PID|1||%d^^^H^MR\r"
+		      "PV1|%.*s||||||||||||||||||%s%s\r"
+		      "OBR|1||O%d\r"
+		      "OBX|1|NM|1-1^Sod%sum^LN||5||||||F|||20230103\r",
+		      pad, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", pad,
+		      pad % 2 ? "8859/1" : "", pad % 3 ? "" : "|X", pad,
+		      pad, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		      pad >= 5 && pad <= 7 ? pv1_19 : v19, pad % 4 ? "" : "|Z|Z", pad, pad % 2 ? "\xe9" : "e");
+	}
+	assert_int_equal(tu_write(path, text), 0);
+	free(text);
+	for (int avx2 = 1; avx2 >= 0; avx2--) {
+		struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+		x->m.avx2 = x->m.avx2 && avx2;
+		struct tu_sink s;
+		run(x, path, &s, &G);
+		assert_int_equal(s.loaded, NPAD);
+		assert_string_equal(s.last_source_id, "M47");
+		for (int pad = 0; pad < NPAD; pad++) {
+			snprintf(line, sizeof line, "obx||O%d|LN|1-1|", pad);
+			const struct rec_event *ev = &find(&G, REC_EVENT, line)->u.event;
+			if (pad == 5)
+				snprintf(key, sizeof key, "N&X|V5");
+			else if (pad == 7)
+				key[0] = '\0';
+			else
+				snprintf(key, sizeof key, "N|V%d", pad);
+			assert_string_equal(copy_span(ev->visit, b, sizeof b), key);
+			assert_string_equal(copy_span(ev->code.display, b, sizeof b), pad % 2 ? "Sod\xc3\xa9um" : "Sodeum");
+		}
+		extract_hl7v2.close(x);
+	}
+}
+
+/* Records whose spans must hold until their message ends: what each
+ * pointed to when emitted is compared with what it points to at the end. */
+static struct {
+	struct span name;
+	char copy[64];
+} held[128];
+static size_t nheld;
+static const struct sink_ops *held_ops;
+static struct sink_ops held_check_ops;
+
+static void hold(struct span v)
+{
+	if (v.n && nheld < sizeof held / sizeof held[0]) {
+		held[nheld].name = v;
+		copy_span(v, held[nheld].copy, sizeof held[0].copy);
+		nheld++;
+	}
+}
+
+static void held_emit(struct tu_sink *s, const struct record *r)
+{
+	on_emit(s, r);
+	if (r->kind == REC_PROVIDER)
+		hold(r->u.provider.name);
+	if (r->kind == REC_PERSON) {
+		const struct rec_person *p = &r->u.person;
+		hold(p->gender.code), hold(p->gender.display), hold(p->gender.system);
+		hold(p->race.code), hold(p->race.display), hold(p->race.system);
+	}
+}
+
+static int held_end(struct sink *b, struct err *e)
+{
+	char now[64];
+	for (size_t i = 0; i < nheld; i++)
+		assert_string_equal(copy_span(held[i].name, now, sizeof now), held[i].copy);
+	nheld = 0;
+	return held_ops->end(b, e);
+}
+
+/* run, the spans of provider names checked when each message ends */
+static void run_held(struct extractor *x, const char *path, struct tu_sink *s)
+{
+	struct err e;
+	memset(&e, 0, sizeof e);
+	tu_sink_init(s);
+	s->on_emit = held_emit;
+	s->user = &G;
+	G.n = 0;
+	if (!keep.chunk_size)
+		arena_init(&keep, 1 << 20);
+	arena_reset(&keep);
+	held_ops = s->base.ops;
+	held_check_ops = *held_ops;
+	held_check_ops.end = held_end;
+	s->base.ops = &held_check_ops;
+	nheld = 0;
+	if (extract_hl7v2.run(x, path, &s->base, &e) != 0)
+		fail_msg("%s: %s", path, e.msg);
+	assert_int_equal(s->begun, s->loaded);
+}
+
+/* Providers' names and NPIs, remembered from message to message by the
+ * bytes after the identifier (and the separators): six in one message (more
+ * than are remembered), a segment with an escape, another subcomponent
+ * separator; every name still what it was when its message ends. */
+static void test_provider_names(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7prov");
+	char path[1024], b[64];
+	snprintf(path, sizeof path, "%s/prov.hl7", dir);
+	const char *m1 =
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|1|P|2.5.1\rEVN|A01|20230301\rPID|1||1^^^H^MR\r"
+	      "PD1||||4^FAM4^GIV4^^^^^^^^^^XX\r"
+	      "PV1|1|I|||||1^FAM1^GIV1^^^^^^^^^^NPI|2^FAM2|||||||||3^^GIV3||V1^^^H\r"
+	      "DG1|1||I10^Hypertension^I10|||||||||||||5^FAM5&SUB^GIV5\r"
+	      "PR1|1||P1^Proc^CPT||20230301||||||6^FAM6^GIV6^^^^^^^^^^NPI\r";
+	const char *m2 =
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|2|P|2.5.1\rEVN|A01|20230301\rPID|1||1^^^H^MR\r"
+	      "PD1||||4^FAM4^GIV4^^^^^^^^^^XX\r"
+	      "PV1|1|I|||||7^F\\T\\M^G|2^FAM2|||||||||3^^GIV3||V1^^^H\r"
+	      "DG1|1||I10^Hypertension^I10|||||||||||||5^FAM5&SUB^GIV5\r"
+	      "PR1|1||P1^Proc^CPT||20230301||||||6^FAM6^GIV6^^^^^^^^^^NPI\r";
+	const char *m3 =
+	      "MSH|^~\\#|A|B|C|D|20230301||ADT^A01|3|P|2.5.1\rEVN|A01|20230301\rPID|1||1^^^H^MR\r"
+	      "PD1||||4^FAM4^GIV4^^^^^^^^^^XX\r"
+	      "PV1|1|I|||||1^FAM1^GIV1^^^^^^^^^^NPI|2^FAM2|||||||||3^^GIV3||V1^^^H\r"
+	      "DG1|1||I10^Hypertension^I10|||||||||||||5^FAM5&SUB^GIV5\r"
+	      "PR1|1||P1^Proc^CPT||20230301||||||6^FAM6^GIV6^^^^^^^^^^NPI\r";
+	const char *msgs[] = { m1, m2, m3, m1, m1 };
+	static const struct { const char *id, *name; int npi; } want[] = {
+		{ "1", "GIV1 FAM1", 1 }, { "2", "FAM2", 0 }, { "3", "GIV3", 0 },
+		{ "4", "GIV4 FAM4", 0 }, { "5", "GIV5 FAM5", 0 }, { "6", "GIV6 FAM6", 1 },
+	};
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
+		struct tu_sink s;
+		assert_int_equal(tu_write(path, msgs[k]), 0);
+		run_held(x, path, &s);
+		assert_int_equal(s.loaded, 1);
+		assert_int_equal(count_kind(&G, REC_PROVIDER), 6);
+		for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+			if (k == 1 && i == 0)
+				continue;
+			const char *name = k == 2 && i == 4 ? "GIV5 FAM5&SUB" : want[i].name;
+			const struct rec_provider *pr = &find(&G, REC_PROVIDER, want[i].id)->u.provider;
+			assert_string_equal(copy_span(pr->name, b, sizeof b), name);
+			assert_string_equal(copy_span(pr->npi, b, sizeof b), want[i].npi ? want[i].id : "");
+		}
+		if (k == 1)
+			assert_string_equal(copy_span(find(&G, REC_PROVIDER, "7")->u.provider.name, b, sizeof b), "G F&M");
+	}
+	/* the same bytes, another subcomponent separator: another name */
+	static const struct { const char *text, *name; } one[] = {
+		{ "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|4|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|I|||||8^F8&S^G8\r", "G8 F8" },
+		{ "MSH|^~\\#|A|B|C|D|20230301||ADT^A01|5|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|I|||||8^F8&S^G8\r", "G8 F8&S" },
+		{ "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|6|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|I|||||8^F8&S^G8\r", "G8 F8" },
+	};
+	for (size_t k = 0; k < sizeof one / sizeof one[0]; k++) {
+		struct tu_sink s;
+		assert_int_equal(tu_write(path, one[k].text), 0);
+		run_held(x, path, &s);
+		assert_string_equal(copy_span(find(&G, REC_PROVIDER, "8")->u.provider.name, b, sizeof b), one[k].name);
+	}
+	extract_hl7v2.close(x);
+}
+
+/* Genders and races remembered from message to message by the field's
+ * bytes and separators: more distinct ones in a message than are remembered,
+ * the same bytes cut by another component or repetition separator; every
+ * code still what it was when its message ends. */
+static void test_person_codes(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7codes");
+	char path[1024], b[64], text[4096], key[32];
+	snprintf(path, sizeof path, "%s/codes.hl7", dir);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	for (int round = 0; round < 2; round++) {
+		/* twelve patients, each with a gender and race of their own */
+		size_t len = (size_t)snprintf(text, sizeof text, "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|%d|P|2.5.1\r", round);
+		for (int i = 0; i < 12; i++)
+			len += (size_t)snprintf(text + len, sizeof text - len, "PID|1||%d^^^H^MR|||||G%d^Gender %d||R%d^Race %d^HL70005\r",
+			                        i, (i + round) % 12, (i + round) % 12, i, i);
+		assert_int_equal(tu_write(path, text), 0);
+		run_held(x, path, &s);
+		assert_int_equal(s.loaded, 1);
+		for (int i = 0; i < 12; i++) {
+			snprintf(key, sizeof key, "H|%d", i);
+			const struct rec_person *p = &find(&G, REC_PERSON, key)->u.person;
+			snprintf(key, sizeof key, "G%d", (i + round) % 12);
+			assert_string_equal(copy_span(p->gender.code, b, sizeof b), key);
+			assert_string_equal(copy_span(p->gender.system, b, sizeof b), "HL70001");
+			snprintf(key, sizeof key, "Race %d", i);
+			assert_string_equal(copy_span(p->race.display, b, sizeof b), key);
+		}
+	}
+	/* the same bytes, other separators */
+	static const struct { const char *text, *gender, *race; } sep[] = {
+		{ "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||1^^^H^MR|||||F~M||2106-3^White^CDCREC\r", "F", "2106-3" },
+		{ "MSH|^#\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||1^^^H^MR|||||F~M||2106-3^White^CDCREC\r", "F~M", "2106-3" },
+		{ "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|3|P|2.5.1\rPID|1||1###H#MR|||||F~M||2106-3^White^CDCREC\r", "F", "2106-3^White^CDCREC" },
+		{ "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|4|P|2.5.1\rPID|1||1^^^H^MR|||||F~M||2106-3^White^CDCREC\r", "F", "2106-3" },
+	};
+	for (size_t k = 0; k < sizeof sep / sizeof sep[0]; k++) {
+		assert_int_equal(tu_write(path, sep[k].text), 0);
+		run_held(x, path, &s);
+		const struct rec_person *p = &find(&G, REC_PERSON, "H|1")->u.person;
+		assert_string_equal(copy_span(p->gender.code, b, sizeof b), sep[k].gender);
+		assert_string_equal(copy_span(p->race.code, b, sizeof b), sep[k].race);
+	}
+	extract_hl7v2.close(x);
+}
+
+/* The patient's address (PID-11) in a segment without escapes (its
+ * components are the parts), with an escape, with a street of subcomponents,
+ * with a null city; the death date and indicator (PID-29, PID-30), and
+ * neither. */
+static void test_location_death(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7loc");
+	char path[1024], b[64];
+	snprintf(path, sizeof path, "%s/loc.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|1|P|2.5.1\rEVN|A28\rPID|1||1^^^H^MR|||||||| 12 MAIN ST ^APT 4^SPRINGFIELD^MA^01101^USA^H^^HAMPDEN\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|2|P|2.5.1\rEVN|A28\rPID|1||2^^^H^MR||||||||12 MAIN ST^^SPRING\\T\\FIELD^MA^01101\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|3|P|2.5.1\rEVN|A28\rPID|1||3^^^H^MR||||||||12 MAIN ST&MAIN ST&12^^SPRINGFIELD^MA\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|4|P|2.5.1\rEVN|A28\rPID|1||4^^^H^MR||||||||1 A ST^^\"\"^MA\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|5|P|2.5.1\rEVN|A28\rPID|1||5^^^H^MR||||||||||||||||||||||||||20230101\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|6|P|2.5.1\rEVN|A28\rPID|1||6^^^H^MR|||||||||||||||||||||||||||Y\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|7|P|2.5.1\rEVN|A28\rPID|1||7^^^H^MR\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 7);
+	assert_int_equal(count_kind(&G, REC_LOCATION), 4);
+	const struct rec_location *l = &find(&G, REC_LOCATION, "loc|12 MAIN ST|SPRINGFIELD|MA|01101|USA")->u.location;
+	assert_string_equal(copy_span(l->address_1, b, sizeof b), "12 MAIN ST");
+	assert_string_equal(copy_span(l->address_2, b, sizeof b), "APT 4");
+	assert_string_equal(copy_span(l->county, b, sizeof b), "HAMPDEN");
+	assert_string_equal(copy_span(l->country, b, sizeof b), "USA");
+	find(&G, REC_LOCATION, "loc|12 MAIN ST|SPRING&FIELD|MA|01101|");
+	find(&G, REC_LOCATION, "loc|12 MAIN ST MAIN ST 12|SPRINGFIELD|MA||");
+	l = &find(&G, REC_LOCATION, "loc|1 A ST||MA||")->u.location;
+	assert_int_equal(l->city.n, 0);
+	assert_int_equal(count_kind(&G, REC_DEATH), 1);
+	date_is(find(&G, REC_DEATH, "H|5")->u.death.date, "2023-01-01");
+	assert_int_equal(s.notes, 1); /* PID-30 Y without PID-29 */
+	extract_hl7v2.close(x);
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -873,6 +1239,12 @@ int main(void)
 		cmocka_unit_test(test_cerner_profile),
 		cmocka_unit_test(test_profile_aliases_zfields),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_patient_identifier_choice),
+		cmocka_unit_test(test_message_header),
+		cmocka_unit_test(test_fields_unsplit),
+		cmocka_unit_test(test_provider_names),
+		cmocka_unit_test(test_person_codes),
+		cmocka_unit_test(test_location_death),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
 		cmocka_unit_test(test_short_fields_first_component),
