@@ -19,23 +19,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void out(struct span s)
+{
+	if (s.n)
+		fwrite(s.p, 1, s.n, stdout);
+}
 static void sp(const char *name, struct span s)
 {
 	if (!s.n)
 		return;
 	printf(" %s=", name);
-	fwrite(s.p, 1, s.n, stdout);
+	out(s);
 }
 static void cd(const char *name, const struct code *c)
 {
 	if (!c->system.n && !c->code.n && !c->display.n)
 		return;
 	printf(" %s=[", name);
-	fwrite(c->system.p, 1, c->system.n, stdout);
+	out(c->system);
 	putchar('|');
-	fwrite(c->code.p, 1, c->code.n, stdout);
+	out(c->code);
 	putchar('|');
-	fwrite(c->display.p, 1, c->display.n, stdout);
+	out(c->display);
 	putchar(']');
 }
 static void dt(const char *name, struct dt d)
@@ -210,7 +215,7 @@ static void r_source_id(struct sink *s, struct span id)
 {
 	(void)s;
 	printf("  id ");
-	fwrite(id.p, 1, id.n, stdout);
+	out(id);
 	putchar('\n');
 }
 static const struct sink_ops dump_ops = { r_begin, r_emit, r_end, r_quar, r_skip, r_note, NULL, r_source_id };
