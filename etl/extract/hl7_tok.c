@@ -781,36 +781,94 @@ static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
 }
 
 #ifdef HL7_AVX2
-/* flatten with BMI (every AVX2 CPU has it): the first four offsets written
- * whatever the mask holds (tzcnt of an empty mask is defined), then four
- * more if there are more, then one by one: no branch per field for the
- * usual handful in 32 bytes. w needs room for 32 + 3 (up to 3 written past
- * the last offset, left as garbage beyond the returned end). */
+/* Byte b's set bits, lowest first, as bytes: entry b of 8 bytes holds the
+ * index of its first set bit, then its second ... (0 beyond the last). */
+static const uint64_t bit_index[256] = {
+	0x0000000000000000ull, 0x0000000000000000ull, 0x0000000000000001ull, 0x0000000000000100ull,
+	0x0000000000000002ull, 0x0000000000000200ull, 0x0000000000000201ull, 0x0000000000020100ull,
+	0x0000000000000003ull, 0x0000000000000300ull, 0x0000000000000301ull, 0x0000000000030100ull,
+	0x0000000000000302ull, 0x0000000000030200ull, 0x0000000000030201ull, 0x0000000003020100ull,
+	0x0000000000000004ull, 0x0000000000000400ull, 0x0000000000000401ull, 0x0000000000040100ull,
+	0x0000000000000402ull, 0x0000000000040200ull, 0x0000000000040201ull, 0x0000000004020100ull,
+	0x0000000000000403ull, 0x0000000000040300ull, 0x0000000000040301ull, 0x0000000004030100ull,
+	0x0000000000040302ull, 0x0000000004030200ull, 0x0000000004030201ull, 0x0000000403020100ull,
+	0x0000000000000005ull, 0x0000000000000500ull, 0x0000000000000501ull, 0x0000000000050100ull,
+	0x0000000000000502ull, 0x0000000000050200ull, 0x0000000000050201ull, 0x0000000005020100ull,
+	0x0000000000000503ull, 0x0000000000050300ull, 0x0000000000050301ull, 0x0000000005030100ull,
+	0x0000000000050302ull, 0x0000000005030200ull, 0x0000000005030201ull, 0x0000000503020100ull,
+	0x0000000000000504ull, 0x0000000000050400ull, 0x0000000000050401ull, 0x0000000005040100ull,
+	0x0000000000050402ull, 0x0000000005040200ull, 0x0000000005040201ull, 0x0000000504020100ull,
+	0x0000000000050403ull, 0x0000000005040300ull, 0x0000000005040301ull, 0x0000000504030100ull,
+	0x0000000005040302ull, 0x0000000504030200ull, 0x0000000504030201ull, 0x0000050403020100ull,
+	0x0000000000000006ull, 0x0000000000000600ull, 0x0000000000000601ull, 0x0000000000060100ull,
+	0x0000000000000602ull, 0x0000000000060200ull, 0x0000000000060201ull, 0x0000000006020100ull,
+	0x0000000000000603ull, 0x0000000000060300ull, 0x0000000000060301ull, 0x0000000006030100ull,
+	0x0000000000060302ull, 0x0000000006030200ull, 0x0000000006030201ull, 0x0000000603020100ull,
+	0x0000000000000604ull, 0x0000000000060400ull, 0x0000000000060401ull, 0x0000000006040100ull,
+	0x0000000000060402ull, 0x0000000006040200ull, 0x0000000006040201ull, 0x0000000604020100ull,
+	0x0000000000060403ull, 0x0000000006040300ull, 0x0000000006040301ull, 0x0000000604030100ull,
+	0x0000000006040302ull, 0x0000000604030200ull, 0x0000000604030201ull, 0x0000060403020100ull,
+	0x0000000000000605ull, 0x0000000000060500ull, 0x0000000000060501ull, 0x0000000006050100ull,
+	0x0000000000060502ull, 0x0000000006050200ull, 0x0000000006050201ull, 0x0000000605020100ull,
+	0x0000000000060503ull, 0x0000000006050300ull, 0x0000000006050301ull, 0x0000000605030100ull,
+	0x0000000006050302ull, 0x0000000605030200ull, 0x0000000605030201ull, 0x0000060503020100ull,
+	0x0000000000060504ull, 0x0000000006050400ull, 0x0000000006050401ull, 0x0000000605040100ull,
+	0x0000000006050402ull, 0x0000000605040200ull, 0x0000000605040201ull, 0x0000060504020100ull,
+	0x0000000006050403ull, 0x0000000605040300ull, 0x0000000605040301ull, 0x0000060504030100ull,
+	0x0000000605040302ull, 0x0000060504030200ull, 0x0000060504030201ull, 0x0006050403020100ull,
+	0x0000000000000007ull, 0x0000000000000700ull, 0x0000000000000701ull, 0x0000000000070100ull,
+	0x0000000000000702ull, 0x0000000000070200ull, 0x0000000000070201ull, 0x0000000007020100ull,
+	0x0000000000000703ull, 0x0000000000070300ull, 0x0000000000070301ull, 0x0000000007030100ull,
+	0x0000000000070302ull, 0x0000000007030200ull, 0x0000000007030201ull, 0x0000000703020100ull,
+	0x0000000000000704ull, 0x0000000000070400ull, 0x0000000000070401ull, 0x0000000007040100ull,
+	0x0000000000070402ull, 0x0000000007040200ull, 0x0000000007040201ull, 0x0000000704020100ull,
+	0x0000000000070403ull, 0x0000000007040300ull, 0x0000000007040301ull, 0x0000000704030100ull,
+	0x0000000007040302ull, 0x0000000704030200ull, 0x0000000704030201ull, 0x0000070403020100ull,
+	0x0000000000000705ull, 0x0000000000070500ull, 0x0000000000070501ull, 0x0000000007050100ull,
+	0x0000000000070502ull, 0x0000000007050200ull, 0x0000000007050201ull, 0x0000000705020100ull,
+	0x0000000000070503ull, 0x0000000007050300ull, 0x0000000007050301ull, 0x0000000705030100ull,
+	0x0000000007050302ull, 0x0000000705030200ull, 0x0000000705030201ull, 0x0000070503020100ull,
+	0x0000000000070504ull, 0x0000000007050400ull, 0x0000000007050401ull, 0x0000000705040100ull,
+	0x0000000007050402ull, 0x0000000705040200ull, 0x0000000705040201ull, 0x0000070504020100ull,
+	0x0000000007050403ull, 0x0000000705040300ull, 0x0000000705040301ull, 0x0000070504030100ull,
+	0x0000000705040302ull, 0x0000070504030200ull, 0x0000070504030201ull, 0x0007050403020100ull,
+	0x0000000000000706ull, 0x0000000000070600ull, 0x0000000000070601ull, 0x0000000007060100ull,
+	0x0000000000070602ull, 0x0000000007060200ull, 0x0000000007060201ull, 0x0000000706020100ull,
+	0x0000000000070603ull, 0x0000000007060300ull, 0x0000000007060301ull, 0x0000000706030100ull,
+	0x0000000007060302ull, 0x0000000706030200ull, 0x0000000706030201ull, 0x0000070603020100ull,
+	0x0000000000070604ull, 0x0000000007060400ull, 0x0000000007060401ull, 0x0000000706040100ull,
+	0x0000000007060402ull, 0x0000000706040200ull, 0x0000000706040201ull, 0x0000070604020100ull,
+	0x0000000007060403ull, 0x0000000706040300ull, 0x0000000706040301ull, 0x0000070604030100ull,
+	0x0000000706040302ull, 0x0000070604030200ull, 0x0000070604030201ull, 0x0007060403020100ull,
+	0x0000000000070605ull, 0x0000000007060500ull, 0x0000000007060501ull, 0x0000000706050100ull,
+	0x0000000007060502ull, 0x0000000706050200ull, 0x0000000706050201ull, 0x0000070605020100ull,
+	0x0000000007060503ull, 0x0000000706050300ull, 0x0000000706050301ull, 0x0000070605030100ull,
+	0x0000000706050302ull, 0x0000070605030200ull, 0x0000070605030201ull, 0x0007060503020100ull,
+	0x0000000007060504ull, 0x0000000706050400ull, 0x0000000706050401ull, 0x0000070605040100ull,
+	0x0000000706050402ull, 0x0000070605040200ull, 0x0000070605040201ull, 0x0007060504020100ull,
+	0x0000000706050403ull, 0x0000070605040300ull, 0x0000070605040301ull, 0x0007060504030100ull,
+	0x0000070605040302ull, 0x0007060504030200ull, 0x0007060504030201ull, 0x0706050403020100ull,
+};
+
+/* flatten with AVX2, at in every lane of *at (moved on by 32): the mask 8
+ * bits at a time, each byte's offsets from bit_index widened to 8 lanes and
+ * stored at once (those beyond its set bits too): no branch and no work per
+ * field. w needs room for 32 + 8 (up to 8 written past the last offset, left
+ * as garbage beyond the returned end). */
 __attribute__((target("avx2,bmi")))
-static inline uint32_t *flatten_bmi(uint32_t *w, unsigned mask, uint32_t at)
+static inline uint32_t *flatten_tab(uint32_t *w, unsigned mask, __m256i *at)
 {
-	unsigned cnt = (unsigned)__builtin_popcount(mask);
-	w[0] = at + _tzcnt_u32(mask);
-	mask = _blsr_u32(mask);
-	w[1] = at + _tzcnt_u32(mask);
-	mask = _blsr_u32(mask);
-	w[2] = at + _tzcnt_u32(mask);
-	mask = _blsr_u32(mask);
-	w[3] = at + _tzcnt_u32(mask);
-	if (cnt > 4) {
-		mask = _blsr_u32(mask);
-		w[4] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		w[5] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		w[6] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		w[7] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		for (uint32_t *o = w + 8; mask; mask = _blsr_u32(mask))
-			*o++ = at + _tzcnt_u32(mask);
+	const __m256i eight = _mm256_set1_epi32(8);
+	__m256i base = *at;
+	for (int j = 0; j < 4; j++, mask >>= 8) {
+		unsigned b = mask & 0xFF;
+		__m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&bit_index[b]));
+		_mm256_storeu_si256((__m256i *)(void *)w, _mm256_add_epi32(v, base));
+		w += __builtin_popcount(b);
+		base = _mm256_add_epi32(base, eight);
 	}
-	return w + cnt;
+	*at = base;
+	return w;
 }
 #endif
 
@@ -885,8 +943,9 @@ static inline size_t split_rounds_avx2(struct split_vec32 *sv, const char *p, si
                                        const uint32_t *stop)
 {
 	uint32_t *w = *pw;
+	__m256i at = _mm256_set1_epi32((int)i + 1);
 	while (i + 32 <= end) {
-		w = flatten_bmi(w, split32(sv, p + i), (uint32_t)i + 1);
+		w = flatten_tab(w, split32(sv, p + i), &at);
 		i += 32;
 		if (w >= stop)
 			break;
@@ -1070,10 +1129,10 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 		split_more(m, s, k, 1);
 		return;
 	}
-	/* an entry per byte left at most, and the end (and flatten_bmi's 3
+	/* an entry per byte left at most, and the end (and flatten_tab's 8
 	 * beyond) */
 	size_t room = n - i + 1, want = (size_t)k + 1 - s->nfo;
-	fo_reserve(m, room + 3);
+	fo_reserve(m, room + 8);
 	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
 	struct split_vec32 sv;
 	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
@@ -1081,7 +1140,8 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 	if (w < stop) {
 		if (i < n) {
 			size_t j = n - 32;
-			w = flatten_bmi(w, split32(&sv, p + j) & (~0u << (i - j)), (uint32_t)j + 1);
+			__m256i at = _mm256_set1_epi32((int)j + 1);
+			w = flatten_tab(w, split32(&sv, p + j) & (~0u << (i - j)), &at);
 			i = n;
 		}
 		*w++ = (uint32_t)(n + 1);
@@ -1090,13 +1150,59 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 	split_end(m, s, w, i, (unsigned)_mm256_movemask_epi8(sv.acc_e), (unsigned)_mm256_movemask_epi8(sv.acc_s),
 	          (unsigned)_mm256_movemask_epi8(sv.acc_r));
 }
+
+/*
+ * The first split of a segment other than MSH, of 32 bytes up to 1 KiB
+ * (nearly every split): split_more_avx2's short way with nothing to carry
+ * over, so nothing of split_begin / split_end's bookkeeping (no entries to
+ * move, no notes to merge with earlier ones), and small enough to inline
+ * into hl7_split_more.
+ */
+__attribute__((target("avx2,bmi"))) static inline void split_first_avx2(struct hl7_msg *m, struct hl7_seg *s,
+                                                                        unsigned k)
+{
+	const char *p = s->p;
+	size_t n = s->n, f0 = m->nfo;
+	/* an entry per byte after the id at most, and the end (and
+	 * flatten_tab's 8 beyond) */
+	size_t room = n - 3 + 1, want = (size_t)k + 1;
+	fo_reserve(m, room + 8);
+	uint32_t *fe = m->fo + f0, *w = fe, *stop = w + (want < room ? want : room);
+	struct split_vec32 sv;
+	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
+	size_t i = split_rounds_avx2(&sv, p, 3, n, &w, stop);
+	uint8_t done = w < stop;
+	if (done) {
+		if (i < n) {
+			size_t j = n - 32;
+			__m256i at = _mm256_set1_epi32((int)j + 1);
+			w = flatten_tab(w, split32(&sv, p + j) & (~0u << (i - j)), &at);
+			i = n;
+		}
+		*w++ = (uint32_t)(n + 1);
+	}
+	uint32_t nfo = (uint32_t)(w - fe);
+	s->f0 = (uint32_t)f0;
+	s->fe = fe;
+	s->nfo = nfo;
+	s->pos = (uint32_t)i;
+	s->nf = done ? nfo - 1 : 0;
+	s->done = done;
+	s->clean = !_mm256_movemask_epi8(sv.acc_e);
+	s->nosub = !_mm256_movemask_epi8(sv.acc_s);
+	s->norep = !_mm256_movemask_epi8(sv.acc_r);
+	m->nfo = f0 + nfo;
+}
 #endif
 
 void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
 #ifdef HL7_AVX2
 	if (m->avx2) {
-		split_more_avx2(m, s, k);
+		if (s->f0 == UINT32_MAX && s->n >= 32 && s->n <= 1027 && !hl7_is_msh(s))
+			split_first_avx2(m, s, k);
+		else
+			split_more_avx2(m, s, k);
 		return;
 	}
 #endif
