@@ -542,28 +542,6 @@ static inline int id_ok(uint32_t key, uint32_t hi)
 	return ((digit | upper) & hi) == hi;
 }
 
-/* The slot of key in m's id table, taken if it is new (ndistinct counts the
- * ids taken); 128 if the table is full (m->idfull then set). */
-static uint32_t id_slot(struct hl7_msg *m, uint32_t key, size_t *ndistinct)
-{
-	uint32_t h = hl7_id_slot(key);
-	for (;;) {
-		if (m->idgen[h] != m->gen) {
-			if (*ndistinct == 127) {
-				m->idfull = 1; /* count the hard way */
-				return 128;
-			}
-			++*ndistinct;
-			m->idgen[h] = m->gen;
-			m->idkey[h] = key;
-			m->idcnt[h] = 0;
-		}
-		if (m->idkey[h] == key)
-			return h;
-		h = (h + 1) & 127;
-	}
-}
-
 /* The delimiters from MSH-1 and MSH-2 of the MSH line msh[0, mn) (mn >= 4)
  * into m->d and its vectors: 0, or -E_PARSE with e->pos.where set. */
 static int read_delims(struct hl7_msg *m, const char *msh, size_t mn, struct err *e)
@@ -618,6 +596,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->n = f->n;
 	m->nseg = 0;
 	m->nfo = 0;
+	m->idset = 0;
 	if (f->nsegs == 0) {
 		memset(&m->d, 0, sizeof m->d);
 		m->dkey = 0;
@@ -658,6 +637,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	struct hl7_seg *seg = m->seg;
 	size_t nseg = f->nsegs, i;
 	uint32_t idmask, hi;
+	uint64_t idset = 0;
 	memcpy(&idmask, "\xFF\xFF\xFF", 4); /* the id's 3 bytes of a 4-byte load */
 	hi = idmask & 0x80808080u;
 	for (i = 0; i < nseg; i++) {
@@ -683,6 +663,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		s->f0 = UINT32_MAX;
 		s->nfo = s->pos = s->nf = 0;
 		s->done = s->clean = s->nosub = s->norep = 0;
+		idset |= hl7_id_bit(key);
 	}
 	if (i < nseg) {
 		if (e) {
@@ -691,46 +672,17 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		}
 		return err_set(e, E_PARSE, "line %zu of the message is not a segment (truncated, or wrong field separator)", i + 1);
 	}
-
-	/* occurrence numbers: a small open-addressing table keyed by the id; a
-	 * slot is live in this message when its idgen is m->gen (nothing to
-	 * clear per message); more than 127 distinct ids are counted by a look
-	 * back over the segments */
-	if (++m->gen == 0) {
-		memset(m->idgen, 0, sizeof m->idgen);
-		m->gen = 1;
-	}
-	size_t ndistinct = 0;
-	m->idfull = 0;
-	/* a run of the same id (OBX OBX OBX) counts on in run, written back
-	 * to its slot when the run ends */
-	uint32_t prev_key = UINT32_MAX, run = 0, prev_h = 128;
-	for (i = 0; i < nseg; i++) {
-		uint32_t key;
-		memcpy(&key, seg[i].id, 4);
-		if (key == prev_key) {
-			seg[i].ord = ++run;
-			continue;
-		}
-		if (prev_h < 128)
-			m->idcnt[prev_h] = run;
-		uint32_t h = id_slot(m, key, &ndistinct);
-		if (h < 128) {
-			seg[i].ord = run = m->idcnt[h] + 1;
-			prev_key = key;
-			prev_h = h;
-		} else {
-			seg[i].ord = 1;
-			for (size_t j = 0; j < i; j++)
-				seg[i].ord += memcmp(seg[j].id, seg[i].id, 3) == 0;
-			prev_key = UINT32_MAX;
-			prev_h = 128;
-		}
-	}
-	if (prev_h < 128)
-		m->idcnt[prev_h] = run;
+	m->idset = idset;
 	m->nseg = nseg;
 	return 0;
+}
+
+unsigned hl7_seg_ord(const struct hl7_msg *m, const struct hl7_seg *s)
+{
+	unsigned ord = 1;
+	for (const struct hl7_seg *t = m->seg; t < s; t++)
+		ord += memcmp(t->id, s->id, sizeof s->id) == 0;
+	return ord;
 }
 
 /* More room in m->fo, always in a new block (rare: the room stays from
