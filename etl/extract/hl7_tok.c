@@ -280,9 +280,13 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 	int ends = 0;
 	if (ls >= avail || (!s->in_frame && b[ls] != 'M'))
 		return 0; /* outside a frame only an MSH line is taken here */
+	if (m && scan == avail)
+		return 0; /* a line end may be the last byte (eol_next's tail) */
 	for (;;) {
 		while (!m) {
-			if (avail - scan < 64)
+			/* a byte beyond the block: no line end found in it is the
+			 * last byte we have */
+			if (avail - scan < 65)
 				goto out;
 #ifdef HL7_AVX2
 			if (avx2)
@@ -295,7 +299,7 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 		size_t t = scan - 64 + (size_t)__builtin_ctzll(m);
 		unsigned char c = (unsigned char)b[ls];
 		/* a capital: the line is not empty (b[t] is CR or LF) */
-		if (c < 'A' || c > 'Z' || t + 1 >= avail || b[t - 1] == 0x1C || r == rend)
+		if (c < 'A' || c > 'Z' || b[t - 1] == 0x1C || r == rend)
 			break;
 		if (c == 'M' || c == 'F' || c == 'B') {
 			if (!line_is(b + ls, t - ls, "MSH") || t - ls < 4)
@@ -312,9 +316,10 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 			s->frame_offset = win_offset(s->w, s->w->beg);
 			r = s->segs;
 		}
-		size_t next = t + 1 + (b[t] == '\r' && b[t + 1] == '\n');
+		size_t next = t + 1;
 		m &= m - 1;
-		if (next == t + 2) { /* the LF passed too */
+		if (b[t + 1] == '\n' && b[t] == '\r') { /* CRLF: the LF passed too */
+			next++;
 			if (t + 1 < scan)
 				m &= ~(1ull << (t + 65 - scan));
 			else
