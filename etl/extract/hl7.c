@@ -212,11 +212,11 @@ int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const
 	if (s) {
 		e->pos.line = s->line;
 		if (f > 0 && c > 0)
-			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]-%d.%d", s->id, s->ord, f, c);
+			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]-%d.%d", s->id, hl7_seg_ord(h->m, s), f, c);
 		else if (f > 0)
-			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]-%d", s->id, s->ord, f);
+			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]-%d", s->id, hl7_seg_ord(h->m, s), f);
 		else
-			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]", s->id, s->ord);
+			snprintf(e->pos.where, sizeof e->pos.where, "%s[%u]", s->id, hl7_seg_ord(h->m, s));
 	}
 	return -code;
 }

@@ -532,7 +532,7 @@ int hx_zfields(struct hx *h)
 			char ref[16];
 			snprintf(ref, sizeof ref, "%s-%d.%d", zf->seg, zf->field, zf->comp);
 			char ord[12];
-			snprintf(ord, sizeof ord, "%u", s->ord);
+			snprintf(ord, sizeof ord, "%u", hl7_seg_ord(h->m, s));
 			struct span kp[4] = { SPAN_LIT("z"), h->person, span_of(arena_strdup(h->a, ref)),
 			                      span_of(arena_strdup(h->a, ord)) };
 			ev->key = hx_join(h, 4, kp);

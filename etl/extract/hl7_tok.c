@@ -280,9 +280,13 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 	int ends = 0;
 	if (ls >= avail || (!s->in_frame && b[ls] != 'M'))
 		return 0; /* outside a frame only an MSH line is taken here */
+	if (m && scan == avail)
+		return 0; /* a line end may be the last byte (eol_next's tail) */
 	for (;;) {
 		while (!m) {
-			if (avail - scan < 64)
+			/* a byte beyond the block: no line end found in it is the
+			 * last byte we have */
+			if (avail - scan < 65)
 				goto out;
 #ifdef HL7_AVX2
 			if (avx2)
@@ -295,7 +299,7 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 		size_t t = scan - 64 + (size_t)__builtin_ctzll(m);
 		unsigned char c = (unsigned char)b[ls];
 		/* a capital: the line is not empty (b[t] is CR or LF) */
-		if (c < 'A' || c > 'Z' || t + 1 >= avail || b[t - 1] == 0x1C || r == rend)
+		if (c < 'A' || c > 'Z' || b[t - 1] == 0x1C || r == rend)
 			break;
 		if (c == 'M' || c == 'F' || c == 'B') {
 			if (!line_is(b + ls, t - ls, "MSH") || t - ls < 4)
@@ -312,9 +316,10 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 			s->frame_offset = win_offset(s->w, s->w->beg);
 			r = s->segs;
 		}
-		size_t next = t + 1 + (b[t] == '\r' && b[t + 1] == '\n');
+		size_t next = t + 1;
 		m &= m - 1;
-		if (next == t + 2) { /* the LF passed too */
+		if (b[t + 1] == '\n' && b[t] == '\r') { /* CRLF: the LF passed too */
+			next++;
 			if (t + 1 < scan)
 				m &= ~(1ull << (t + 65 - scan));
 			else
@@ -542,28 +547,6 @@ static inline int id_ok(uint32_t key, uint32_t hi)
 	return ((digit | upper) & hi) == hi;
 }
 
-/* The slot of key in m's id table, taken if it is new (ndistinct counts the
- * ids taken); 128 if the table is full (m->idfull then set). */
-static uint32_t id_slot(struct hl7_msg *m, uint32_t key, size_t *ndistinct)
-{
-	uint32_t h = hl7_id_slot(key);
-	for (;;) {
-		if (m->idgen[h] != m->gen) {
-			if (*ndistinct == 127) {
-				m->idfull = 1; /* count the hard way */
-				return 128;
-			}
-			++*ndistinct;
-			m->idgen[h] = m->gen;
-			m->idkey[h] = key;
-			m->idcnt[h] = 0;
-		}
-		if (m->idkey[h] == key)
-			return h;
-		h = (h + 1) & 127;
-	}
-}
-
 /* The delimiters from MSH-1 and MSH-2 of the MSH line msh[0, mn) (mn >= 4)
  * into m->d and its vectors: 0, or -E_PARSE with e->pos.where set. */
 static int read_delims(struct hl7_msg *m, const char *msh, size_t mn, struct err *e)
@@ -618,6 +601,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->n = f->n;
 	m->nseg = 0;
 	m->nfo = 0;
+	m->idset = 0;
 	if (f->nsegs == 0) {
 		memset(&m->d, 0, sizeof m->d);
 		m->dkey = 0;
@@ -658,6 +642,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	struct hl7_seg *seg = m->seg;
 	size_t nseg = f->nsegs, i;
 	uint32_t idmask, hi;
+	uint64_t idset = 0;
 	memcpy(&idmask, "\xFF\xFF\xFF", 4); /* the id's 3 bytes of a 4-byte load */
 	hi = idmask & 0x80808080u;
 	for (i = 0; i < nseg; i++) {
@@ -683,6 +668,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		s->f0 = UINT32_MAX;
 		s->nfo = s->pos = s->nf = 0;
 		s->done = s->clean = s->nosub = s->norep = 0;
+		idset |= hl7_id_bit(key);
 	}
 	if (i < nseg) {
 		if (e) {
@@ -691,46 +677,17 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		}
 		return err_set(e, E_PARSE, "line %zu of the message is not a segment (truncated, or wrong field separator)", i + 1);
 	}
-
-	/* occurrence numbers: a small open-addressing table keyed by the id; a
-	 * slot is live in this message when its idgen is m->gen (nothing to
-	 * clear per message); more than 127 distinct ids are counted by a look
-	 * back over the segments */
-	if (++m->gen == 0) {
-		memset(m->idgen, 0, sizeof m->idgen);
-		m->gen = 1;
-	}
-	size_t ndistinct = 0;
-	m->idfull = 0;
-	/* a run of the same id (OBX OBX OBX) counts on in run, written back
-	 * to its slot when the run ends */
-	uint32_t prev_key = UINT32_MAX, run = 0, prev_h = 128;
-	for (i = 0; i < nseg; i++) {
-		uint32_t key;
-		memcpy(&key, seg[i].id, 4);
-		if (key == prev_key) {
-			seg[i].ord = ++run;
-			continue;
-		}
-		if (prev_h < 128)
-			m->idcnt[prev_h] = run;
-		uint32_t h = id_slot(m, key, &ndistinct);
-		if (h < 128) {
-			seg[i].ord = run = m->idcnt[h] + 1;
-			prev_key = key;
-			prev_h = h;
-		} else {
-			seg[i].ord = 1;
-			for (size_t j = 0; j < i; j++)
-				seg[i].ord += memcmp(seg[j].id, seg[i].id, 3) == 0;
-			prev_key = UINT32_MAX;
-			prev_h = 128;
-		}
-	}
-	if (prev_h < 128)
-		m->idcnt[prev_h] = run;
+	m->idset = idset;
 	m->nseg = nseg;
 	return 0;
+}
+
+unsigned hl7_seg_ord(const struct hl7_msg *m, const struct hl7_seg *s)
+{
+	unsigned ord = 1;
+	for (const struct hl7_seg *t = m->seg; t < s; t++)
+		ord += memcmp(t->id, s->id, sizeof s->id) == 0;
+	return ord;
 }
 
 /* More room in m->fo, always in a new block (rare: the room stays from
@@ -781,36 +738,94 @@ static inline uint32_t *flatten(uint32_t *w, unsigned mask, uint32_t at)
 }
 
 #ifdef HL7_AVX2
-/* flatten with BMI (every AVX2 CPU has it): the first four offsets written
- * whatever the mask holds (tzcnt of an empty mask is defined), then four
- * more if there are more, then one by one: no branch per field for the
- * usual handful in 32 bytes. w needs room for 32 + 3 (up to 3 written past
- * the last offset, left as garbage beyond the returned end). */
+/* Byte b's set bits, lowest first, as bytes: entry b of 8 bytes holds the
+ * index of its first set bit, then its second ... (0 beyond the last). */
+static const uint64_t bit_index[256] = {
+	0x0000000000000000ull, 0x0000000000000000ull, 0x0000000000000001ull, 0x0000000000000100ull,
+	0x0000000000000002ull, 0x0000000000000200ull, 0x0000000000000201ull, 0x0000000000020100ull,
+	0x0000000000000003ull, 0x0000000000000300ull, 0x0000000000000301ull, 0x0000000000030100ull,
+	0x0000000000000302ull, 0x0000000000030200ull, 0x0000000000030201ull, 0x0000000003020100ull,
+	0x0000000000000004ull, 0x0000000000000400ull, 0x0000000000000401ull, 0x0000000000040100ull,
+	0x0000000000000402ull, 0x0000000000040200ull, 0x0000000000040201ull, 0x0000000004020100ull,
+	0x0000000000000403ull, 0x0000000000040300ull, 0x0000000000040301ull, 0x0000000004030100ull,
+	0x0000000000040302ull, 0x0000000004030200ull, 0x0000000004030201ull, 0x0000000403020100ull,
+	0x0000000000000005ull, 0x0000000000000500ull, 0x0000000000000501ull, 0x0000000000050100ull,
+	0x0000000000000502ull, 0x0000000000050200ull, 0x0000000000050201ull, 0x0000000005020100ull,
+	0x0000000000000503ull, 0x0000000000050300ull, 0x0000000000050301ull, 0x0000000005030100ull,
+	0x0000000000050302ull, 0x0000000005030200ull, 0x0000000005030201ull, 0x0000000503020100ull,
+	0x0000000000000504ull, 0x0000000000050400ull, 0x0000000000050401ull, 0x0000000005040100ull,
+	0x0000000000050402ull, 0x0000000005040200ull, 0x0000000005040201ull, 0x0000000504020100ull,
+	0x0000000000050403ull, 0x0000000005040300ull, 0x0000000005040301ull, 0x0000000504030100ull,
+	0x0000000005040302ull, 0x0000000504030200ull, 0x0000000504030201ull, 0x0000050403020100ull,
+	0x0000000000000006ull, 0x0000000000000600ull, 0x0000000000000601ull, 0x0000000000060100ull,
+	0x0000000000000602ull, 0x0000000000060200ull, 0x0000000000060201ull, 0x0000000006020100ull,
+	0x0000000000000603ull, 0x0000000000060300ull, 0x0000000000060301ull, 0x0000000006030100ull,
+	0x0000000000060302ull, 0x0000000006030200ull, 0x0000000006030201ull, 0x0000000603020100ull,
+	0x0000000000000604ull, 0x0000000000060400ull, 0x0000000000060401ull, 0x0000000006040100ull,
+	0x0000000000060402ull, 0x0000000006040200ull, 0x0000000006040201ull, 0x0000000604020100ull,
+	0x0000000000060403ull, 0x0000000006040300ull, 0x0000000006040301ull, 0x0000000604030100ull,
+	0x0000000006040302ull, 0x0000000604030200ull, 0x0000000604030201ull, 0x0000060403020100ull,
+	0x0000000000000605ull, 0x0000000000060500ull, 0x0000000000060501ull, 0x0000000006050100ull,
+	0x0000000000060502ull, 0x0000000006050200ull, 0x0000000006050201ull, 0x0000000605020100ull,
+	0x0000000000060503ull, 0x0000000006050300ull, 0x0000000006050301ull, 0x0000000605030100ull,
+	0x0000000006050302ull, 0x0000000605030200ull, 0x0000000605030201ull, 0x0000060503020100ull,
+	0x0000000000060504ull, 0x0000000006050400ull, 0x0000000006050401ull, 0x0000000605040100ull,
+	0x0000000006050402ull, 0x0000000605040200ull, 0x0000000605040201ull, 0x0000060504020100ull,
+	0x0000000006050403ull, 0x0000000605040300ull, 0x0000000605040301ull, 0x0000060504030100ull,
+	0x0000000605040302ull, 0x0000060504030200ull, 0x0000060504030201ull, 0x0006050403020100ull,
+	0x0000000000000007ull, 0x0000000000000700ull, 0x0000000000000701ull, 0x0000000000070100ull,
+	0x0000000000000702ull, 0x0000000000070200ull, 0x0000000000070201ull, 0x0000000007020100ull,
+	0x0000000000000703ull, 0x0000000000070300ull, 0x0000000000070301ull, 0x0000000007030100ull,
+	0x0000000000070302ull, 0x0000000007030200ull, 0x0000000007030201ull, 0x0000000703020100ull,
+	0x0000000000000704ull, 0x0000000000070400ull, 0x0000000000070401ull, 0x0000000007040100ull,
+	0x0000000000070402ull, 0x0000000007040200ull, 0x0000000007040201ull, 0x0000000704020100ull,
+	0x0000000000070403ull, 0x0000000007040300ull, 0x0000000007040301ull, 0x0000000704030100ull,
+	0x0000000007040302ull, 0x0000000704030200ull, 0x0000000704030201ull, 0x0000070403020100ull,
+	0x0000000000000705ull, 0x0000000000070500ull, 0x0000000000070501ull, 0x0000000007050100ull,
+	0x0000000000070502ull, 0x0000000007050200ull, 0x0000000007050201ull, 0x0000000705020100ull,
+	0x0000000000070503ull, 0x0000000007050300ull, 0x0000000007050301ull, 0x0000000705030100ull,
+	0x0000000007050302ull, 0x0000000705030200ull, 0x0000000705030201ull, 0x0000070503020100ull,
+	0x0000000000070504ull, 0x0000000007050400ull, 0x0000000007050401ull, 0x0000000705040100ull,
+	0x0000000007050402ull, 0x0000000705040200ull, 0x0000000705040201ull, 0x0000070504020100ull,
+	0x0000000007050403ull, 0x0000000705040300ull, 0x0000000705040301ull, 0x0000070504030100ull,
+	0x0000000705040302ull, 0x0000070504030200ull, 0x0000070504030201ull, 0x0007050403020100ull,
+	0x0000000000000706ull, 0x0000000000070600ull, 0x0000000000070601ull, 0x0000000007060100ull,
+	0x0000000000070602ull, 0x0000000007060200ull, 0x0000000007060201ull, 0x0000000706020100ull,
+	0x0000000000070603ull, 0x0000000007060300ull, 0x0000000007060301ull, 0x0000000706030100ull,
+	0x0000000007060302ull, 0x0000000706030200ull, 0x0000000706030201ull, 0x0000070603020100ull,
+	0x0000000000070604ull, 0x0000000007060400ull, 0x0000000007060401ull, 0x0000000706040100ull,
+	0x0000000007060402ull, 0x0000000706040200ull, 0x0000000706040201ull, 0x0000070604020100ull,
+	0x0000000007060403ull, 0x0000000706040300ull, 0x0000000706040301ull, 0x0000070604030100ull,
+	0x0000000706040302ull, 0x0000070604030200ull, 0x0000070604030201ull, 0x0007060403020100ull,
+	0x0000000000070605ull, 0x0000000007060500ull, 0x0000000007060501ull, 0x0000000706050100ull,
+	0x0000000007060502ull, 0x0000000706050200ull, 0x0000000706050201ull, 0x0000070605020100ull,
+	0x0000000007060503ull, 0x0000000706050300ull, 0x0000000706050301ull, 0x0000070605030100ull,
+	0x0000000706050302ull, 0x0000070605030200ull, 0x0000070605030201ull, 0x0007060503020100ull,
+	0x0000000007060504ull, 0x0000000706050400ull, 0x0000000706050401ull, 0x0000070605040100ull,
+	0x0000000706050402ull, 0x0000070605040200ull, 0x0000070605040201ull, 0x0007060504020100ull,
+	0x0000000706050403ull, 0x0000070605040300ull, 0x0000070605040301ull, 0x0007060504030100ull,
+	0x0000070605040302ull, 0x0007060504030200ull, 0x0007060504030201ull, 0x0706050403020100ull,
+};
+
+/* flatten with AVX2, at in every lane of *at (moved on by 32): the mask 8
+ * bits at a time, each byte's offsets from bit_index widened to 8 lanes and
+ * stored at once (those beyond its set bits too): no branch and no work per
+ * field. w needs room for 32 + 8 (up to 8 written past the last offset, left
+ * as garbage beyond the returned end). */
 __attribute__((target("avx2,bmi")))
-static inline uint32_t *flatten_bmi(uint32_t *w, unsigned mask, uint32_t at)
+static inline uint32_t *flatten_tab(uint32_t *w, unsigned mask, __m256i *at)
 {
-	unsigned cnt = (unsigned)__builtin_popcount(mask);
-	w[0] = at + _tzcnt_u32(mask);
-	mask = _blsr_u32(mask);
-	w[1] = at + _tzcnt_u32(mask);
-	mask = _blsr_u32(mask);
-	w[2] = at + _tzcnt_u32(mask);
-	mask = _blsr_u32(mask);
-	w[3] = at + _tzcnt_u32(mask);
-	if (cnt > 4) {
-		mask = _blsr_u32(mask);
-		w[4] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		w[5] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		w[6] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		w[7] = at + _tzcnt_u32(mask);
-		mask = _blsr_u32(mask);
-		for (uint32_t *o = w + 8; mask; mask = _blsr_u32(mask))
-			*o++ = at + _tzcnt_u32(mask);
+	const __m256i eight = _mm256_set1_epi32(8);
+	__m256i base = *at;
+	for (int j = 0; j < 4; j++, mask >>= 8) {
+		unsigned b = mask & 0xFF;
+		__m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&bit_index[b]));
+		_mm256_storeu_si256((__m256i *)(void *)w, _mm256_add_epi32(v, base));
+		w += __builtin_popcount(b);
+		base = _mm256_add_epi32(base, eight);
 	}
-	return w + cnt;
+	*at = base;
+	return w;
 }
 #endif
 
@@ -885,8 +900,9 @@ static inline size_t split_rounds_avx2(struct split_vec32 *sv, const char *p, si
                                        const uint32_t *stop)
 {
 	uint32_t *w = *pw;
+	__m256i at = _mm256_set1_epi32((int)i + 1);
 	while (i + 32 <= end) {
-		w = flatten_bmi(w, split32(sv, p + i), (uint32_t)i + 1);
+		w = flatten_tab(w, split32(sv, p + i), &at);
 		i += 32;
 		if (w >= stop)
 			break;
@@ -1070,10 +1086,10 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 		split_more(m, s, k, 1);
 		return;
 	}
-	/* an entry per byte left at most, and the end (and flatten_bmi's 3
+	/* an entry per byte left at most, and the end (and flatten_tab's 8
 	 * beyond) */
 	size_t room = n - i + 1, want = (size_t)k + 1 - s->nfo;
-	fo_reserve(m, room + 3);
+	fo_reserve(m, room + 8);
 	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
 	struct split_vec32 sv;
 	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
@@ -1081,7 +1097,8 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 	if (w < stop) {
 		if (i < n) {
 			size_t j = n - 32;
-			w = flatten_bmi(w, split32(&sv, p + j) & (~0u << (i - j)), (uint32_t)j + 1);
+			__m256i at = _mm256_set1_epi32((int)j + 1);
+			w = flatten_tab(w, split32(&sv, p + j) & (~0u << (i - j)), &at);
 			i = n;
 		}
 		*w++ = (uint32_t)(n + 1);
@@ -1090,13 +1107,59 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 	split_end(m, s, w, i, (unsigned)_mm256_movemask_epi8(sv.acc_e), (unsigned)_mm256_movemask_epi8(sv.acc_s),
 	          (unsigned)_mm256_movemask_epi8(sv.acc_r));
 }
+
+/*
+ * The first split of a segment other than MSH, of 32 bytes up to 1 KiB
+ * (nearly every split): split_more_avx2's short way with nothing to carry
+ * over, so nothing of split_begin / split_end's bookkeeping (no entries to
+ * move, no notes to merge with earlier ones), and small enough to inline
+ * into hl7_split_more.
+ */
+__attribute__((target("avx2,bmi"))) static inline void split_first_avx2(struct hl7_msg *m, struct hl7_seg *s,
+                                                                        unsigned k)
+{
+	const char *p = s->p;
+	size_t n = s->n, f0 = m->nfo;
+	/* an entry per byte after the id at most, and the end (and
+	 * flatten_tab's 8 beyond) */
+	size_t room = n - 3 + 1, want = (size_t)k + 1;
+	fo_reserve(m, room + 8);
+	uint32_t *fe = m->fo + f0, *w = fe, *stop = w + (want < room ? want : room);
+	struct split_vec32 sv;
+	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
+	size_t i = split_rounds_avx2(&sv, p, 3, n, &w, stop);
+	uint8_t done = w < stop;
+	if (done) {
+		if (i < n) {
+			size_t j = n - 32;
+			__m256i at = _mm256_set1_epi32((int)j + 1);
+			w = flatten_tab(w, split32(&sv, p + j) & (~0u << (i - j)), &at);
+			i = n;
+		}
+		*w++ = (uint32_t)(n + 1);
+	}
+	uint32_t nfo = (uint32_t)(w - fe);
+	s->f0 = (uint32_t)f0;
+	s->fe = fe;
+	s->nfo = nfo;
+	s->pos = (uint32_t)i;
+	s->nf = done ? nfo - 1 : 0;
+	s->done = done;
+	s->clean = !_mm256_movemask_epi8(sv.acc_e);
+	s->nosub = !_mm256_movemask_epi8(sv.acc_s);
+	s->norep = !_mm256_movemask_epi8(sv.acc_r);
+	m->nfo = f0 + nfo;
+}
 #endif
 
 void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
 #ifdef HL7_AVX2
 	if (m->avx2) {
-		split_more_avx2(m, s, k);
+		if (s->f0 == UINT32_MAX && s->n >= 32 && s->n <= 1027 && !hl7_is_msh(s))
+			split_first_avx2(m, s, k);
+		else
+			split_more_avx2(m, s, k);
 		return;
 	}
 #endif

@@ -118,7 +118,6 @@ struct hl7_seg {
 	const char *p;             /* segment bytes, "PID|..." */
 	uint32_t n;
 	char id[4];                /* "PID", NUL-terminated */
-	uint32_t ord;              /* 1-based occurrence of this id in the message */
 	uint64_t line;
 	/* The split, done as far as fields are asked for: hl7_msg.fo[f0 ..
 	 * f0 + nfo) hold where fields 1, 2 ... start (after their separator)
@@ -147,10 +146,9 @@ struct hl7_msg {
 	size_t nseg, segcap;
 	uint32_t *fo;              /* field start offsets of split segments */
 	size_t nfo, focap;
-	/* occurrence counts of segment ids (hl7_msg_init), slots live when
-	 * idgen == gen; idfull: more distinct ids than slots, some not in it */
-	uint32_t idkey[128], idcnt[128], idgen[128], gen;
-	int idfull;
+	/* the segment ids present (hl7_msg_init): bit hl7_id_bit(key) set for
+	 * each, so that a clear bit tells an id is absent */
+	uint64_t idset;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
 	int avx2;                  /* split with AVX2 (the CPU has it, and BMI) rather than SSE2 */
 #ifdef __SSE2__
@@ -172,32 +170,27 @@ void hl7_msg_free(struct hl7_msg *m);
 int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e);
 
 /* A segment id's key (its 3 bytes and a NUL, as hl7_seg.id holds them) and
- * first slot in hl7_msg.idkey (open addressing). */
+ * its bit in hl7_msg.idset. */
 static inline uint32_t hl7_id_key(const char *id)
 {
 	uint32_t k = 0;
 	memcpy(&k, id, 3);
 	return k;
 }
-static inline uint32_t hl7_id_slot(uint32_t key)
+static inline uint64_t hl7_id_bit(uint32_t key)
 {
-	return (key * 2654435761u) >> 25;
+	return 1ull << ((key * 2654435761u) >> 26);
 }
 /* 1 if the message holds no segment with this id (its first 3 bytes), 0 if
- * it does or the table cannot tell: spares a walk over the segments. */
+ * it does or the id set cannot tell (another id has the same bit): spares a
+ * walk over the segments. */
 static inline int hl7_msg_lacks(const struct hl7_msg *m, const char *id)
 {
-	if (m->idfull)
-		return 0;
-	uint32_t key = hl7_id_key(id), h = hl7_id_slot(key);
-	for (unsigned i = 0; i < 128; i++, h = (h + 1) & 127) {
-		if (m->idgen[h] != m->gen)
-			return 1;
-		if (m->idkey[h] == key)
-			return 0;
-	}
-	return 0; /* no message read yet */
+	return !(m->idset & hl7_id_bit(hl7_id_key(id)));
 }
+/* The 1-based occurrence of s's id in m (s one of m->seg): counted when
+ * asked, as only error positions and a few keys need it. */
+unsigned hl7_seg_ord(const struct hl7_msg *m, const struct hl7_seg *s);
 
 /* Split s on (hl7_field does it when asked for a field not split yet) until
  * s->nfo > k, or to the end; k UINT_MAX: to the end. */

@@ -83,7 +83,7 @@ static void digest_win(struct win *w, struct dig *d, char hex[33])
 			unsigned nf = hl7_nfields(&m, s);
 			d->segs++;
 			add(d, s->id, 3);
-			add_u64(d, s->ord);
+			add_u64(d, hl7_seg_ord(&m, s));
 			add_u64(d, s->line);
 			for (unsigned k = 1; k <= nf; k++) {
 				struct span v = hl7_field(&m, s, k), t;
@@ -442,6 +442,33 @@ static void test_delimiters_from_msh(void **state)
 /* Messages read one after another into the same hl7_msg: the delimiters of
  * each (those of the last message are kept while MSH starts with the same 8
  * bytes after "MSH"), also after a message with bad ones. */
+/* Occurrence numbers are counted per id; the id set says "absent" for no id
+ * the message holds, and for the ids asked about below that it does not (EVN
+ * and PD1 are those the extractor asks about), message after message. */
+static void test_seg_ord_and_lacks(void **state)
+{
+	(void)state;
+	struct one o;
+	assert_int_equal(one_open(&o, "MSH|^~\\&|A|B|C|D|20230101||ADT^A01|1|P|2.5\rEVN|A01\rPD1|1\r"
+	                              "MSH|^~\\&|A|B|C|D|20230101||ORU^R01|2|P|2.5\r"
+	                              "PID|1\rOBR|1\rOBX|1\rNTE|1\rOBX|2\rOBX|3\rOBR|2\rOBX|1\rZPI|1\r"), 0);
+	assert_int_equal(hl7_msg_lacks(&o.m, "EVN"), 0);
+	assert_int_equal(hl7_msg_lacks(&o.m, "PD1"), 0);
+	assert_int_equal(hl7_msg_lacks(&o.m, "OBX"), 1);
+	assert_int_equal(hl7_seg_ord(&o.m, &o.m.seg[2]), 1);
+	assert_int_equal(hl7_stream_next(&o.st, &o.f, &o.e), 1);
+	assert_int_equal(hl7_msg_init(&o.m, &o.f, &o.e), 0);
+	static const unsigned ord[] = { 1, 1, 1, 1, 1, 2, 3, 2, 4, 1 };
+	assert_int_equal(o.m.nseg, 10);
+	for (size_t i = 0; i < o.m.nseg; i++) {
+		assert_int_equal(hl7_seg_ord(&o.m, &o.m.seg[i]), ord[i]);
+		assert_int_equal(hl7_msg_lacks(&o.m, o.m.seg[i].id), 0);
+	}
+	assert_int_equal(hl7_msg_lacks(&o.m, "EVN"), 1);
+	assert_int_equal(hl7_msg_lacks(&o.m, "PD1"), 1);
+	one_close(&o);
+}
+
 static void test_delimiters_message_after_message(void **state)
 {
 	(void)state;
@@ -798,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_control_bytes_in_lines),
 		cmocka_unit_test(test_line_ends_in_blocks),
 		cmocka_unit_test(test_split_in_steps),
+		cmocka_unit_test(test_seg_ord_and_lacks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
