@@ -116,72 +116,129 @@ int tz_parse_offset(const char *s, int *minutes)
 	return k > 0 && (size_t)k == n ? 0 : -1;
 }
 
-/* the two digits at p as a number (the caller checked they are digits) */
-static inline int num2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
-
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define DT_LITTLE_ENDIAN 1
 #else
 #define DT_LITTLE_ENDIAN 0
 #endif
 
-/* Eight bytes at p, as pairs of digits: 16-bit lane j = 10 * p[2j] + p[2j+1]
- * (lane 0 lowest); 0 in *ok unless all eight are ASCII digits. */
-static inline uint64_t pairs8(const char *p, int *ok)
+static inline uint64_t load8(const char *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8); /* little-endian: p[0] in the lowest byte */
-	const uint64_t lo = v & 0x0F0F0F0F0F0F0F0Full;
-	*ok &= (v & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull &&
-	       ((lo + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) == 0;
-	return (lo * 10 + (lo >> 8)) & 0x00FF00FF00FF00FFull;
+	return v;
 }
 
-static inline int lane(uint64_t v, int j) { return (int)((v >> (16 * j)) & 0xFF); }
+/* Eight bytes (p[0] lowest) less '0' each: their digits when all are ASCII
+ * digits, which is when no byte, nor the byte plus 6, reaches 16 (with all
+ * below 16 no byte carries into the next). */
+static inline uint64_t digits8(uint64_t v, uint64_t *bad)
+{
+	const uint64_t x = v ^ 0x3030303030303030ull;
+	*bad |= (x | (x + 0x0606060606060606ull)) & 0xF0F0F0F0F0F0F0F0ull;
+	return x;
+}
 
+/* Eight digits as pairs: 16-bit lane j = 10 * p[2j] + p[2j+1] (lane 0 lowest). */
+static inline uint64_t pairs8(uint64_t x)
+{
+	return (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;
+}
+
+static inline int leap_year(unsigned y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+
+/* Of a: lanes Y1 Y2 MO DD as pairs8 gives them, whether a bound is
+ * crossed: Y1 >= 10 (the year from 1000), MO and DD from 1 (lanes whose
+ * high bit must then be set), MO <= 12, DD <= 31 (whose high bit must then
+ * be clear); then the days in the month. */
+static inline int bad_date(uint64_t a, unsigned y, unsigned mo, unsigned d)
+{
+	static const uint8_t mdays[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return ((~(a + 0x007F007F00000076ull) & 0x0080008000000080ull) | ((a + 0x0060007300000000ull) & 0x0080008000000000ull)) ||
+	       (d > 28 && (d > mdays[mo] || (mo == 2 && !leap_year(y))));
+}
+
+/* date_from_ymd of a valid date: the days since 0000-03-01 of the year's
+ * March 1 (its leap days before it), then a table for the month's */
+static inline int32_t day_of(unsigned y, unsigned mo, unsigned d)
+{
+	static const uint16_t from_march[13] = { 0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275 };
+	unsigned yy = y - (mo <= 2), c = yy / 100;
+	return (int32_t)(yy * 365 + yy / 4 - c + c / 4 + from_march[mo] + d - 1) - 719468;
+}
+
+static int hl7_general(const char *p, size_t n, int tz_target, struct dt *out);
+
+/*
+ * dt_parse_hl7 of the common shapes first: YYYYMMDD, YYYYMMDDHHMM,
+ * YYYYMMDDHHMMSS (fn bytes), then +/-ZZZZ when fn < n; all digits. Eight
+ * bytes are read as one word: the digits checked together, then turned into
+ * pairs (two digits each) whose bounds are checked together (a bound crossed
+ * sets a lane's high bit). The same checks and results as hl7_general.
+ */
 int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 {
 	const char *p = s.p;
 	size_t n = s.n;
+	if (DT_LITTLE_ENDIAN && n == 8) {
+		uint64_t bad = 0, a = pairs8(digits8(load8(p), &bad));
+		if (bad)
+			return hl7_general(p, n, tz_target, out);
+		unsigned y = (unsigned)(a & 0xFF) * 100 + (unsigned)(a >> 16 & 0xFF), mo = (unsigned)(a >> 32 & 0xFF),
+		         d = (unsigned)(a >> 48);
+		if (bad_date(a, y, mo, d)) {
+			*out = DT_EMPTY;
+			return -E_DATE;
+		}
+		*out = (struct dt){ day_of(y, mo, d), -1, DT_DAY };
+		return 0;
+	}
+	size_t fn = n >= 13 && (p[n - 5] == '+' || p[n - 5] == '-') ? n - 5 : n;
+	if (!DT_LITTLE_ENDIAN || (fn != 12 && fn != 14))
+		return hl7_general(p, n, tz_target, out);
+	/* a: Y1 Y2 MO DD; b: DD HH MI SS (fn 14: bytes 6-13; fn 12: bytes
+	 * 4-11, MO DD HH MI, moved down a lane); z: ZH ZM ("0000" when none) */
+	uint64_t va = load8(p), vb = load8(p + fn - 8), vz = 0x3030303030303030ull;
+	if (fn < n) {
+		uint32_t z;
+		memcpy(&z, p + n - 4, 4);
+		vz |= z;
+	}
+	uint64_t bad = 0, a = pairs8(digits8(va, &bad)), b = pairs8(digits8(vb, &bad)), z = pairs8(digits8(vz, &bad));
+	if (bad)
+		return hl7_general(p, n, tz_target, out);
+	b = fn == 14 ? b : b >> 16;
+	unsigned y = (unsigned)(a & 0xFF) * 100 + (unsigned)(a >> 16 & 0xFF), mo = (unsigned)(a >> 32 & 0xFF),
+	         d = (unsigned)(a >> 48), ss = (unsigned)(b >> 48);
+	/* HH <= 23, MI <= 59, SS <= 60 (60: a leap second), ZH <= 14, ZM <= 59 */
+	if (((b + 0x0043004400680000ull) & 0x0080008000800000ull) | ((z + 0x00440071u) & 0x00800080u) ||
+	    bad_date(a, y, mo, d)) {
+		*out = DT_EMPTY;
+		return -E_DATE;
+	}
+	int32_t day = day_of(y, mo, d);
+	int32_t sec = (int32_t)((unsigned)(b >> 16 & 0xFF) * 3600 + (unsigned)(b >> 32 & 0xFF) * 60 + ss - (ss == 60));
+	if (fn < n && tz_target != DT_TZ_KEEP) {
+		int off = (int)(z & 0xFF) * 60 + (int)(z >> 16 & 0xFF);
+		int64_t t = sec + ((int64_t)tz_target - (p[fn] == '-' ? -off : off)) * 60;
+		if ((uint64_t)t < 86400) {
+			sec = (int32_t)t;
+		} else {
+			int64_t dd = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+			day += (int32_t)dd;
+			sec = (int32_t)(t - dd * 86400);
+		}
+	}
+	*out = (struct dt){ day, sec, DT_TIME };
+	return 0;
+}
+
+/* dt_parse_hl7 of any shape, step by step */
+__attribute__((noinline)) static int hl7_general(const char *p, size_t n, int tz_target, struct dt *out)
+{
 	int y, mo = 1, d = 1, h = 0, mi = 0, sec = 0, prec, off = 0, has_off = 0;
 
 	*out = DT_EMPTY;
-	/* the common shapes first: YYYYMMDD, YYYYMMDDHHMM, YYYYMMDDHHMMSS, all
-	 * digits, optionally +/-ZZZZ; the same checks as below, fewer steps */
-	size_t fn = n >= 13 && (p[n - 5] == '+' || p[n - 5] == '-') ? n - 5 : n;
-	if (DT_LITTLE_ENDIAN && (fn == 8 || fn == 12 || fn == 14)) {
-		int ok = 1;
-		uint64_t a = pairs8(p, &ok), b = fn > 8 ? pairs8(p + fn - 8, &ok) : 0;
-		int zh = 0, zm = 0;
-		if (fn < n) {
-			ok &= (unsigned)(p[n - 4] - '0') <= 9 && (unsigned)(p[n - 3] - '0') <= 9 &&
-			      (unsigned)(p[n - 2] - '0') <= 9 && (unsigned)(p[n - 1] - '0') <= 9;
-			zh = num2(p + n - 4);
-			zm = num2(p + n - 2);
-		}
-		if (ok) {
-			if (fn < n) {
-				if (zh > 14 || zm > 59)
-					return -E_DATE;
-				off = (p[fn] == '-' ? -1 : 1) * (zh * 60 + zm);
-				has_off = 1;
-			}
-			y = lane(a, 0) * 100 + lane(a, 1);
-			mo = lane(a, 2);
-			d = lane(a, 3);
-			if (fn == 12) {
-				/* b: bytes 4-11, MMDDHHMM */
-				h = lane(b, 2);
-				mi = lane(b, 3);
-			} else if (fn == 14) {
-				/* b: bytes 6-13, DDHHMMSS */
-				h = lane(b, 1);
-				mi = lane(b, 2);
-				sec = lane(b, 3);
-			}
-			return make_dt(y, mo, d, h, mi, sec, fn == 8 ? DT_DAY : DT_TIME, has_off, off, tz_target, out);
-		}
-	}
 	/* the zone offset, if any, sits at the end */
 	for (size_t i = 4; i < n; i++) {
 		if (p[i] == '+' || p[i] == '-') {

@@ -383,14 +383,13 @@ static void dt_shift(struct dt *d, int minutes)
 	d->sec = (int32_t)t;
 }
 
-/* hx_date of a value v cut out of SEG-f: the profile's date format, assumed zone */
-static int date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct dt *out)
+/* v as a date: the profile's date format, assumed zone. 0 or -E_DATE. */
+static int date_value(const struct extractor *x, struct span v, struct dt *out)
 {
-	struct extractor *x = h->x;
 	const struct hl7_prof *p = &x->prof;
 	int rc = p->date_fmt ? dt_parse_fmt(v, p->date_fmt, x->tz, out) : dt_parse_hl7(v, x->tz, out);
 	if (rc < 0)
-		return hx_fail(h, s, f, 0, E_DATE, "not a date/time (%zu characters)", v.n);
+		return rc;
 	if (p->has_assume && out->prec == DT_TIME && x->tz != DT_TZ_KEEP && !p->date_fmt) {
 		int zoned = 0;
 		for (size_t i = 4; i < v.n; i++)
@@ -401,26 +400,56 @@ static int date_of(struct hx *h, struct hl7_seg *s, int f, struct span v, struct
 	return 0;
 }
 
-int hx_date_parse(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct dt *out)
+/* What hx_date remembers: raw (SEG-f, component c) gave *v. What is
+ * remembered depends only on the field's bytes, the component read and the
+ * separators that cut it (the profile and site do not change during a run);
+ * MSH-1 and MSH-2, not cut into repetitions, are not remembered. */
+static inline void date_remember(struct hx *h, const struct hl7_seg *s, int f, int c, struct span raw, const struct dt *v)
 {
 	struct extractor *x = h->x;
-	/* What is remembered (hx_date) depends only on the field's bytes, the
-	 * component read and the separators that cut it (the profile and site do
-	 * not change during a run; MSH-1 and MSH-2, not cut into repetitions,
-	 * are not remembered). */
-	int whole = hl7_is_msh(s) && f <= 2; /* MSH-1, MSH-2: not cut into repetitions */
+	if (raw.n <= sizeof x->last_date && !(f <= 2 && hl7_is_msh(s))) {
+		mem_copy_short(x->last_date, raw.p, raw.n);
+		x->last_dkey = hx_date_key(h, c);
+		x->last_dn = raw.n;
+		x->last_dt = *v;
+	}
+}
+
+/* hx_date_parse the long way: the component cut out of the field's first
+ * repetition, trimmed, parsed (by the profile's format, its assumed zone) */
+__attribute__((noinline)) static int date_cut(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw,
+                                              struct dt *out)
+{
 	struct span v = hx_nul(hx_trim(hx_cut(h, s, f, raw, 1, c > 0 ? c : 1, 0)));
 	*out = DT_EMPTY;
 	if (v.n == 0)
 		return 0;
-	int rc = date_of(h, s, f, v, out);
-	if (rc == 0 && raw.n <= sizeof x->last_date && !whole) {
-		memcpy(x->last_date, raw.p, raw.n);
-		x->last_dkey = hx_date_key(h, c);
-		x->last_dn = raw.n;
-		x->last_dt = *out;
-	}
-	return rc;
+	if (date_value(h->x, v, out) < 0)
+		return hx_fail(h, s, f, 0, E_DATE, "not a date/time (%zu characters)", v.n);
+	date_remember(h, s, f, c, raw, out);
+	return 0;
+}
+
+/* A separator that cannot be in an HL7 date/time: none of + , - . / and
+ * the digits (what dt_parse_hl7 accepts is made of + - . and digits). */
+static inline int date_sep_ok(char c)
+{
+	return (unsigned char)(c - '+') > '9' - '+';
+}
+
+int hx_date_parse(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct dt *out)
+{
+	const struct extractor *x = h->x;
+	/* Most fields are the date itself, HL7 DTM, parsed as it is: a raw
+	 * field that parses holds no component or repetition separator (when
+	 * those are not characters of a date), nor a byte to trim, so it is its
+	 * first component of its first repetition. Anything else (a failure
+	 * too) goes the long way. */
+	if (c > 1 || x->prof.date_fmt || x->prof.has_assume || !date_sep_ok(h->m->d.cs) || !date_sep_ok(h->m->d.rs) ||
+	    dt_parse_hl7(raw, x->tz, out) < 0)
+		return date_cut(h, s, f, c, raw, out);
+	date_remember(h, s, f, c, raw, out);
+	return 0;
 }
 
 static const double pow10tab[] = {

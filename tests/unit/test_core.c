@@ -66,6 +66,88 @@ static void test_dates_hl7(void **state)
 	assert_int_equal(rc, 0);
 }
 
+/* dt_parse_hl7 of YYYYMMDD[HHMM[SS]][+/-ZZZZ] step by step, for its fast
+ * path to be checked against: rc, and the value when 0 */
+static int ref_hl7(const char *s, int tz, struct dt *out)
+{
+	size_t n = strlen(s), fn = n;
+	int v[7] = { 0, 1, 1, 0, 0, 0, 0 }, off = 0, zoned = 0;
+	if (n >= 13 && (s[n - 5] == '+' || s[n - 5] == '-')) {
+		fn = n - 5;
+		zoned = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (i != fn && (s[i] < '0' || s[i] > '9'))
+			return -E_DATE;
+	if (fn != 8 && fn != 10 && fn != 12 && fn != 14) /* 10 (YYYYMMDDHH): the general parser's */
+		return -E_DATE;
+	v[0] = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	for (size_t k = 1; 4 + 2 * k <= fn; k++)
+		v[k] = (s[2 + 2 * k] - '0') * 10 + (s[3 + 2 * k] - '0');
+	if (zoned) {
+		int zh = (s[n - 4] - '0') * 10 + (s[n - 3] - '0'), zm = (s[n - 2] - '0') * 10 + (s[n - 1] - '0');
+		if (zh > 14 || zm > 59)
+			return -E_DATE;
+		off = (s[fn] == '-' ? -1 : 1) * (zh * 60 + zm);
+	}
+	if (!date_valid(v[0], v[1], v[2]) || v[3] > 23 || v[4] > 59 || v[5] > 60)
+		return -E_DATE;
+	out->day = date_from_ymd(v[0], v[1], v[2]);
+	out->prec = fn == 8 ? DT_DAY : DT_TIME;
+	out->sec = fn == 8 ? -1 : v[3] * 3600 + v[4] * 60 + (v[5] == 60 ? 59 : v[5]);
+	if (fn > 8 && zoned && tz != DT_TZ_KEEP) {
+		int64_t t = (int64_t)out->day * 86400 + out->sec - (int64_t)off * 60 + (int64_t)tz * 60;
+		int64_t dd = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+		out->day = (int32_t)dd;
+		out->sec = (int32_t)(t - dd * 86400);
+	}
+	return 0;
+}
+
+/* The fixed-width fast path of dt_parse_hl7: every width, with and without
+ * a zone, bad digits in every position, impossible dates and times, zones
+ * that cross a day, leap years and seconds; against ref_hl7. */
+static void test_dates_hl7_fixed(void **state)
+{
+	(void)state;
+	const char *base[] = { "20240229", "20230228", "19000228", "20001231", "10000101", "99991231",
+	                       "202402291359", "202312312359", "20231231235960", "20230101000000",
+	                       "20230615120000", "16000229235959" };
+	const char *zones[] = { "", "-0500", "+0000", "+1400", "-1459", "+0530", "+1500", "-0060", "-05" };
+	const char *bad[] = { "20230229", "19000229", "20231301", "20230001", "20230100", "20230431", "09991231",
+	                      "202301012400", "202301010060", "20230101000061", "2023010124", "2023010",
+	                      "20230101120000.5" };
+	const int tzs[] = { DT_TZ_KEEP, 0, -300, 600, 840 };
+	char buf[40];
+	for (size_t t = 0; t < sizeof tzs / sizeof *tzs; t++) {
+		for (size_t i = 0; i < sizeof base / sizeof *base + sizeof bad / sizeof *bad; i++) {
+			const char *b = i < sizeof base / sizeof *base ? base[i] : bad[i - sizeof base / sizeof *base];
+			for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+				snprintf(buf, sizeof buf, "%s%s", b, zones[z]);
+				size_t len = strlen(buf);
+				/* as written, then each byte replaced by a non-digit */
+				for (size_t k = 0; k <= len; k++) {
+					char s[40];
+					memcpy(s, buf, len + 1);
+					if (k < len)
+						s[k] = k % 3 == 0 ? '/' : k % 3 == 1 ? ':' : 'a';
+					struct dt got, want = DT_EMPTY;
+					int rg = dt_parse_hl7(span_of(s), tzs[t], &got), rw = ref_hl7(s, tzs[t], &want);
+					/* the general parser takes more shapes (a fraction, YYYY) */
+					if (rw < 0 && rg == 0 && strpbrk(s, "."))
+						continue;
+					if (rg != rw || (rw == 0 && (got.day != want.day || got.sec != want.sec ||
+					                             got.prec != want.prec)))
+						fail_msg("'%s' (tz %d): rc %d day %d sec %d prec %d, want rc %d day %d sec %d prec %d",
+						         s, tzs[t], rg, got.day, got.sec, got.prec, rw, want.day, want.sec, want.prec);
+					if (rg < 0 && (got.prec != DT_NONE || got.sec != -1))
+						fail_msg("'%s': not empty after an error", s);
+				}
+			}
+		}
+	}
+}
+
 static void test_dates_iso_and_formats(void **state)
 {
 	(void)state;
@@ -321,6 +403,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dates_hl7),
+		cmocka_unit_test(test_dates_hl7_fixed),
 		cmocka_unit_test(test_dates_iso_and_formats),
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_short_strings),

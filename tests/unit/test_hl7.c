@@ -703,6 +703,36 @@ static void test_dates_by_field_and_separators(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* A date field is parsed as it is when it is a plain HL7 DTM; not when a
+ * separator may be a character of a date: with '+' the component separator,
+ * "20230104120000+0500" is the time 12:00 (no zone) and "20230105+0500" a
+ * day; nor when it needs trimming or holds a repetition. Sites at UTC. */
+static void test_dates_whole_field_or_cut(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7datecut");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/dates.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|+~\\&|A|B|C|D|20230301||ORU+R01|1|P|2.5.1\rPID|1||7+++H+MR\rOBR|1||ORD1\r"
+	      "OBX|1|NM|1-1+A+LN||5||||||F|||20230104120000+0500\r"
+	      "OBX|2|NM|1-2+B+LN||6||||||F|||20230105+0500\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD2\r"
+	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230104120000+0500\r"
+	      "OBX|2|NM|1-2^B^LN||6||||||F||| 20230106120000-0100\r"
+	      "OBX|3|NM|1-3^C^LN||7||||||F|||20230107120000-0100~20230108\r"), 0);
+	struct extractor *x = xopen(NULL, 0);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	date_is(find(&G, REC_EVENT, "obx||ORD1|LN|1-1|")->u.event.start, "2023-01-04 12:00:00");
+	assert_int_equal(find(&G, REC_EVENT, "obx||ORD1|LN|1-2|")->u.event.start.prec, DT_DAY);
+	date_is(find(&G, REC_EVENT, "obx||ORD2|LN|1-1|")->u.event.start, "2023-01-04 07:00:00");
+	date_is(find(&G, REC_EVENT, "obx||ORD2|LN|1-2|")->u.event.start, "2023-01-06 13:00:00");
+	date_is(find(&G, REC_EVENT, "obx||ORD2|LN|1-3|")->u.event.start, "2023-01-07 13:00:00");
+	extract_hl7v2.close(x);
+}
+
 /* Short fields cut at their first component (OBX-2, OBX-7, OBX-11 under 8
  * bytes take a byte loop, longer ones the vector one): the same values. */
 static void test_short_fields_first_component(void **state)
@@ -1247,6 +1277,7 @@ int main(void)
 		cmocka_unit_test(test_location_death),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
+		cmocka_unit_test(test_dates_whole_field_or_cut),
 		cmocka_unit_test(test_short_fields_first_component),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_record_templates),
