@@ -1,8 +1,11 @@
 /*
  * hl7_int.h - inside the HL7 v2 extractor (not for other modules).
  *
- *   hl7.c        extract_ops: profile, file loop, message dispatch, field
- *                helpers shared by the handlers (positions in errors)
+ *   hl7.c        extract_ops: profile, file loop, message dispatch, the
+ *                helpers every handler uses (positions in errors, segments)
+ *   hl7_val.c    values of fields: text, coded elements, dates, numbers,
+ *                CX/EI keys, providers (XCN)
+ *   hl7_seek.c   a few fields of a segment not split (MSH-9/10/18, PV1-19)
  *   hl7_prof.c   vendor profile (conf/profiles/hl7v2/NAME.conf) -> struct hl7_prof
  *   hl7_adt.c    PID (person, location, death), PV1 (visit, providers),
  *                ADT events, DG1/PR1/AL1, PPR problems, Z-segment fields
@@ -182,7 +185,23 @@ struct hx {
 /* Run over an opened window (tests set w->rd.max_read through x->max_read). */
 int hl7x_run_win(struct extractor *x, struct win *w, const char *path, struct sink *s, struct err *e);
 
-/* --- helpers (hl7.c) ----------------------------------------------------- */
+/* --- helpers -------------------------------------------------------------- */
+
+/* hl7_seek.c: the field separators of s numbered want[0] < want[1] < ...
+ * < want[n - 1] (1-based, counted from byte 3: an MSH's first is MSH-1;
+ * n > 0) into at[i], 32 bytes at a time where the CPU can; at[i] is left as
+ * it was for those the segment does not have. */
+void hx_seps_of(const struct extractor *x, const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want,
+                size_t n, const char **at);
+/* The field that starts after separator a (NULL: none) and ends at z (NULL:
+ * the segment's end): as hl7_field gives it. */
+struct span hx_field_at(const struct hl7_seg *s, const char *a, const char *z);
+/* What the bytes of v (a part of segment s) hold, as the split notes it for
+ * a segment: bit 0 the escape character or a byte beyond ASCII (not clean),
+ * bit 1 the subcomponent separator. */
+unsigned hx_part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct span v);
+
+/* hl7.c and hl7_val.c: */
 
 /* Fill e with code, "SEG[k]-f[.c]" and the segment's line; returns -code. */
 int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const char *fmt, ...)
