@@ -263,7 +263,7 @@ int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 {
 	int rc;
 	h->obr = obr;
-	h->obr_order = h->obr_provider = span_make(NULL, 0);
+	h->obr_order = h->obr_key = h->obr_provider = span_make(NULL, 0);
 	if (!obr)
 		return 0;
 	hl7_split_to(h->m, obr, 16); /* the fields read below, in one go */
@@ -271,7 +271,32 @@ int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 		return rc;
 	if (!h->obr_order.n && (rc = hx_ei_key(h, obr, 2, &h->obr_order)) < 0)
 		return rc;
+	if (h->obr_order.n) {
+		/* the part of the key all its results share, joined once */
+		struct span kp[3] = { SPAN_LIT("obx"), h->obr_order, SPAN_LIT("") };
+		h->obr_key = hx_join(h, 3, kp);
+	}
 	return hx_provider(h, obr, 16, &h->obr_provider);
+}
+
+/* Key of a result of an OBR with an order: obr_key (hx_set_obr) then
+ * "SYSTEM|CODE|SUB", as hx_join of all five parts would give it. */
+static inline struct span obx_key(struct hx *h, struct span sys, struct span code, struct span sub)
+{
+	struct span pre = h->obr_key;
+	size_t len = pre.n + sys.n + code.n + sub.n + 2;
+	char *o = arena_alloc(h->a, len + 1), *w = o;
+	mem_copy_short(w, pre.p, pre.n);
+	w += pre.n;
+	mem_copy_short(w, sys.p, sys.n);
+	w += sys.n;
+	*w++ = '|';
+	mem_copy_short(w, code.p, code.n);
+	w += code.n;
+	*w++ = '|';
+	mem_copy_short(w, sub.p, sub.n);
+	w[sub.n] = '\0';
+	return span_make(o, len);
 }
 
 /* hx_code of the first repetition of OBX-f (split past f). In a plain
@@ -320,10 +345,8 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
 	struct span sub = hx_trim(plain ? seg_field(s, 4) : hx_rep1(h, s, 4));
-	struct span order = h->obr_order;
-	if (order.n) {
-		struct span kp[5] = { SPAN_LIT("obx"), order, ev->code.system, ev->code.code, sub };
-		ev->key = hx_join(h, 5, kp);
+	if (h->obr_key.n) {
+		ev->key = obx_key(h, ev->code.system, ev->code.code, sub);
 	} else if (!obr) {
 		struct span kp[6] = { SPAN_LIT("obx"), h->visit.n ? h->visit : h->person, ev->code.system,
 		                      ev->code.code, sub, hx_trim(hx_raw(h, s, 14, 1, 1, 0)) };
@@ -388,7 +411,7 @@ int hx_oru(struct hx *h)
 				return rc;
 			h->visit = span_make(NULL, 0);
 			h->obr = NULL;
-			h->obr_order = h->obr_provider = span_make(NULL, 0);
+			h->obr_order = h->obr_key = h->obr_provider = span_make(NULL, 0);
 			pids++;
 		} else if (memcmp(id, "PV1", 3) == 0) {
 			if ((rc = hx_cx_key(h, s, 19, 1, &h->visit)) < 0)
