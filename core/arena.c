@@ -9,15 +9,17 @@
 
 struct arena_chunk {
 	struct arena_chunk *next;
-	size_t size, off;
+	size_t size;               /* a multiple of 16; the free part of the newest: arena cur, lim */
 	_Alignas(16) unsigned char data[];
 };
 
 void arena_init(struct arena *a, size_t chunk_size)
 {
 	a->head = NULL;
-	a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
+	/* a multiple of 16: what an allocation leaves is one too (arena_alloc) */
+	a->chunk_size = chunk_size ? mem_add(chunk_size, 15) & ~(size_t)15 : 64 * 1024;
 	a->used = 0;
+	a->cur = a->lim = NULL;
 }
 
 static struct arena_chunk *chunk_new(size_t size)
@@ -25,27 +27,22 @@ static struct arena_chunk *chunk_new(size_t size)
 	struct arena_chunk *c = xmalloc(mem_add(sizeof *c, size));
 	c->next = NULL;
 	c->size = size;
-	c->off = 0;
 	return c;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+void *arena_alloc_more(struct arena *a, size_t n)
 {
-	struct arena_chunk *c = a->head;
 	size_t need = mem_add(n, 15) & ~(size_t)15;
 
-	if (!c || c->size - c->off < need) {
-		size_t sz = need > a->chunk_size ? need : a->chunk_size;
-		if (c && c->off == 0 && c->size >= need) {
-			/* reuse the empty kept chunk */
-		} else {
-			c = chunk_new(sz);
-			c->next = a->head;
-			a->head = c;
-		}
+	if (!a->head || (size_t)(a->lim - a->cur) < need) {
+		struct arena_chunk *c = chunk_new(need > a->chunk_size ? need : a->chunk_size);
+		c->next = a->head;
+		a->head = c;
+		a->cur = c->data;
+		a->lim = c->data + c->size;
 	}
-	void *p = c->data + c->off;
-	c->off += need;
+	void *p = a->cur;
+	a->cur += need;
 	a->used += need;
 	return p;
 }
@@ -108,11 +105,11 @@ void arena_reset(struct arena *a)
 		}
 		c = next;
 	}
-	if (keep) {
+	if (keep)
 		keep->next = NULL;
-		keep->off = 0;
-	}
 	a->head = keep;
+	a->cur = keep ? keep->data : NULL;
+	a->lim = keep ? keep->data + keep->size : NULL;
 	a->used = 0;
 }
 
@@ -126,4 +123,5 @@ void arena_free(struct arena *a)
 	}
 	a->head = NULL;
 	a->used = 0;
+	a->cur = a->lim = NULL;
 }

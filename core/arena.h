@@ -11,6 +11,7 @@
 #define OMO_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "core/span.h"
 
 struct arena_chunk;
@@ -19,11 +20,31 @@ struct arena {
 	struct arena_chunk *head;  /* newest chunk first */
 	size_t chunk_size;         /* default size of a new chunk */
 	size_t used;               /* bytes handed out since the last reset */
+	/* the free part of the newest chunk, a multiple of 16 bytes long
+	 * (NULL, NULL: no chunk) */
+	unsigned char *cur, *lim;
 };
 
 void arena_init(struct arena *a, size_t chunk_size);
-/* n bytes aligned to 16; never NULL (exits on out of memory). */
-void *arena_alloc(struct arena *a, size_t n);
+/* arena_alloc past its fast path: a new chunk. */
+void *arena_alloc_more(struct arena *a, size_t n);
+/* n bytes aligned to 16; never NULL (exits on out of memory). Inline: the
+ * hot paths allocate a few small strings per message, and the call cost
+ * more than the bump. */
+static inline void *arena_alloc(struct arena *a, size_t n)
+{
+	/* strictly less: n rounded up to 16 still fits, and an empty or
+	 * missing chunk (room 0) goes to arena_alloc_more */
+	size_t room = (size_t)((uintptr_t)a->lim - (uintptr_t)a->cur);
+	if (__builtin_expect(n < room, 1)) {
+		size_t need = (n + 15) & ~(size_t)15;
+		void *p = a->cur;
+		a->cur += need;
+		a->used += need;
+		return p;
+	}
+	return arena_alloc_more(a, n);
+}
 void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);

@@ -177,6 +177,7 @@ struct hx {
 	/* the current OBR, read once for all its OBX */
 	struct hl7_seg *obr;
 	struct span obr_order;     /* filler (OBR-3), else placer (OBR-2) */
+	struct span obr_key;       /* "obx|ORDER|", the start of its results' keys (empty without an order) */
 	struct span obr_provider;  /* OBR-16 */
 	/* last: not cleared per message (only the first nprov are read) */
 	struct span providers[16]; /* provider keys already emitted */
@@ -426,22 +427,21 @@ static inline int hx_date(struct hx *h, struct hl7_seg *s, int f, int c, struct 
 
 /* hx_number past its fast path. */
 int hx_number_any(struct span s, double *out);
-/* A number: 0, or -1 if s is not one. */
-static inline int hx_number(struct span s, double *out)
+/* The number at the start of [p, end): an optional sign, digits, an
+ * optional point and digits, at most 15 digits and point (exact in a
+ * double). Its value in *out and the end of what it read; NULL when it has
+ * no digit or more than 15 (hx_number_any decides those). */
+static inline __attribute__((always_inline)) const char *hx_num_head(const char *p, const char *end, double *out)
 {
 	static const double p10[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	                                 1e12, 1e13, 1e14, 1e15 };
-	s = hx_trim(s);
-	const char *p = s.p, *end = s.p + s.n;
 	int neg = 0;
 	if (p < end && (*p == '-' || *p == '+')) {
 		neg = *p == '-';
 		p++;
 	}
-	if (end - p > 15)
-		return hx_number_any(s, out);
-	/* at most 15 digits (exact in a double), an optional point: the
-	 * digits before it, then those after it, each in a loop of its own */
+	/* the digits before the point, then those after it, each in a loop
+	 * of its own (m may wrap past 15: not returned then) */
 	uint64_t m = 0;
 	const char *q = p;
 	unsigned d;
@@ -455,14 +455,23 @@ static inline int hx_number(struct span s, double *out)
 		frac = (size_t)(q - f);
 		nd += frac;
 	}
-	if (q < end)
-		return hx_number_any(s, out);
-	if (!nd)
-		return -1;
-	double v = (double)m;
+	if (!nd || q - p > 15)
+		return NULL;
+	double v = (double)(int64_t)m; /* below 10^15: signed, a shorter conversion */
 	if (frac > 0)
 		v /= p10[frac];
 	*out = neg ? -v : v;
+	return q;
+}
+/* A number: 0, or -1 if s is not one (*out untouched then). */
+static inline int hx_number(struct span s, double *out)
+{
+	s = hx_trim(s);
+	double v;
+	const char *end = s.p + s.n;
+	if (!s.n || hx_num_head(s.p, end, &v) != end)
+		return hx_number_any(s, out);
+	*out = v;
 	return 0;
 }
 

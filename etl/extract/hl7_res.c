@@ -76,6 +76,29 @@ static void range(struct span r, struct value *v)
 	}
 }
 
+/* range of a field OBX-7 of a plain segment that is two numbers joined by
+ * '-' or '_' and nothing else ("3.5-5.1"), the most common: 1 when done,
+ * with what range gives it (the field is its first component, has nothing
+ * to trim, and its first '-' or '_' past the first byte ends the low
+ * number); 0 for range to read it. */
+static inline int range_plain(const struct hl7_msg *m, struct span r, struct value *v)
+{
+	/* a component separator that a number holds or that joins the two
+	 * (MSH-2 sets it) would cut the field first */
+	unsigned char cs = (unsigned char)m->d.cs;
+	const uint64_t in_num = 1ull << '+' | 1ull << '-' | 1ull << '.' | 0x3ffull << '0';
+	if ((cs < 64 && (in_num >> cs) & 1) || cs == '_')
+		return 0;
+	double a, b;
+	const char *end = r.p + r.n, *q = hx_num_head(r.p, end, &a);
+	if (!q || q == end || (*q != '-' && *q != '_') || hx_num_head(q + 1, end, &b) != end)
+		return 0;
+	v->low = a;
+	v->high = b;
+	v->has_low = v->has_high = 1;
+	return 1;
+}
+
 static int type_is(struct span t, const char *const *list)
 {
 	for (; *list; list++)
@@ -123,9 +146,24 @@ static int text_value(struct hx *h, struct hl7_seg *s, struct span *out)
 	return 0;
 }
 
+/* A numeric value t that is a number and nothing else ("4.7", most): 1 with
+ * what num_value gives it (nothing to trim, take_op's empty comparator),
+ * else 0 and v untouched. Inline where num_value is not. */
+static inline __attribute__((always_inline)) int num_plain(struct span t, struct value *v)
+{
+	double x;
+	if (!t.n || hx_num_head(t.p, t.p + t.n, &x) != t.p + t.n)
+		return 0;
+	v->text = t;
+	v->op = span_make(t.p, 0);
+	v->num = x;
+	v->kind = VAL_NUM;
+	return 1;
+}
+
 /* A numeric value t (NM, CQ, MO: unescaped, not empty): 1 if a number,
- * else 0 and kept as text. */
-static inline int num_value(struct hx *h, struct span t, struct value *v)
+ * else 0 and kept as text. num_plain first. */
+static int num_value(struct hx *h, struct span t, struct value *v)
 {
 	v->text = t;
 	t = hx_trim(t);
@@ -162,7 +200,7 @@ static int obx_value(struct hx *h, struct hl7_seg *s, int plain, struct value *v
 			t = f5;
 		else if ((rc = hx_tx_at(h, s, 5, c, hx_cut(h, s, 5, f5, 1, c, 0), &t)) < 0)
 			return rc;
-		*numeric = num_value(h, t, v);
+		*numeric = num_plain(t, v) || num_value(h, t, v);
 		if (span_eq_str(type, "CQ")) {
 			struct span u = hl7_comp(m, hl7_rep(m, f5, 1), 2);
 			if (u.n) {
@@ -225,7 +263,7 @@ int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 {
 	int rc;
 	h->obr = obr;
-	h->obr_order = h->obr_provider = span_make(NULL, 0);
+	h->obr_order = h->obr_key = h->obr_provider = span_make(NULL, 0);
 	if (!obr)
 		return 0;
 	hl7_split_to(h->m, obr, 16); /* the fields read below, in one go */
@@ -233,7 +271,32 @@ int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 		return rc;
 	if (!h->obr_order.n && (rc = hx_ei_key(h, obr, 2, &h->obr_order)) < 0)
 		return rc;
+	if (h->obr_order.n) {
+		/* the part of the key all its results share, joined once */
+		struct span kp[3] = { SPAN_LIT("obx"), h->obr_order, SPAN_LIT("") };
+		h->obr_key = hx_join(h, 3, kp);
+	}
 	return hx_provider(h, obr, 16, &h->obr_provider);
+}
+
+/* Key of a result of an OBR with an order: obr_key (hx_set_obr) then
+ * "SYSTEM|CODE|SUB", as hx_join of all five parts would give it. */
+static inline struct span obx_key(struct hx *h, struct span sys, struct span code, struct span sub)
+{
+	struct span pre = h->obr_key;
+	size_t len = pre.n + sys.n + code.n + sub.n + 2;
+	char *o = arena_alloc(h->a, len + 1), *w = o;
+	mem_copy_short(w, pre.p, pre.n);
+	w += pre.n;
+	mem_copy_short(w, sys.p, sys.n);
+	w += sys.n;
+	*w++ = '|';
+	mem_copy_short(w, code.p, code.n);
+	w += code.n;
+	*w++ = '|';
+	mem_copy_short(w, sub.p, sub.n);
+	w[sub.n] = '\0';
+	return span_make(o, len);
 }
 
 /* hx_code of the first repetition of OBX-f (split past f). In a plain
@@ -282,10 +345,8 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
 	struct span sub = hx_trim(plain ? seg_field(s, 4) : hx_rep1(h, s, 4));
-	struct span order = h->obr_order;
-	if (order.n) {
-		struct span kp[5] = { SPAN_LIT("obx"), order, ev->code.system, ev->code.code, sub };
-		ev->key = hx_join(h, 5, kp);
+	if (h->obr_key.n) {
+		ev->key = obx_key(h, ev->code.system, ev->code.code, sub);
 	} else if (!obr) {
 		struct span kp[6] = { SPAN_LIT("obx"), h->visit.n ? h->visit : h->person, ev->code.system,
 		                      ev->code.code, sub, hx_trim(hx_raw(h, s, 14, 1, 1, 0)) };
@@ -319,7 +380,7 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	int numeric;
 	struct span f2 = seg_field(s, 2), f5 = seg_field(s, 5);
 	if (plain && f2.n == 2 && f2.p[0] == 'N' && f2.p[1] == 'M' && f5.n && !(f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
-		numeric = num_value(h, f5, &ev->value); /* most results: obx_value's first case, without the call */
+		numeric = num_plain(f5, &ev->value) || num_value(h, f5, &ev->value); /* most results: obx_value's first case, without the call */
 	else if ((rc = obx_value(h, s, plain, &ev->value, &numeric)) < 0)
 		return rc;
 	if (!kind)
@@ -327,7 +388,8 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if ((rc = obx_code(h, s, plain, 6, NULL, &ev->value.unit, NULL)) < 0 ||
 	    (rc = obx_code(h, s, plain, 8, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
-	range(hx_comp1(h->m, s, plain ? seg_field(s, 7) : hx_rep1(h, s, 7)), &ev->value);
+	if (!plain || !range_plain(h->m, seg_field(s, 7), &ev->value))
+		range(hx_comp1(h->m, s, plain ? seg_field(s, 7) : hx_rep1(h, s, 7)), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);
 }
@@ -349,7 +411,7 @@ int hx_oru(struct hx *h)
 				return rc;
 			h->visit = span_make(NULL, 0);
 			h->obr = NULL;
-			h->obr_order = h->obr_provider = span_make(NULL, 0);
+			h->obr_order = h->obr_key = h->obr_provider = span_make(NULL, 0);
 			pids++;
 		} else if (memcmp(id, "PV1", 3) == 0) {
 			if ((rc = hx_cx_key(h, s, 19, 1, &h->visit)) < 0)

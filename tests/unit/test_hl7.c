@@ -759,6 +759,64 @@ static void test_short_fields_first_component(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* Numbers of a plain OBX read at once (hx_num_head): an NM value that is a
+ * number and nothing else, an OBX-7 that is two numbers joined by '-' or
+ * '_'; anything else read as before (range, hx_number). */
+static void test_obx_plain_numbers(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7nums");
+	char path[1024];
+	char b[64];
+	snprintf(path, sizeof path, "%s/nums.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
+	      "OBX|1|NM|n-1^A^LN||-4.5|mg|-5-10||||F|||20230103\r"
+	      "OBX|2|NM|n-2^A^LN||+3|mg|5--3||||F|||20230103\r"
+	      "OBX|3|NM|n-3^A^LN||4.|mg|1-2-3||||F|||20230103\r"
+	      "OBX|4|NM|n-4^A^LN||.5|mg|1.-2||||F|||20230103\r"
+	      "OBX|5|NM|n-5^A^LN||7|mg|5-||||F|||20230103\r"
+	      "OBX|6|NM|n-6^A^LN||1234567890123456|mg|1234567890123456-2||||F|||20230103\r"
+	      "OBX|7|NM|n-7^A^LN||8 |mg|2-4 ||||F|||20230103\r"
+	      "OBX|8|NM|n-8^A^LN||-|mg|2-4x||||F|||20230103\r"
+	      "MSH|-~\\&|A|B|C|D|20230301||ORU-R01|2|P|2.5.1\rPID|1||8---H-MR\rOBR|1||ORD2\r"
+	      "OBX|1|NM|m-1-LN||5|mg|3-5||||F|||20230103\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-1|")->u.event;
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == -4.5);
+	assert_int_equal(ev->value.op.n, 0);
+	assert_true(ev->value.has_low && ev->value.has_high && ev->value.low == -5 && ev->value.high == 10);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-2|")->u.event;
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 3);
+	assert_true(ev->value.low == 5 && ev->value.high == -3);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-3|")->u.event;
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 4);
+	assert_true(!ev->value.has_low && !ev->value.has_high); /* 1-2-3: no range */
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-4|")->u.event;
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 0.5);
+	assert_true(ev->value.low == 1 && ev->value.high == 2);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-5|")->u.event;
+	assert_true(!ev->value.has_low && !ev->value.has_high); /* 5-: no range */
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-6|")->u.event; /* 16 digits: hx_number_any */
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 1234567890123456.0);
+	assert_true(ev->value.has_low && ev->value.low == 1234567890123456.0 && ev->value.high == 2);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-7|")->u.event; /* trimmed */
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 8);
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "8 ");
+	assert_true(ev->value.low == 2 && ev->value.high == 4);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|n-8|")->u.event;
+	assert_int_equal(ev->value.kind, VAL_TEXT);
+	assert_true(!ev->value.has_low && !ev->value.has_high);
+	/* '-' the component separator: OBX-7 "3-5" is "3", no range */
+	ev = &find(&G, REC_EVENT, "obx||ORD2|LN|m|")->u.event;
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 5);
+	assert_true(!ev->value.has_low && !ev->value.has_high);
+	extract_hl7v2.close(x);
+}
+
 /* OBX fields read straight from the field table in a plain segment (no
  * escapes, high bytes, subcomponents, repetitions), cut in any other: the
  * first repetition of OBX-4 and OBX-7, escapes resolved in OBX-3 and OBX-6. */
@@ -1282,6 +1340,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_record_templates),
 		cmocka_unit_test(test_obx_plain_or_not),
+		cmocka_unit_test(test_obx_plain_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
