@@ -19,12 +19,67 @@
 #include <string.h>
 
 /*
+ * The components c[0 .. 5) of the CX repetition that starts at p (in the
+ * field ending at end of segment s), cut in the same pass that looks for
+ * the repetition's end: those missing empty at its end. Returns the
+ * repetition separator that ends it, end for the last one, or NULL when the
+ * five components end before the repetition does (its end not looked for).
+ * As hx_comps of the repetition hl7_find_byte would cut.
+ */
+static const char *cx_comps(const struct hl7_msg *m, const struct hl7_seg *s, const char *p, const char *end,
+                            struct span *c)
+{
+	const char *b = p, *lim = s->p + s->n;
+	char cs = m->d.cs, rs = m->d.rs;
+	size_t k = 0;
+#ifdef __SSE2__
+	/* no repetition separator: look for the component separator twice */
+	const __m128i vc = m->vcs, vr = rs ? m->vrs : m->vcs;
+	for (; b < end && lim - b >= 16; b += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
+		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vr)));
+		if (end - b < 16)
+			mk &= (1u << (end - b)) - 1;
+		for (; mk; mk &= mk - 1) {
+			const char *q = b + __builtin_ctz(mk);
+			c[k++] = span_make(p, (size_t)(q - p));
+			if (rs && *q == rs) {
+				end = q;
+				goto done;
+			}
+			if (k == 5)
+				return NULL;
+			p = q + 1;
+		}
+	}
+#endif
+	for (; b < end; b++) {
+		if (rs && *b == rs) {
+			end = b;
+			break;
+		}
+		if (*b == cs) {
+			c[k++] = span_make(p, (size_t)(b - p));
+			if (k == 5)
+				return NULL;
+			p = b + 1;
+		}
+	}
+	c[k++] = span_make(p, (size_t)(end - p));
+done:
+	for (; k < 5; k++)
+		c[k] = span_make(end, 0);
+	return end;
+}
+
+/*
  * The identifier repetition of a CX field (PID-3, MRG-1) that the profile
  * designates: mrn_repetition, else the first repetition whose type (CX.5) is
  * in mrn_types (in their order), else the first with an id if mrn_fallback =
  * first. Walks the repetitions once (a field may hold very many), and stops
  * at one that nothing after it can beat (mrn_repetition, or the first of
- * the first type): its components, already cut, make the key.
+ * the first type): its components, already cut, make the key. Each
+ * repetition's end is looked for only when the walk goes on past it.
  */
 static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
@@ -41,26 +96,31 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	const char *q = v.p, *end = v.p + v.n;
 	int rep = 0;
 	for (;;) {
-		const char *r = m->d.rs ? hl7_find_byte(q, end, m->d.rs) : NULL;
-		struct span one = span_make(q, (size_t)((r ? r : end) - q));
+		const char *r = cx_comps(m, s, q, end, c);
 		rep++;
-		hx_comps(m, s, one, c, 5);
-		struct span id = hx_trim(c[0]);
+		struct span id = hx_trim(c[0]), type = span_make(NULL, 0);
 		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
 			if (p->mrn_rep == rep)
 				return hx_cx_key_of(h, s, f, c, key);
+			type = hx_trim(c[4]);
+			if (p->mrn_rep <= 0 && p->nmrn && type.n == p->mrn_len[0] && mem_eq_short(type.p, p->mrn_types[0], type.n))
+				return hx_cx_key_of(h, s, f, c, key); /* best[0]: chosen */
+		}
+		if (!r) /* the five components end before the repetition */
+			r = m->d.rs ? hl7_find_byte(c[4].p + c[4].n, end, m->d.rs) : NULL;
+		if (!r)
+			r = end;
+		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
+			struct span one = span_make(q, (size_t)(r - q));
 			if (!first.p)
 				first = one;
-			struct span type = hx_trim(c[4]);
 			for (size_t i = 0; i < p->nmrn; i++) {
 				if (best[i].p || type.n != p->mrn_len[i] || !mem_eq_short(type.p, p->mrn_types[i], type.n))
 					continue;
-				if (i == 0 && p->mrn_rep <= 0)
-					return hx_cx_key_of(h, s, f, c, key); /* best[0]: chosen */
 				best[i] = one;
 			}
 		}
-		if (!r)
+		if (r == end)
 			break;
 		q = r + 1;
 	}
