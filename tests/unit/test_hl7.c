@@ -930,27 +930,34 @@ static void test_patient_identifier_choice(void **state)
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||1^^^A^PT~2^^^B^MR~3^^^C^MR\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||4^^^A^SS~5^^^B^PT~6^^^C^PI\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|3|P|2.5.1\rPID|1||~\"\"^^^A^MR~ ^^^B^MR~7^^^D^SS~8^^^E^SS\r"
-	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|4|P|2.5.1\rPID|1||9^^^A^MR~^^^B^SS\r"), 0);
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|4|P|2.5.1\rPID|1||9^^^A^MR~^^^B^SS\r"
+	      /* repetitions of more than five components, ending past 16 bytes */
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|5|P|2.5.1\rPID|1||10^^^A^PT^XX^YY^1234567890123~11^^^B^PT^Q~12^^^F^MR\r"
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|6|P|2.5.1\rPID|1||13^^^G^SS^^^^^^^^^^^^^^^^^^~14^^^H^MR\r"), 0);
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
-	assert_int_equal(s.loaded, 4);
-	assert_int_equal(count_kind(&G, REC_PERSON), 4);
+	assert_int_equal(s.loaded, 6);
+	assert_int_equal(count_kind(&G, REC_PERSON), 6);
 	find(&G, REC_PERSON, "B|2");
 	find(&G, REC_PERSON, "C|6");
 	find(&G, REC_PERSON, "D|7");
 	find(&G, REC_PERSON, "A|9");
+	find(&G, REC_PERSON, "F|12");
+	find(&G, REC_PERSON, "H|14");
 	extract_hl7v2.close(x);
 
 	snprintf(prof, sizeof prof, "%s/rep2.conf", dir);
 	assert_int_equal(tu_write(prof, "[profile]\nbase = generic-2.5.1\n[patient]\nmrn_repetition = 2\n"), 0);
 	x = xopen(prof, DT_TZ_KEEP);
 	run(x, path, &s, &G);
-	assert_int_equal(s.loaded, 2);
+	assert_int_equal(s.loaded, 4);
 	assert_int_equal(s.quarantined, 2); /* the third and fourth: no id in the second repetition */
 	assert_int_equal(s.last_q.code, E_NO_PATIENT);
 	find(&G, REC_PERSON, "B|2");
 	find(&G, REC_PERSON, "B|5");
+	find(&G, REC_PERSON, "B|11");
+	find(&G, REC_PERSON, "H|14");
 	extract_hl7v2.close(x);
 }
 
