@@ -641,7 +641,7 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	const struct hl7_segref *r = f->segs;
 	struct hl7_seg *seg = m->seg;
 	size_t nseg = f->nsegs, i;
-	uint32_t idmask, hi;
+	uint32_t idmask, hi, okkey = UINT32_MAX; /* no key: its 4th byte is 0 */
 	uint64_t idset = 0;
 	memcpy(&idmask, "\xFF\xFF\xFF", 4); /* the id's 3 bytes of a 4-byte load */
 	hi = idmask & 0x80808080u;
@@ -658,8 +658,14 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		} else {
 			break;
 		}
-		if (!id_ok(key, hi))
-			break;
+		/* an id like the one before (OBX after OBX): known good, and
+		 * in idset already */
+		if (key != okkey) {
+			if (!id_ok(key, hi))
+				break;
+			okkey = key;
+			idset |= hl7_id_bit(key);
+		}
 		struct hl7_seg *s = &seg[i];
 		s->p = p;
 		s->n = n;
@@ -668,7 +674,6 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 		s->f0 = UINT32_MAX;
 		s->nfo = s->pos = s->nf = 0;
 		s->done = s->clean = s->nosub = s->norep = 0;
-		idset |= hl7_id_bit(key);
 	}
 	if (i < nseg) {
 		if (e) {
