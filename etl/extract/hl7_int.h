@@ -278,8 +278,34 @@ static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s
 	/* o walks out up to its end: no index to scale per component */
 	struct span *o = out, *oend = out + max;
 #ifdef __SSE2__
-	/* 16 bytes at a time while they are inside the segment */
 	const __m128i vc = m->vcs;
+	/* a field of at most 64 bytes with 64 readable behind its start in the
+	 * segment (most: a code, a unit): its separators in one mask, one load
+	 * for 16 bytes or less, no test per 16 bytes */
+	if (v.n <= 64 && lim - p >= 64) {
+		uint64_t mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), vc));
+		if (v.n > 16) {
+			mk |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			              _mm_loadu_si128((const __m128i *)(const void *)(p + 16)), vc)) << 16;
+			if (v.n > 32)
+				mk |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				              _mm_loadu_si128((const __m128i *)(const void *)(p + 32)), vc)) << 32 |
+				      (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				              _mm_loadu_si128((const __m128i *)(const void *)(p + 48)), vc)) << 48;
+		}
+		if (v.n < 64)
+			mk &= (1ull << v.n) - 1;
+		for (const char *at = v.p; mk; mk &= mk - 1) {
+			q = at + __builtin_ctzll(mk);
+			*o++ = span_make(p, (size_t)(q - p));
+			if (o == oend)
+				return max;
+			p = q + 1;
+		}
+		*o++ = span_make(p, (size_t)(end - p));
+		return (size_t)(o - out);
+	}
+	/* 16 bytes at a time while they are inside the segment */
 	for (; b < end && lim - b >= 16; b += 16) {
 		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), vc));
 		if (end - b < 16)
