@@ -99,6 +99,38 @@ struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *s
 	return NULL;
 }
 
+size_t hx_comps_any(const struct hl7_msg *m, const struct hl7_seg *s, struct span v, struct span *out, size_t max)
+{
+	const char *p = v.p, *end = v.p + v.n, *b = p, *q, *lim = s->p + s->n;
+	char cs = m->d.cs;
+	/* o walks out up to its end: no index to scale per component */
+	struct span *o = out, *oend = out + max;
+#ifdef __SSE2__
+	const __m128i vc = m->vcs;
+	/* 16 bytes at a time while they are inside the segment */
+	for (; b < end && lim - b >= 16; b += 16) {
+		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), vc));
+		if (end - b < 16)
+			mk &= (1u << (end - b)) - 1;
+		for (; mk; mk &= mk - 1) {
+			q = b + __builtin_ctz(mk);
+			*o++ = span_make(p, (size_t)(q - p));
+			if (o == oend)
+				return max;
+			p = q + 1;
+		}
+	}
+#endif
+	while (b < end && (q = hl7_find_byte(b, end, cs)) != NULL) {
+		*o++ = span_make(p, (size_t)(q - p));
+		if (o == oend)
+			return max;
+		b = p = q + 1;
+	}
+	*o++ = span_make(p, (size_t)(end - p));
+	return (size_t)(o - out);
+}
+
 int hx_emit(struct hx *h, const struct record *r)
 {
 	int rc = h->s->ops->emit(h->s, r, h->e);

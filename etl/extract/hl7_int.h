@@ -266,41 +266,50 @@ static inline int hx_tx_at(struct hx *h, struct hl7_seg *s, int f, int c, struct
 }
 /* The same, unescaped; error with position on a bad escape. */
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);
+/* hx_comps_n past its fast path (hl7.c): 16 bytes at a time while they are
+ * inside the segment, then a word at a time. */
+size_t hx_comps_any(const struct hl7_msg *m, const struct hl7_seg *s, struct span v, struct span *out, size_t max);
 /* The components of span v (a raw part of segment s, a repetition) cut at
  * the component separator, as hl7_piece gives them: out[0 .. n), n the
- * number returned (at most max; out[n .. max) left as they were). One pass,
- * 16 bytes at a time while they are inside the segment. */
-static inline size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s, struct span v, struct span *out,
-                                size_t max)
+ * number returned (at most max; out[n .. max) left as they were). One pass.
+ * Its fast path always inline (the caller's max and span known there: a
+ * call cost more than the loop), the rest a call. */
+static inline __attribute__((always_inline)) size_t hx_comps_n(const struct hl7_msg *m, const struct hl7_seg *s,
+                                                                struct span v, struct span *out, size_t max)
 {
-	const char *p = v.p, *end = v.p + v.n, *b = p, *q, *lim = s->p + s->n;
-	char cs = m->d.cs;
-	/* o walks out up to its end: no index to scale per component */
-	struct span *o = out, *oend = out + max;
 #ifdef __SSE2__
-	/* 16 bytes at a time while they are inside the segment */
-	const __m128i vc = m->vcs;
-	for (; b < end && lim - b >= 16; b += 16) {
-		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), vc));
-		if (end - b < 16)
-			mk &= (1u << (end - b)) - 1;
-		for (; mk; mk &= mk - 1) {
-			q = b + __builtin_ctz(mk);
+	/* a field of at most 64 bytes with 64 readable behind its start in the
+	 * segment (most: a code, a unit): its separators in one mask, one load
+	 * for 16 bytes or less, no test per 16 bytes */
+	const char *p = v.p, *end = v.p + v.n;
+	if (v.n <= 64 && s->p + s->n - p >= 64) {
+		const __m128i vc = m->vcs;
+		/* o walks out up to its end: no index to scale per component */
+		struct span *o = out, *oend = out + max;
+		uint64_t mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), vc));
+		if (v.n > 16) {
+			mk |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			              _mm_loadu_si128((const __m128i *)(const void *)(p + 16)), vc)) << 16;
+			if (v.n > 32)
+				mk |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				              _mm_loadu_si128((const __m128i *)(const void *)(p + 32)), vc)) << 32 |
+				      (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				              _mm_loadu_si128((const __m128i *)(const void *)(p + 48)), vc)) << 48;
+		}
+		if (v.n < 64)
+			mk &= (1ull << v.n) - 1;
+		for (const char *at = v.p; mk; mk &= mk - 1) {
+			const char *q = at + __builtin_ctzll(mk);
 			*o++ = span_make(p, (size_t)(q - p));
 			if (o == oend)
 				return max;
 			p = q + 1;
 		}
+		*o++ = span_make(p, (size_t)(end - p));
+		return (size_t)(o - out);
 	}
 #endif
-	while (b < end && (q = hl7_find_byte(b, end, cs)) != NULL) {
-		*o++ = span_make(p, (size_t)(q - p));
-		if (o == oend)
-			return max;
-		b = p = q + 1;
-	}
-	*o++ = span_make(p, (size_t)(end - p));
-	return (size_t)(o - out);
+	return hx_comps_any(m, s, v, out, max);
 }
 /* The first component of v (a raw part of segment s): hl7_comp(m, v, 1),
  * 16 bytes at a time. */

@@ -89,7 +89,7 @@ static inline int range_plain(const struct hl7_msg *m, struct span r, struct val
 	const uint64_t in_num = 1ull << '+' | 1ull << '-' | 1ull << '.' | 0x3ffull << '0';
 	if ((cs < 64 && (in_num >> cs) & 1) || cs == '_')
 		return 0;
-	double a, b;
+	double a, b = 0; /* set when read (gcc cannot tell in obx_short) */
 	const char *end = r.p + r.n, *q = hx_num_head(r.p, end, &a);
 	if (!q || q == end || (*q != '-' && *q != '_') || hx_num_head(q + 1, end, &b) != end)
 		return 0;
@@ -114,10 +114,11 @@ static const char *const t_kept_not[] = { "ED", "RP", "AD", "CK", "CN", "CP", "C
 	"NA", "PN", "TN", "XAD", "XCN", "XON", "XPN", "XTN", "SPS", "SRT", "TQ", NULL };
 
 /* SEG-k of a segment other than MSH already split past k (hl7_split_to):
- * hl7_field without the checks that this spares. */
-static inline struct span seg_field(const struct hl7_seg *s, unsigned k)
+ * hl7_field without the checks that this spares; full: the segment is
+ * known to have field k (s->nfo > k), not even that test. */
+static inline struct span seg_field(const struct hl7_seg *s, unsigned k, int full)
 {
-	if (k >= s->nfo)
+	if (!full && k >= s->nfo)
 		return span_make(s->p + s->n, 0);
 	const uint32_t *fo = s->fe + k - 1;
 	return span_make(s->p + fo[0], fo[1] - 1 - fo[0]);
@@ -182,8 +183,8 @@ static int num_value(struct hx *h, struct span t, struct value *v)
 static int obx_value(struct hx *h, struct hl7_seg *s, int plain, struct value *v, int *numeric)
 {
 	struct hl7_msg *m = h->m;
-	struct span type = hx_trim(hx_comp1(m, s, seg_field(s, 2)));
-	struct span f5 = seg_field(s, 5);
+	struct span type = hx_trim(hx_comp1(m, s, seg_field(s, 2, 0)));
+	struct span f5 = seg_field(s, 5, 0);
 	int rc;
 	*numeric = 0;
 	if (f5.n == 0 || (f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
@@ -302,17 +303,20 @@ static inline struct span obx_key(struct hx *h, struct span sys, struct span cod
 /* hx_code of the first repetition of OBX-f (split past f). In a plain
  * segment, without escapes, high bytes, subcomponents or repetitions (most),
  * the field is the coded element as it stands: no cutting, no call. */
-static inline __attribute__((always_inline)) int obx_code(struct hx *h, struct hl7_seg *s, int plain, int f,
+static inline __attribute__((always_inline)) int obx_code(struct hx *h, struct hl7_seg *s, int plain, int full, int f,
                                                           const char *dflt, struct code *c, struct code *alt)
 {
 	if (plain) {
-		hx_code_raw(h, s, seg_field(s, (unsigned)f), dflt, c, alt);
+		hx_code_raw(h, s, seg_field(s, (unsigned)f, full), dflt, c, alt);
 		return 0;
 	}
 	return hx_code(h, s, f, 1, dflt, c, alt);
 }
 
-int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
+/* hx_obx past its split to OBX-14; full: s has every field read here (most
+ * OBX), so that seg_field tests nothing. */
+static inline __attribute__((always_inline)) int obx_read(struct hx *h, struct hl7_seg *s, uint8_t kind,
+                                                          uint8_t origin, int full)
 {
 	struct hl7_seg *obr = h->obr;
 	const struct hl7_prof *p = &h->x->prof;
@@ -320,11 +324,8 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	struct rec_event *ev = &r.u.event;
 	int rc;
 
-	if (!h->person.n)
-		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
-	hl7_split_to(h->m, s, 14); /* the fields read below, in one go */
 	int plain = s->clean && s->nosub && s->norep;
-	struct span st = hx_trim(hx_comp1(h->m, s, seg_field(s, 11)));
+	struct span st = hx_trim(hx_comp1(h->m, s, seg_field(s, 11, full)));
 	uint8_t action;
 	if (st.n == 0)
 		action = p->obx_missing;
@@ -340,11 +341,11 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	ev->origin = origin;
 	ev->person = h->person;
 	ev->visit = h->visit;
-	if ((rc = obx_code(h, s, plain, 3, NULL, &ev->code, &ev->code_alt)) < 0)
+	if ((rc = obx_code(h, s, plain, full, 3, NULL, &ev->code, &ev->code_alt)) < 0)
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
-	struct span sub = hx_trim(plain ? seg_field(s, 4) : hx_rep1(h, s, 4));
+	struct span sub = hx_trim(plain ? seg_field(s, 4, full) : hx_rep1(h, s, 4));
 	if (h->obr_key.n) {
 		ev->key = obx_key(h, ev->code.system, ev->code.code, sub);
 	} else if (!obr) {
@@ -378,20 +379,36 @@ int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
 	if (ev->start.prec == DT_NONE)
 		return hx_fail(h, s, 14, 0, E_MISSING, "a result without a time (OBX-14, OBR-7)");
 	int numeric;
-	struct span f2 = seg_field(s, 2), f5 = seg_field(s, 5);
+	struct span f2 = seg_field(s, 2, full), f5 = seg_field(s, 5, full);
 	if (plain && f2.n == 2 && f2.p[0] == 'N' && f2.p[1] == 'M' && f5.n && !(f5.n == 2 && f5.p[0] == '"' && f5.p[1] == '"'))
 		numeric = num_plain(f5, &ev->value) || num_value(h, f5, &ev->value); /* most results: obx_value's first case, without the call */
 	else if ((rc = obx_value(h, s, plain, &ev->value, &numeric)) < 0)
 		return rc;
 	if (!kind)
 		ev->kind = numeric ? EV_MEASUREMENT : EV_OBSERVATION;
-	if ((rc = obx_code(h, s, plain, 6, NULL, &ev->value.unit, NULL)) < 0 ||
-	    (rc = obx_code(h, s, plain, 8, "HL70078", &ev->qualifier, NULL)) < 0)
+	if ((rc = obx_code(h, s, plain, full, 6, NULL, &ev->value.unit, NULL)) < 0 ||
+	    (rc = obx_code(h, s, plain, full, 8, "HL70078", &ev->qualifier, NULL)) < 0)
 		return rc;
-	if (!plain || !range_plain(h->m, seg_field(s, 7), &ev->value))
-		range(hx_comp1(h->m, s, plain ? seg_field(s, 7) : hx_rep1(h, s, 7)), &ev->value);
+	if (!plain || !range_plain(h->m, seg_field(s, 7, full), &ev->value))
+		range(hx_comp1(h->m, s, plain ? seg_field(s, 7, full) : hx_rep1(h, s, 7)), &ev->value);
 	ev->provider = h->obr_provider;
 	return hx_emit(h, &r);
+}
+
+/* The OBX short of OBX-14 (fields left empty): out of hx_obx's way. */
+static __attribute__((noinline, cold)) int obx_short(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
+{
+	return obx_read(h, s, kind, origin, 0);
+}
+
+int hx_obx(struct hx *h, struct hl7_seg *s, uint8_t kind, uint8_t origin)
+{
+	if (!h->person.n)
+		return hx_fail(h, s, 0, 0, E_NO_PATIENT, "a result before any PID");
+	hl7_split_to(h->m, s, 14); /* the fields read, in one go */
+	if (s->nfo <= 14)
+		return obx_short(h, s, kind, origin);
+	return obx_read(h, s, kind, origin, 1);
 }
 
 int hx_oru(struct hx *h)

@@ -759,6 +759,94 @@ static void test_short_fields_first_component(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* An OBX short of OBX-14 (obx_short: each field read tested against the
+ * fields the segment has), beside a full one (obx_read without the tests):
+ * the same values, the time from OBR-7. */
+static void test_obx_short_segment(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7obxshort");
+	char path[1024];
+	char b[64];
+	snprintf(path, sizeof path, "%s/short.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1||||20230105\r"
+	      "OBX|1|NM|s-1^A^LN|x|5|mg^^UCUM|1-3|N|||F\r"
+	      "OBX|2|NM|s-2^B^LN|y|6|mg^^UCUM|2-4|H|||F|||20230103\r"), 0);
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx||ORD1|LN|s-1|x")->u.event;
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 5);
+	assert_true(ev->value.low == 1 && ev->value.high == 3);
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg");
+	assert_string_equal(copy_span(ev->qualifier.code, b, sizeof b), "N");
+	assert_string_equal(copy_span(ev->qualifier.system, b, sizeof b), "HL70078");
+	int32_t day1 = ev->start.day; /* OBR-7, 2023-01-05 */
+	assert_int_not_equal(ev->start.prec, DT_NONE);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|s-2|y")->u.event;
+	assert_true(ev->value.kind == VAL_NUM && ev->value.num == 6);
+	assert_true(ev->value.low == 2 && ev->value.high == 4);
+	assert_string_equal(copy_span(ev->qualifier.code, b, sizeof b), "H");
+	assert_int_equal(day1 - ev->start.day, 2); /* OBX-14, 2023-01-03 */
+	extract_hl7v2.close(x);
+}
+
+/* The components of OBX-3 and OBX-6 by hx_comps_n: a field of at most 64
+ * bytes with 64 readable behind its start in one mask (16, 17, 33, 64 bytes,
+ * a separator as its last byte, the alternate ending at byte 64), else the
+ * loop (65 bytes, a segment that ends sooner). */
+static void test_obx_comps_mask(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7comps");
+	char path[1024];
+	char b[96];
+#define TAIL "||||||||NORTH LAB^L|1 LAB WAY^^SPRINGFIELD^MA^01101^USA^B"
+	snprintf(path, sizeof path, "%s/comps.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
+	      "OBX|1|NM|c16^DDDDDDDDD^LN||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
+	      "OBX|2|NM|c17^DDDDDDDDDD^LN||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
+	      "OBX|3|NM|c33^DDDDDDDDDDDDDDDDDDDDDDDDDD^LN||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
+	      "OBX|4|NM|c64^DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD^LN^a64^Alt^XX||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
+	      "OBX|5|NM|c65^DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD^LN^a65^Alt^XX||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
+	      "OBX|6|NM|c6y^DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD^LN^||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
+	      "OBX|7|NM|c7^E^LN||5|mg|||||F|||20230103\r"), 0);
+#undef TAIL
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(count_kind(&G, REC_EVENT), 7);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx||ORD1|LN|c16|")->u.event;
+	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "DDDDDDDDD");
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg");
+	assert_string_equal(copy_span(ev->value.unit.system, b, sizeof b), "UCUM");
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|c17|")->u.event;
+	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "DDDDDDDDDD");
+	assert_int_equal(ev->code_alt.code.n, 0);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|c33|")->u.event;
+	assert_int_equal(ev->code.display.n, 26);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|c64|")->u.event;
+	assert_int_equal(ev->code.display.n, 46);
+	assert_string_equal(copy_span(ev->code_alt.code, b, sizeof b), "a64");
+	assert_string_equal(copy_span(ev->code_alt.display, b, sizeof b), "Alt");
+	assert_string_equal(copy_span(ev->code_alt.system, b, sizeof b), "XX");
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|c65|")->u.event;
+	assert_int_equal(ev->code.display.n, 47);
+	assert_string_equal(copy_span(ev->code_alt.code, b, sizeof b), "a65");
+	assert_string_equal(copy_span(ev->code_alt.system, b, sizeof b), "XX");
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|c6y|")->u.event;
+	assert_int_equal(ev->code.display.n, 56);
+	assert_int_equal(ev->code_alt.code.n, 0);
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|c7|")->u.event;
+	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "E");
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg");
+	extract_hl7v2.close(x);
+}
+
 /* Numbers of a plain OBX read at once (hx_num_head): an NM value that is a
  * number and nothing else, an OBX-7 that is two numbers joined by '-' or
  * '_'; anything else read as before (range, hx_number). */
@@ -1348,6 +1436,8 @@ int main(void)
 		cmocka_unit_test(test_record_templates),
 		cmocka_unit_test(test_obx_plain_or_not),
 		cmocka_unit_test(test_obx_plain_numbers),
+		cmocka_unit_test(test_obx_comps_mask),
+		cmocka_unit_test(test_obx_short_segment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
