@@ -196,7 +196,13 @@ void hx_seps_of(const struct extractor *x, const struct hl7_msg *m, const struct
                 size_t n, const char **at);
 /* The field that starts after separator a (NULL: none) and ends at z (NULL:
  * the segment's end): as hl7_field gives it. */
-struct span hx_field_at(const struct hl7_seg *s, const char *a, const char *z);
+static inline struct span hx_field_at(const struct hl7_seg *s, const char *a, const char *z)
+{
+	if (!a)
+		return span_make(s->p + s->n, 0);
+	a++;
+	return span_make(a, (size_t)((z ? z : s->p + s->n) - a));
+}
 /* What the bytes of v (a part of segment s) hold, as the split notes it for
  * a segment: bit 0 the escape character or a byte beyond ASCII (not clean),
  * bit 1 the subcomponent separator. */

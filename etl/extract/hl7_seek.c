@@ -122,6 +122,15 @@ __attribute__((target("avx2,popcnt"))) static void seps_find_avx2(const struct h
 }
 #endif
 
+/* out of line as the AVX2 one is: hx_seps_of, a dispatch, is then two
+ * tail calls that save no registers (with this inlined it saved them for
+ * either) */
+__attribute__((noinline)) static void seps_find_sse2(const struct hl7_msg *m, const struct hl7_seg *s,
+                                                     const unsigned *want, size_t n, const char **at)
+{
+	seps_find(m, s, want, n, at, 0);
+}
+
 void hx_seps_of(const struct extractor *x, const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want,
                     size_t n, const char **at)
 {
@@ -133,15 +142,7 @@ void hx_seps_of(const struct extractor *x, const struct hl7_msg *m, const struct
 #else
 	(void)x;
 #endif
-	seps_find(m, s, want, n, at, 0);
-}
-
-struct span hx_field_at(const struct hl7_seg *s, const char *a, const char *z)
-{
-	if (!a)
-		return span_make(s->p + s->n, 0);
-	a++;
-	return span_make(a, (size_t)((z ? z : s->p + s->n) - a));
+	seps_find_sse2(m, s, want, n, at);
 }
 
 unsigned hx_part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct span v)
