@@ -206,7 +206,7 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		/* no escapes, high bytes or subcomponents: the components are the parts */
 #pragma GCC unroll 7 /* constant components: no table read */
 		for (int i = 0; i < 7; i++)
-			part[i] = (size_t)xad_comp[i] <= nc ? hx_trim(hx_nul(raw[xad_comp[i] - 1])) : span_make(NULL, 0);
+			part[i] = (size_t)xad_comp[i] <= nc ? hx_trim_nul(raw[xad_comp[i] - 1]) : span_make(NULL, 0);
 	} else if ((rc = location_parts(h, s, f, raw, nc, part)) < 0) {
 		return rc;
 	}

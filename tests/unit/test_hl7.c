@@ -922,7 +922,10 @@ static void test_obx_plain_or_not(void **state)
 	      "OBX|3|NM|1-3^C\\T\\D^LN||7|mg\\S\\dL^^UCUM|3-5||||F|||20230103\r"
 	      "OBX|4|NM|1-4^D^LN||\"\"|mg|||||F|||20230103\r"
 	      "OBX|5|NM|1-5^E^LN||<=0.5|mg|||||F|||20230103\r"
-	      "OBX|6|NM|1-6^F^LN||pending|mg|||||F|||20230103\r"), 0);
+	      "OBX|6|NM|1-6^F^LN||pending|mg|||||F|||20230103\r"
+	      /* codes and systems to trim or HL7 null (hx_trim_nul past its
+	       * common case): a space at either end, `""` */
+	      "OBX|7|NM| 1-7^G^LN ||8|mg ^^\"\"|||||F|||20230103\r"), 0);
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -938,6 +941,10 @@ static void test_obx_plain_or_not(void **state)
 	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "C&D");
 	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg^dL");
 	assert_string_equal(copy_span(ev->value.unit.system, b, sizeof b), "UCUM");
+	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-7|")->u.event;
+	assert_true(ev->value.num == 8);
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "mg");
+	assert_int_equal(ev->value.unit.system.n, 0);
 	/* NM values of a plain segment: HL7 null, a comparator, not a number */
 	ev = &find(&G, REC_EVENT, "obx||ORD1|LN|1-4|")->u.event;
 	assert_int_equal(ev->value.kind, VAL_NONE);
