@@ -1068,6 +1068,21 @@ out:
 }
 
 #ifdef HL7_AVX2
+/* The end of a split of a segment of 32 bytes or more whose rounds stopped
+ * at i: its last 32 bytes in one more round (the field separators before i
+ * masked off; bytes looked at twice change no note), then the end entry. */
+__attribute__((target("avx2,bmi")))
+static inline uint32_t *split_last_avx2(struct split_vec32 *sv, const char *p, size_t i, size_t n, uint32_t *w)
+{
+	if (i < n) {
+		size_t j = n - 32;
+		__m256i at = _mm256_set1_epi32((int)j + 1);
+		w = flatten_tab(w, split32(sv, p + j) & (~0u << (i - j)), &at);
+	}
+	*w++ = (uint32_t)(n + 1);
+	return w;
+}
+
 /*
  * split_more with AVX2 (the CPU has it). A segment of 32 bytes or more with
  * at most 1 KiB left to split (most are) takes a shorter way, as a split is
@@ -1100,13 +1115,8 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
 	i = split_rounds_avx2(&sv, p, i, n, &w, stop);
 	if (w < stop) {
-		if (i < n) {
-			size_t j = n - 32;
-			__m256i at = _mm256_set1_epi32((int)j + 1);
-			w = flatten_tab(w, split32(&sv, p + j) & (~0u << (i - j)), &at);
-			i = n;
-		}
-		*w++ = (uint32_t)(n + 1);
+		w = split_last_avx2(&sv, p, i, n, w);
+		i = n;
 		s->done = 1;
 	}
 	split_end(m, s, w, i, (unsigned)_mm256_movemask_epi8(sv.acc_e), (unsigned)_mm256_movemask_epi8(sv.acc_s),
@@ -1135,13 +1145,8 @@ __attribute__((target("avx2,bmi"))) static inline void split_first_avx2(struct h
 	size_t i = split_rounds_avx2(&sv, p, 3, n, &w, stop);
 	uint8_t done = w < stop;
 	if (done) {
-		if (i < n) {
-			size_t j = n - 32;
-			__m256i at = _mm256_set1_epi32((int)j + 1);
-			w = flatten_tab(w, split32(&sv, p + j) & (~0u << (i - j)), &at);
-			i = n;
-		}
-		*w++ = (uint32_t)(n + 1);
+		w = split_last_avx2(&sv, p, i, n, w);
+		i = n;
 	}
 	uint32_t nfo = (uint32_t)(w - fe);
 	s->f0 = (uint32_t)f0;
