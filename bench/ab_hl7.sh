@@ -1,0 +1,40 @@
+#!/bin/bash
+# ab_hl7.sh - is one build of the HL7 v2 extractor faster than another?
+#
+#   bench/ab_hl7.sh OLD/bench_hl7 NEW/bench_hl7 FILE [PAIRS]
+#
+# Runs the two bench_hl7 binaries one right after the other, PAIRS times
+# (default 10), extraction only (BENCH_ONLY_EXTRACT=1, best of its 3 rounds),
+# and prints each pair's NEW/OLD messages per second, then their median.
+# Why pairs: on a shared machine compute-bound code swings by up to 1.8x from
+# one minute to the next (the host's other load), so runs minutes apart
+# compare machine states, not builds; two runs seconds apart mostly see the
+# same state. Use a file of ~100 MB (hl7_gen 60000): a run then takes about a
+# second. Running one build against itself gives the noise (median within
+# about 2% of 1 here).
+set -u
+usage="usage: ab_hl7.sh OLD/bench_hl7 NEW/bench_hl7 FILE [PAIRS]"
+old=${1:?$usage}
+new=${2:?$usage}
+file=${3:?$usage}
+pairs=${4:-10}
+export OMOPIPE_SHARE=${OMOPIPE_SHARE:-$(cd "$(dirname "$0")/.." && pwd)}
+
+rate() {
+	BENCH_ONLY_EXTRACT=1 "$1" "$file" | awk '/^omopipe/ { print $5 }'
+}
+
+ratios=()
+for ((i = 0; i < pairs; i++)); do
+	a=$(rate "$old") b=$(rate "$new")
+	[ -n "$a" ] && [ -n "$b" ] || {
+		echo "ab_hl7: a bench_hl7 run failed" >&2
+		exit 2
+	}
+	r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
+	ratios+=("$r")
+	printf 'pair %2d: old %7d msgs/s, new %7d msgs/s, new/old %s\n' $((i + 1)) "$a" "$b" "$r"
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END {
+	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	printf "median new/old %.3f over %d pairs (lowest %.3f, highest %.3f)\n", m, NR, v[1], v[NR] }'
