@@ -202,7 +202,7 @@ int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 	if (fn < n) {
 		uint32_t z;
 		memcpy(&z, p + n - 4, 4);
-		vz |= z;
+		vz = 0x3030303000000000ull | z; /* the zone's bytes as they are, to be checked */
 	}
 	uint64_t bad = 0, a = pairs8(digits8(va, &bad)), b = pairs8(digits8(vb, &bad)), z = pairs8(digits8(vz, &bad));
 	if (bad)
