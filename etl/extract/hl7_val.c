@@ -237,7 +237,9 @@ int hx_number_any(struct span s, double *out)
 			break;
 		}
 	}
-	if (q == end && any) {
+	/* frac counts the zeros after the point that nd does not: past the
+	 * table, "0.000...1", strtod reads it */
+	if (q == end && any && frac < (int)(sizeof pow10tab / sizeof pow10tab[0])) {
 		double v = (double)m;
 		if (frac > 0)
 			v /= pow10tab[frac];

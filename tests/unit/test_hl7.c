@@ -997,7 +997,8 @@ static void test_numbers(void **state)
 {
 	(void)state;
 	static const char *const ok[] = { "0", "5", "-5", "+7", "130.1", "3.", ".5", "-.25", " 4.7 ", "007",
-		                          "123456789012345", "1.23456789012345", "1e3", "1.5E-2", "12345678901234567" };
+		                          "123456789012345", "1.23456789012345", "1e3", "1.5E-2", "12345678901234567",
+		                          "0.00000000000000000000001" /* 23 places: past the table of powers */ };
 	static const char *const bad[] = { "", " ", "-", "+", ".", "-.", "1.2.3", "1-2", "x", "5x", "1..2", "--1" };
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		double a = NAN, b = NAN;
