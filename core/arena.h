@@ -4,7 +4,7 @@
  * A run arena holds what lives for the whole run (configuration, vocabulary
  * index, compiled patterns); a record arena is reset after each HL7 message,
  * C-CDA section or CSV row. Nothing allocated from an arena is freed on its own:
- * arena_reset() releases everything at once (keeping the first chunk for reuse),
+ * arena_reset() releases everything at once (keeping the largest chunk for reuse),
  * arena_free() returns all memory.
  */
 #ifndef OMO_ARENA_H
@@ -26,7 +26,8 @@ struct arena {
 };
 
 void arena_init(struct arena *a, size_t chunk_size);
-/* arena_alloc past its fast path: a new chunk. */
+/* arena_alloc past its fast path: a new chunk when n does not fit (and an
+ * n that exactly fills the rest of this one). */
 void *arena_alloc_more(struct arena *a, size_t n);
 /* n bytes aligned to 16; never NULL (exits on out of memory). Inline: the
  * hot paths allocate a few small strings per message, and the call cost

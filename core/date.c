@@ -69,10 +69,7 @@ static int make_dt(int y, int mo, int d, int h, int mi, int s, int prec,
 	out->prec = (uint8_t)prec;
 	out->sec = prec == DT_TIME ? h * 3600 + mi * 60 + s : -1;
 	if (prec == DT_TIME && has_off && tz_target != DT_TZ_KEEP) {
-		int64_t t = dt_seconds(*out) - (int64_t)off_min * 60 + (int64_t)tz_target * 60;
-		int64_t dd = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-		out->day = (int32_t)dd;
-		out->sec = (int32_t)(t - dd * 86400);
+		dt_set_seconds(out, dt_seconds(*out) - (int64_t)off_min * 60 + (int64_t)tz_target * 60);
 	}
 	return 0;
 }
@@ -145,17 +142,14 @@ static inline uint64_t pairs8(uint64_t x)
 	return (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;
 }
 
-static inline int leap_year(unsigned y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
-
 /* Of a: lanes Y1 Y2 MO DD as pairs8 gives them, whether a bound is
  * crossed: Y1 >= 10 (the year from 1000), MO and DD from 1 (lanes whose
  * high bit must then be set), MO <= 12, DD <= 31 (whose high bit must then
  * be clear); then the days in the month. */
 static inline int bad_date(uint64_t a, unsigned y, unsigned mo, unsigned d)
 {
-	static const uint8_t mdays[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	return ((~(a + 0x007F007F00000076ull) & 0x0080008000000080ull) | ((a + 0x0060007300000000ull) & 0x0080008000000000ull)) ||
-	       (d > 28 && (d > mdays[mo] || (mo == 2 && !leap_year(y))));
+	       (d > 28 && (int)d > date_days_in_month((int)y, (int)mo));
 }
 
 /* date_from_ymd of a valid date: the days since 0000-03-01 of the year's
@@ -170,8 +164,9 @@ static inline int32_t day_of(unsigned y, unsigned mo, unsigned d)
 static int hl7_general(const char *p, size_t n, int tz_target, struct dt *out);
 
 /*
- * dt_parse_hl7 of the common shapes first: YYYYMMDD, YYYYMMDDHHMM,
- * YYYYMMDDHHMMSS (fn bytes), then +/-ZZZZ when fn < n; all digits. Eight
+ * dt_parse_hl7 of the common shapes first: YYYYMMDD, and YYYYMMDDHHMM or
+ * YYYYMMDDHHMMSS (fn bytes) followed by +/-ZZZZ or not, all digits (others,
+ * such as YYYYMMDD+ZZZZ or a fraction, go to hl7_general). Eight
  * bytes are read as one word: the digits checked together, then turned into
  * pairs (two digits each) whose bounds are checked together (a bound crossed
  * sets a lane's high bit). The same checks and results as hl7_general.
@@ -216,20 +211,18 @@ int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 		*out = DT_EMPTY;
 		return -E_DATE;
 	}
-	int32_t day = day_of(y, mo, d);
-	int32_t sec = (int32_t)((unsigned)(b >> 16 & 0xFF) * 3600 + (unsigned)(b >> 32 & 0xFF) * 60 + ss - (ss == 60));
+	struct dt r = { day_of(y, mo, d),
+		        (int32_t)((unsigned)(b >> 16 & 0xFF) * 3600 + (unsigned)(b >> 32 & 0xFF) * 60 + ss - (ss == 60)),
+		        DT_TIME };
 	if (fn < n && tz_target != DT_TZ_KEEP) {
 		int off = (int)(z & 0xFF) * 60 + (int)(z >> 16 & 0xFF);
-		int64_t t = sec + ((int64_t)tz_target - (p[fn] == '-' ? -off : off)) * 60;
-		if ((uint64_t)t < 86400) {
-			sec = (int32_t)t;
-		} else {
-			int64_t dd = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-			day += (int32_t)dd;
-			sec = (int32_t)(t - dd * 86400);
-		}
+		int64_t t = r.sec + ((int64_t)tz_target - (p[fn] == '-' ? -off : off)) * 60;
+		if ((uint64_t)t < 86400) /* the same day, most often */
+			r.sec = (int32_t)t;
+		else
+			dt_set_seconds(&r, (int64_t)r.day * 86400 + t);
 	}
-	*out = (struct dt){ day, sec, DT_TIME };
+	*out = r;
 	return 0;
 }
 

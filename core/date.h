@@ -52,5 +52,13 @@ void dt_fmt_date(int32_t day, char out[10]);
 void dt_fmt_ts(struct dt d, char out[19]);
 /* Whole seconds since 1970-01-01 00:00 (wall time); for ordering and spans. */
 static inline int64_t dt_seconds(struct dt d) { return (int64_t)d.day * 86400 + (d.sec > 0 ? d.sec : 0); }
+/* Its inverse: d's day and second from t (whole seconds since 1970-01-01
+ * 00:00, wall time), the day rounded down; d's precision is left as it is. */
+static inline void dt_set_seconds(struct dt *d, int64_t t)
+{
+	int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	d->day = (int32_t)day;
+	d->sec = (int32_t)(t - day * 86400);
+}
 
 #endif

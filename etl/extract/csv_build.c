@@ -101,10 +101,7 @@ int csv_parse_date(struct span v, const struct csv_datefmt *f, int site_tz, stru
 		return -E_DATE;
 	if (f->tz != DT_TZ_KEEP && site_tz != DT_TZ_KEEP && out->prec == DT_TIME &&
 	    !(f->may_offset && has_offset(v, f->kind))) {
-		int64_t t = dt_seconds(*out) + (int64_t)(site_tz - f->tz) * 60;
-		int64_t dd = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-		out->day = (int32_t)dd;
-		out->sec = (int32_t)(t - dd * 86400);
+		dt_set_seconds(out, dt_seconds(*out) + (int64_t)(site_tz - f->tz) * 60);
 	}
 	return 0;
 }

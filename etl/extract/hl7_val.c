@@ -115,23 +115,6 @@ int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struc
 	return 0;
 }
 
-/* shift a wall time by minutes */
-static void dt_shift(struct dt *d, int minutes)
-{
-	int64_t t = (int64_t)d->sec + (int64_t)minutes * 60;
-	int32_t day = d->day;
-	while (t < 0) {
-		t += 86400;
-		day--;
-	}
-	while (t >= 86400) {
-		t -= 86400;
-		day++;
-	}
-	d->day = day;
-	d->sec = (int32_t)t;
-}
-
 /* v as a date: the profile's date format, assumed zone. 0 or -E_DATE. */
 static int date_value(const struct extractor *x, struct span v, struct dt *out)
 {
@@ -144,7 +127,7 @@ static int date_value(const struct extractor *x, struct span v, struct dt *out)
 		for (size_t i = 4; i < v.n; i++)
 			zoned |= v.p[i] == '+' || v.p[i] == '-';
 		if (!zoned)
-			dt_shift(out, x->tz - p->assume_offset);
+			dt_set_seconds(out, dt_seconds(*out) + (int64_t)(x->tz - p->assume_offset) * 60);
 	}
 	return 0;
 }
