@@ -3,7 +3,7 @@
 #
 #   bench/ab_hl7.sh OLD/bench_hl7 NEW/bench_hl7 FILE [PAIRS]
 #
-# Runs the two bench_hl7 binaries one right after the other, PAIRS times
+# Runs the two bench_hl7 binaries one right after the other (in turn first), PAIRS times
 # (default 10), extraction only (BENCH_ONLY_EXTRACT=1, best of its 3 rounds),
 # and prints each pair's NEW/OLD messages per second, then their median.
 # Why pairs: on a shared machine compute-bound code swings by up to 1.8x from
@@ -26,7 +26,11 @@ rate() {
 
 ratios=()
 for ((i = 0; i < pairs; i++)); do
-	a=$(rate "$old") b=$(rate "$new")
+	if ((i % 2)); then # each first in every other pair: no order effect in the median
+		b=$(rate "$new") a=$(rate "$old")
+	else
+		a=$(rate "$old") b=$(rate "$new")
+	fi
 	[ -n "$a" ] && [ -n "$b" ] || {
 		echo "ab_hl7: a bench_hl7 run failed" >&2
 		exit 2

@@ -60,7 +60,9 @@ for prof in "$root"/conf/profiles/hl7v2/*.conf; do
 		for f in "${files[@]}"; do
 			cases=$((cases + 1))
 			"$old" "$f" "$p" "$tz" >"$tmp/a" 2>&1
+			echo "exit $?" >>"$tmp/a" # a crash after the same lines differs too
 			"$new" "$f" "$p" "$tz" >"$tmp/b" 2>&1
+			echo "exit $?" >>"$tmp/b"
 			if ! cmp -s "$tmp/a" "$tmp/b"; then
 				bad=$((bad + 1))
 				echo "DIFFERS: $f (profile $p, tz $tz)"

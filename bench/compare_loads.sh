@@ -12,8 +12,9 @@
 # Prints each run's time; exits 1 if anything differs. For a change that must
 # not change what is loaded (a faster mapper, loader or extractor).
 set -euo pipefail
-OLD=$(realpath "$1")
-NEW=$(realpath "$2")
+usage="usage: compare_loads.sh OLD_OMOPIPE NEW_OMOPIPE [PATIENTS_PER_SITE] [SITES]"
+OLD=$(realpath "${1:?$usage}")
+NEW=$(realpath "${2:?$usage}")
 PATIENTS=${3:-1500}
 SITES=${4:-4}
 W=${BENCH_DIR:-/tmp/omopipe-compare}
@@ -37,7 +38,7 @@ load() { # binary database
   done
   local t0 t1
   t0=$(date +%s.%N)
-  "$omo" -q -c "$W/feeds/omopipe.conf" run >/dev/null || true # rc 1: some files hold broken records on purpose
+  "$omo" -q -c "$W/feeds/omopipe.conf" run >/dev/null || [ $? -eq 1 ] # 1: some files hold broken records on purpose; 2-5 stop here
   t1=$(date +%s.%N)
   echo "$db: run took $(echo "$t1 - $t0" | bc -l | cut -c1-6) s"
   "$omo" psql -X -q -At -v ON_ERROR_STOP=1 -f "$SHARE/tests/pg/cdm_checksum.sql" > "$W/$db.cdm"

@@ -1209,7 +1209,8 @@ static int held_end(struct sink *b, struct err *e)
 	return held_ops->end(b, e);
 }
 
-/* run, the spans of provider names checked when each message ends */
+/* run, the spans hold() kept (held_emit: provider names, person codes)
+ * checked when each message ends */
 static void run_held(struct extractor *x, const char *path, struct tu_sink *s)
 {
 	struct err e;

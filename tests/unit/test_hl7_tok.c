@@ -447,9 +447,6 @@ static void test_delimiters_from_msh(void **state)
 	one_close(&o);
 }
 
-/* Messages read one after another into the same hl7_msg: the delimiters of
- * each (those of the last message are kept while MSH starts with the same 8
- * bytes after "MSH"), also after a message with bad ones. */
 /* Occurrence numbers are counted per id; the id set says "absent" for no id
  * the message holds, and for the ids asked about below that it does not (EVN
  * and PD1 are those the extractor asks about), message after message. */
@@ -477,6 +474,9 @@ static void test_seg_ord_and_lacks(void **state)
 	one_close(&o);
 }
 
+/* Messages read one after another into the same hl7_msg: the delimiters of
+ * each (those of the last message are kept while MSH starts with the same 8
+ * bytes after "MSH"), also after a message with bad ones. */
 static void test_delimiters_message_after_message(void **state)
 {
 	(void)state;
