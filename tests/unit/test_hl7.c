@@ -1079,39 +1079,39 @@ static void test_message_header(void **state)
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|8|P|2.5.1||||||UNICODE UTF-8\rPID|1||8^^^H^MR|||||F^F\xe9minin\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|9|P|2.5.1||||||8859/1~UNICODE UTF-8|X\rPID|1||9^^^H^MR|||||F^F\xe9minin\r";
 	for (int avx2 = 1; avx2 >= 0; avx2--) {
-	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
-	x->m.avx2 = x->m.avx2 && avx2; /* 0: MSH fields found 16 bytes at a time */
-	struct tu_sink s;
-	assert_int_equal(tu_write(path, text), 0);
-	run(x, path, &s, &G);
-	assert_int_equal(s.begun, 9);
-	assert_int_equal(s.loaded, 4);
-	assert_int_equal(s.skipped, 3);
-	assert_int_equal(s.quarantined, 2);
-	find(&G, REC_PERSON, "H|1");
-	find(&G, REC_PERSON, "H|3");
-	assert_string_equal(copy_span(find(&G, REC_PERSON, "H|7")->u.person.gender.display, b, sizeof b), "F\xc3\xa9minin");
-	assert_string_equal(copy_span(find(&G, REC_PERSON, "H|9")->u.person.gender.display, b, sizeof b), "F\xc3\xa9minin");
-	assert_int_equal(s.last_q.code, E_ENCODING); /* the eighth: UTF-8 */
-	assert_string_equal(s.last_q.pos.where, "PID[1]-8.1");
-	assert_string_equal(s.last_skip, "message type X^ not loaded");
-	assert_string_equal(s.last_source_id, "9");
-
-	/* the skips before, each the last of a run */
-	static const struct { const char *text, *skip; } runs[] = {
-		{ "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||1###H#MR\r"
-		  "MSH|^~\\&|A|B|C|D|20230301||ORU#R01|2|P|2.5.1\rPID|1||2^^^H^MR\r", "message type ORU?R01^ not loaded" },
-		{ "MSH|^~\\&|A|B|C|D|20230301||ADT|3|P|2.5.1\rEVN|A01\rPID|1||3^^^H^MR\r"
-		  "MSH|^~\\&|A|B|C|D|20230301||ADT|4|P|2.5.1\rEVN|A02\rPID|1||4^^^H^MR\r", "message type ADT^A02 not loaded" },
-	};
-	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
-		assert_int_equal(tu_write(path, runs[i].text), 0);
+		struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+		x->m.avx2 = x->m.avx2 && avx2; /* 0: MSH fields found 16 bytes at a time */
+		struct tu_sink s;
+		assert_int_equal(tu_write(path, text), 0);
 		run(x, path, &s, &G);
-		assert_int_equal(s.loaded, 1);
-		assert_int_equal(s.skipped, 1);
-		assert_string_equal(s.last_skip, runs[i].skip);
-	}
-	extract_hl7v2.close(x);
+		assert_int_equal(s.begun, 9);
+		assert_int_equal(s.loaded, 4);
+		assert_int_equal(s.skipped, 3);
+		assert_int_equal(s.quarantined, 2);
+		find(&G, REC_PERSON, "H|1");
+		find(&G, REC_PERSON, "H|3");
+		assert_string_equal(copy_span(find(&G, REC_PERSON, "H|7")->u.person.gender.display, b, sizeof b), "F\xc3\xa9minin");
+		assert_string_equal(copy_span(find(&G, REC_PERSON, "H|9")->u.person.gender.display, b, sizeof b), "F\xc3\xa9minin");
+		assert_int_equal(s.last_q.code, E_ENCODING); /* the eighth: UTF-8 */
+		assert_string_equal(s.last_q.pos.where, "PID[1]-8.1");
+		assert_string_equal(s.last_skip, "message type X^ not loaded");
+		assert_string_equal(s.last_source_id, "9");
+
+		/* the skips before, each the last of a run */
+		static const struct { const char *text, *skip; } runs[] = {
+			{ "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||1###H#MR\r"
+			  "MSH|^~\\&|A|B|C|D|20230301||ORU#R01|2|P|2.5.1\rPID|1||2^^^H^MR\r", "message type ORU?R01^ not loaded" },
+			{ "MSH|^~\\&|A|B|C|D|20230301||ADT|3|P|2.5.1\rEVN|A01\rPID|1||3^^^H^MR\r"
+			  "MSH|^~\\&|A|B|C|D|20230301||ADT|4|P|2.5.1\rEVN|A02\rPID|1||4^^^H^MR\r", "message type ADT^A02 not loaded" },
+		};
+		for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+			assert_int_equal(tu_write(path, runs[i].text), 0);
+			run(x, path, &s, &G);
+			assert_int_equal(s.loaded, 1);
+			assert_int_equal(s.skipped, 1);
+			assert_string_equal(s.last_skip, runs[i].skip);
+		}
+		extract_hl7v2.close(x);
 	}
 }
 
