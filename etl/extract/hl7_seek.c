@@ -131,16 +131,13 @@ __attribute__((noinline)) static void seps_find_sse2(const struct hl7_msg *m, co
 	seps_find(m, s, want, n, at, 0);
 }
 
-void hx_seps_of(const struct extractor *x, const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want,
-                    size_t n, const char **at)
+void hx_seps_of(const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want, size_t n, const char **at)
 {
 #ifdef HX_AVX2
-	if (m->avx2 && x->popcnt) {
+	if (m->avx2) { /* AVX2, BMI and popcnt */
 		seps_find_avx2(m, s, want, n, at);
 		return;
 	}
-#else
-	(void)x;
 #endif
 	seps_find_sse2(m, s, want, n, at);
 }

@@ -88,6 +88,15 @@ static int line_is(const char *p, size_t n, const char *id)
 	       (n == 3 || (!is_alnum(p[3]) && p[3] != ' '));
 }
 
+#ifdef HL7_AVX2
+/* 1 if the CPU has what the AVX2 paths use: AVX2, BMI and popcnt (the
+ * stream's and the message's avx2) */
+static int cpu_avx2(void)
+{
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
+}
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* the stream                                                                */
 
@@ -98,7 +107,7 @@ void hl7_stream_init(struct hl7_stream *s, struct win *w)
 	s->line = 1;
 	s->raw_cap = 1u << 20;
 #ifdef HL7_AVX2
-	s->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+	s->avx2 = cpu_avx2();
 #endif
 }
 
@@ -516,7 +525,7 @@ void hl7_msg_setup(struct hl7_msg *m, struct arena *a)
 	memset(m, 0, sizeof *m);
 	m->a = a;
 #ifdef HL7_AVX2
-	m->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+	m->avx2 = cpu_avx2();
 #endif
 }
 

@@ -90,7 +90,7 @@ struct hl7_stream {
 	/* batch accounting */
 	uint64_t batch_msgs;       /* messages since the last BHS */
 	uint64_t batch_mismatch;   /* BTS counts that did not match */
-	int avx2;                  /* find line ends with AVX2 (the CPU has it, and BMI) rather than SSE2 */
+	int avx2;                  /* find line ends with AVX2 (the CPU has it, BMI and popcnt) rather than SSE2 */
 };
 
 /* Start reading frames from w (already opened, BOM skipped or not). */
@@ -150,7 +150,7 @@ struct hl7_msg {
 	 * each, so that a clear bit tells an id is absent */
 	uint64_t idset;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
-	int avx2;                  /* split with AVX2 (the CPU has it, and BMI) rather than SSE2 */
+	int avx2;                  /* split with AVX2 (the CPU has it, BMI and popcnt) rather than SSE2 */
 #ifdef __SSE2__
 	/* the delimiters in every byte of a vector (hl7_msg_init): made once
 	 * per message rather than at each split */
