@@ -1092,6 +1092,36 @@ static inline uint32_t *split_last_avx2(struct split_vec32 *sv, const char *p, s
 	return w;
 }
 
+/* The most bytes left to split that the AVX2 short way takes (a segment's
+ * first split starts after its 3-byte id: up to 3 + SPLIT_SHORT bytes). */
+#define SPLIT_SHORT 1024
+
+/* The short way of an AVX2 split from *pi on of the segment p[0, n) (n >=
+ * 32, at most SPLIT_SHORT bytes left), its notes in sv (set up here): room
+ * for all its entries reserved at once (an entry per byte left at most, and
+ * the end, and flatten_tab's 8 beyond), up to want of them appended from
+ * *start = m->fo + m->nfo on, then if not stopped by those the last 32 bytes
+ * and the end (*done set). Returns the end of the entries, *pi where it
+ * stopped. (*start as given here: m->fo read after the rounds would be
+ * loaded again, as their vector stores may alias it.) */
+__attribute__((target("avx2,bmi"))) static inline __attribute__((always_inline)) uint32_t *
+split_short_avx2(struct hl7_msg *m, struct split_vec32 *sv, const char *p, size_t *pi, size_t n, size_t want,
+                 uint32_t **start, uint8_t *done)
+{
+	size_t i = *pi, room = n - i + 1;
+	fo_reserve(m, room + 8);
+	uint32_t *w = *start = m->fo + m->nfo, *stop = w + (want < room ? want : room);
+	split_vec32_init(sv, m->vfs, m->ves, m->vss, m->vrs);
+	i = split_rounds_avx2(sv, p, i, n, &w, stop);
+	*done = w < stop;
+	if (*done) {
+		w = split_last_avx2(sv, p, i, n, w);
+		i = n;
+	}
+	*pi = i;
+	return w;
+}
+
 /*
  * split_more with AVX2 (the CPU has it). A segment of 32 bytes or more with
  * at most 1 KiB left to split (most are) takes a shorter way, as a split is
@@ -1111,23 +1141,12 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 	split_begin(m, s);
 	const char *p = s->p;
 	size_t n = s->n, i = s->pos;
-	if (n < 32 || n - i > 1024) {
+	if (n < 32 || n - i > SPLIT_SHORT) {
 		split_more(m, s, k, 1);
 		return;
 	}
-	/* an entry per byte left at most, and the end (and flatten_tab's 8
-	 * beyond) */
-	size_t room = n - i + 1, want = (size_t)k + 1 - s->nfo;
-	fo_reserve(m, room + 8);
-	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
 	struct split_vec32 sv;
-	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
-	i = split_rounds_avx2(&sv, p, i, n, &w, stop);
-	if (w < stop) {
-		w = split_last_avx2(&sv, p, i, n, w);
-		i = n;
-		s->done = 1;
-	}
+	uint32_t *w0, *w = split_short_avx2(m, &sv, p, &i, n, (size_t)k + 1 - s->nfo, &w0, &s->done); /* w0 unused */
 	split_end(m, s, w, i, (unsigned)_mm256_movemask_epi8(sv.acc_e), (unsigned)_mm256_movemask_epi8(sv.acc_s),
 	          (unsigned)_mm256_movemask_epi8(sv.acc_r));
 }
@@ -1142,21 +1161,11 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 __attribute__((target("avx2,bmi"))) static inline void split_first_avx2(struct hl7_msg *m, struct hl7_seg *s,
                                                                         unsigned k)
 {
-	const char *p = s->p;
-	size_t n = s->n, f0 = m->nfo;
-	/* an entry per byte after the id at most, and the end (and
-	 * flatten_tab's 8 beyond) */
-	size_t room = n - 3 + 1, want = (size_t)k + 1;
-	fo_reserve(m, room + 8);
-	uint32_t *fe = m->fo + f0, *w = fe, *stop = w + (want < room ? want : room);
+	size_t n = s->n, f0 = m->nfo, i = 3;
 	struct split_vec32 sv;
-	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
-	size_t i = split_rounds_avx2(&sv, p, 3, n, &w, stop);
-	uint8_t done = w < stop;
-	if (done) {
-		w = split_last_avx2(&sv, p, i, n, w);
-		i = n;
-	}
+	uint32_t *fe;
+	uint8_t done;
+	uint32_t *w = split_short_avx2(m, &sv, s->p, &i, n, (size_t)k + 1, &fe, &done);
 	uint32_t nfo = (uint32_t)(w - fe);
 	s->f0 = (uint32_t)f0;
 	s->fe = fe;
@@ -1175,7 +1184,7 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
 #ifdef HL7_AVX2
 	if (m->avx2) {
-		if (s->f0 == UINT32_MAX && s->n >= 32 && s->n <= 1027 && !hl7_is_msh(s))
+		if (s->f0 == UINT32_MAX && s->n >= 32 && s->n <= 3 + SPLIT_SHORT && !hl7_is_msh(s))
 			split_first_avx2(m, s, k);
 		else
 			split_more_avx2(m, s, k);
