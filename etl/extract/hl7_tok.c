@@ -88,6 +88,12 @@ static int line_is(const char *p, size_t n, const char *id)
 	       (n == 3 || (!is_alnum(p[3]) && p[3] != ' '));
 }
 
+/* 1 if the line is an MSH line: "MSH" and a field separator at least */
+static inline int is_msh_line(const char *p, size_t n)
+{
+	return line_is(p, n, "MSH") && n >= 4;
+}
+
 #ifdef HL7_AVX2
 /* 1 if the CPU has what the AVX2 paths use: AVX2, BMI and popcnt (the
  * stream's and the message's avx2) */
@@ -311,7 +317,7 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 		if (c < 'A' || c > 'Z' || b[t - 1] == 0x1C || r == rend)
 			break;
 		if (c == 'M' || c == 'F' || c == 'B') {
-			if (!line_is(b + ls, t - ls, "MSH") || t - ls < 4)
+			if (!is_msh_line(b + ls, t - ls))
 				break;
 			if (s->in_frame) {
 				ends = 1;
@@ -319,10 +325,10 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 			}
 			if (ls != 0)
 				break;
-			/* start(s, HL7_MSG) with nothing to drop */
-			s->in_frame = HL7_MSG;
-			s->frame_line = line;
-			s->frame_offset = win_offset(s->w, s->w->beg);
+			/* the first line of this call (line is s->line): start()
+			 * has nothing to drop; the segment goes first (nsegs 0),
+			 * frame_end and nsegs are set at out */
+			start(s, HL7_MSG);
 			r = s->segs;
 		}
 		size_t next = t + 1;
@@ -456,7 +462,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 			kind = L_SKIP;
 		} else if (ln >= 2 && lp[0] == '/' && lp[1] == '/') {
 			kind = L_SKIP;
-		} else if (line_is(lp, ln, "MSH") && ln >= 4) {
+		} else if (is_msh_line(lp, ln)) {
 			kind = L_MSH;
 		} else if (line_is(lp, ln, "FHS") || line_is(lp, ln, "BHS") ||
 		           line_is(lp, ln, "BTS") || line_is(lp, ln, "FTS")) {
