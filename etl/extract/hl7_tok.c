@@ -262,17 +262,25 @@ static inline __attribute__((always_inline)) size_t eol_next(struct hl7_stream *
 	return s->scan - 64 + (size_t)__builtin_ctzll(s->eolm);
 }
 
+/* Pass the line end at t, the lowest bit of *m (the line ends among the 64
+ * bytes before *scan); crlf: it is a CRLF's CR, and the LF is passed too (its
+ * bit cleared, or scan moved past it). */
+static inline __attribute__((always_inline)) void eol_step(uint64_t *m, size_t *scan, size_t t, int crlf)
+{
+	*m &= *m - 1;
+	if (crlf) {
+		if (t + 1 < *scan)
+			*m &= ~(1ull << (t + 65 - *scan));
+		else
+			*scan = t + 2;
+	}
+}
+
 /* Pass the line end at t (eol_next's), the next line starting at next: t + 1,
- * or t + 2 after CRLF (the LF is passed too). */
+ * or t + 2 after CRLF. */
 static inline void eol_pass(struct hl7_stream *s, size_t t, size_t next)
 {
-	s->eolm &= s->eolm - 1;
-	if (next == t + 2) {
-		if (t + 1 < s->scan)
-			s->eolm &= ~(1ull << (t + 65 - s->scan));
-		else
-			s->scan = next;
-	}
+	eol_step(&s->eolm, &s->scan, t, next == t + 2);
 }
 
 /*
@@ -331,15 +339,9 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 			start(s, HL7_MSG);
 			r = s->segs;
 		}
-		size_t next = t + 1;
-		m &= m - 1;
-		if (b[t + 1] == '\n' && b[t] == '\r') { /* CRLF: the LF passed too */
-			next++;
-			if (t + 1 < scan)
-				m &= ~(1ull << (t + 65 - scan));
-			else
-				scan = next;
-		}
+		int crlf = b[t + 1] == '\n' && b[t] == '\r';
+		size_t next = t + 1 + (size_t)crlf;
+		eol_step(&m, &scan, t, crlf);
 		r->off = (uint32_t)ls;
 		r->n = (uint32_t)(t - ls);
 		r->line = line++;
