@@ -619,21 +619,20 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->nseg = 0;
 	m->nfo = 0;
 	m->idset = 0;
+	const char *why;
 	if (f->nsegs == 0) {
-		memset(&m->d, 0, sizeof m->d);
-		m->dkey = 0;
-		return err_set(e, E_PARSE, "no segments");
+		why = "no segments";
+		goto no_msh;
 	}
 	const char *msh = f->p + f->segs[0].off;
 	size_t mn = f->segs[0].n;
 	if (e)
 		e->pos.line = f->segs[0].line;
 	if (mn < 4 || memcmp(msh, "MSH", 3) != 0) {
-		memset(&m->d, 0, sizeof m->d);
-		m->dkey = 0;
 		if (e)
 			snprintf(e->pos.where, sizeof e->pos.where, "MSH");
-		return err_set(e, E_PARSE, "message does not start with MSH");
+		why = "message does not start with MSH";
+		goto no_msh;
 	}
 	/* the same 8 bytes after "MSH" as in the last message: the same
 	 * delimiters (MSH-2 ends within them), read and checked already */
@@ -702,6 +701,12 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->idset = idset;
 	m->nseg = nseg;
 	return 0;
+
+no_msh:
+	/* no delimiters read: none kept for the next message either */
+	memset(&m->d, 0, sizeof m->d);
+	m->dkey = 0;
+	return err_set(e, E_PARSE, "%s", why);
 }
 
 unsigned hl7_seg_ord(const struct hl7_msg *m, const struct hl7_seg *s)
