@@ -1213,14 +1213,6 @@ unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s)
 	return s->nf; /* MSH's counts MSH-1 by its first entry */
 }
 
-/* Field 0 of MSH: empty at the end, the segment split to the end (as it has
- * always been read: field n as entry n - 1, wrapped round for 0). */
-struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s)
-{
-	hl7_split_more(m, s, UINT_MAX);
-	return span_make(s->p + s->n, 0);
-}
-
 size_t hl7_pieces(struct span s, char c, struct span *out, size_t max)
 {
 	size_t k = 0;

@@ -205,15 +205,15 @@ static inline int hl7_is_msh(const struct hl7_seg *s)
  * Field n of a segment, raw (all repetitions, escapes unresolved); empty if
  * absent. MSH-1 is the field separator itself, MSH-2 the encoding characters.
  */
-struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s);
 static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
 {
 	/* MSH's table has an entry for MSH-1 too (see hl7_seg): only fields 0
 	 * and 1 need a look at the id, a test the compiler drops for a
-	 * constant n above 1 */
+	 * constant n above 1; MSH's field 0 is empty at the segment's end
+	 * (no split needed for it) */
 	if (n <= 1) {
 		if (hl7_is_msh(s))
-			return n ? span_make(s->p + 3, 1) : hl7_msh_field0(m, s);
+			return n ? span_make(s->p + 3, 1) : span_make(s->p + s->n, 0);
 		if (n == 0)
 			return span_make(s->p, 3);
 	}
