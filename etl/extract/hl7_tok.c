@@ -16,7 +16,7 @@
 /* ------------------------------------------------------------------------ */
 /* scanning                                                                  */
 
-/* Line ends (CR, LF) among the n bytes at p, n < 64: bit i for p[i]. */
+/* Line ends (CR, LF) among the n bytes at p, n <= 64: bit i for p[i]. */
 static uint64_t eol_bits_tail(const char *p, size_t n)
 {
 	uint64_t m = 0;
@@ -1168,8 +1168,9 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
  * The first split of a segment other than MSH, of 32 bytes up to 1 KiB
  * (nearly every split): split_more_avx2's short way with nothing to carry
  * over, so nothing of split_begin / split_end's bookkeeping (no entries to
- * move, no notes to merge with earlier ones), and small enough to inline
- * into hl7_split_more.
+ * move, no notes to merge with earlier ones). A call of its own from
+ * hl7_split_more (a target("avx2") function is not inlined into a caller
+ * without it).
  */
 __attribute__((target("avx2,bmi"))) static inline void split_first_avx2(struct hl7_msg *m, struct hl7_seg *s,
                                                                         unsigned k)

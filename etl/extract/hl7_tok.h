@@ -152,8 +152,9 @@ struct hl7_msg {
 	struct arena *a;           /* where unescaped text goes (reset per message) */
 	int avx2;                  /* split with AVX2 (the CPU has it, BMI and popcnt) rather than SSE2 */
 #ifdef __SSE2__
-	/* the delimiters in every byte of a vector (hl7_msg_init): made once
-	 * per message rather than at each split */
+	/* the delimiters in every byte of a vector (hl7_msg_init): made when
+	 * MSH's delimiter bytes differ from the last message's (dkey) rather
+	 * than at each split */
 	__m128i vfs, vcs, vrs, ves, vss;
 #endif
 };
