@@ -244,7 +244,7 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	 * MSH-1 the first): the only MSH fields read per message */
 	static const unsigned want[5] = { 8, 9, 10, 17, 18 };
 	const char *sep[5] = { NULL };
-	hx_seps_of(x, m, h.msh, want, 5, sep);
+	hx_seps_of(m, h.msh, want, 5, sep);
 	struct span cs = hl7_rep(m, hx_field_at(h.msh, sep[3], sep[4]), 1);
 	if (cs.n == x->last_csn && mem_eq_short(cs.p, x->last_cs, cs.n)) {
 		m->charset = x->last_charset; /* as in the last message */
@@ -366,9 +366,6 @@ static int hl7x_open(struct extractor **out, const char *profile, const struct c
 		return rc;
 	}
 	x->tz = site ? site->tz : DT_TZ_KEEP;
-#ifdef HX_AVX2
-	x->popcnt = __builtin_cpu_supports("popcnt");
-#endif
 	x->last_csn = SIZE_MAX;
 	x->last_t9n = SIZE_MAX;
 	x->last_dn = SIZE_MAX;

@@ -30,7 +30,7 @@
 #include <emmintrin.h>
 #endif
 /* The AVX2 paths are built (x86-64, gcc or clang), and taken when the CPU
- * has AVX2 and BMI (hl7_msg.avx2). */
+ * has AVX2, BMI and popcnt (hl7_msg.avx2). */
 #if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
 #define HX_AVX2 1
 #endif
@@ -139,7 +139,6 @@ struct extractor {
 	struct arena msg;          /* reset after each message */
 	struct hl7_msg m;
 	size_t max_read;           /* tests: bytes per read (0: default) */
-	int popcnt;                /* the CPU has popcnt (with m.avx2: fields found 32 bytes at a time) */
 	uint64_t batch_mismatch;   /* last run: BTS counts that did not match */
 	char last_type[16];        /* the last message type looked up ... */
 	int last_handler;          /* ... and its handler */
@@ -192,8 +191,7 @@ int hl7x_run_win(struct extractor *x, struct win *w, const char *path, struct si
  * < want[n - 1] (1-based, counted from byte 3: an MSH's first is MSH-1;
  * n > 0) into at[i], 32 bytes at a time where the CPU can; at[i] is left as
  * it was for those the segment does not have. */
-void hx_seps_of(const struct extractor *x, const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want,
-                size_t n, const char **at);
+void hx_seps_of(const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want, size_t n, const char **at);
 /* The field that starts after separator a (NULL: none) and ends at z (NULL:
  * the segment's end): as hl7_field gives it. */
 static inline struct span hx_field_at(const struct hl7_seg *s, const char *a, const char *z)

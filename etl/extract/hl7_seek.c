@@ -47,6 +47,25 @@ __attribute__((target("avx2"))) static inline uint32_t fs_mask32(const struct hl
 }
 #endif
 
+#ifdef __SSE2__
+/* the field separators among the width bytes at p (32 with avx2, else 16) */
+static inline __attribute__((always_inline)) uint32_t fs_mask(const struct hl7_msg *m, const char *p, int avx2)
+{
+#ifdef HX_AVX2
+	if (avx2)
+		return fs_mask32(m, p);
+#endif
+	(void)avx2;
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), m->vfs));
+}
+
+/* the set bits of mk: with avx2 by the popcnt instruction */
+static inline __attribute__((always_inline)) unsigned pop(uint32_t mk, int avx2)
+{
+	return avx2 ? (unsigned)__builtin_popcount(mk) : pop32(mk);
+}
+#endif
+
 /* Of the separators in a block (mask mk, at blk; k before it, c in it),
  * the wanted ones from want[j] on into at: its bits cleared lowest first,
  * once. Returns the next j. */
@@ -77,13 +96,8 @@ static inline __attribute__((always_inline)) void seps_find(const struct hl7_msg
 	uint32_t mk;
 	unsigned c;
 	for (; (size_t)(end - b) >= width; b += width) {
-#ifdef HX_AVX2
-		if (avx2)
-			mk = fs_mask32(m, b);
-		else
-#endif
-			mk = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)b), m->vfs));
-		c = avx2 ? (unsigned)__builtin_popcount(mk) : pop32(mk);
+		mk = fs_mask(m, b, avx2);
+		c = pop(mk, avx2);
 		if (want[j] <= k + c && (j = seps_pick(mk, b, k, c, want, j, n, at)) == n)
 			return;
 		k += c;
@@ -94,17 +108,11 @@ static inline __attribute__((always_inline)) void seps_find(const struct hl7_msg
 	if (s->n >= width) {
 		/* the segment's last block, its bytes before b (looked at) masked off */
 		blk = end - width;
-#ifdef HX_AVX2
-		if (avx2)
-			mk = fs_mask32(m, blk);
-		else
-#endif
-			mk = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)blk), m->vfs));
-		mk &= ~0u << (b - blk);
+		mk = fs_mask(m, blk, avx2) & ~0u << (b - blk);
 	} else {
 		mk = fs_mask_short(m, b, end);
 	}
-	c = avx2 ? (unsigned)__builtin_popcount(mk) : pop32(mk);
+	c = pop(mk, avx2);
 	seps_pick(mk, blk, k, c, want, j, n, at);
 #else
 	(void)avx2;
@@ -131,16 +139,13 @@ __attribute__((noinline)) static void seps_find_sse2(const struct hl7_msg *m, co
 	seps_find(m, s, want, n, at, 0);
 }
 
-void hx_seps_of(const struct extractor *x, const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want,
-                    size_t n, const char **at)
+void hx_seps_of(const struct hl7_msg *m, const struct hl7_seg *s, const unsigned *want, size_t n, const char **at)
 {
 #ifdef HX_AVX2
-	if (m->avx2 && x->popcnt) {
+	if (m->avx2) { /* AVX2, BMI and popcnt */
 		seps_find_avx2(m, s, want, n, at);
 		return;
 	}
-#else
-	(void)x;
 #endif
 	seps_find_sse2(m, s, want, n, at);
 }

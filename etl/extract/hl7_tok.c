@@ -16,7 +16,7 @@
 /* ------------------------------------------------------------------------ */
 /* scanning                                                                  */
 
-/* Line ends (CR, LF) among the n bytes at p, n < 64: bit i for p[i]. */
+/* Line ends (CR, LF) among the n bytes at p, n <= 64: bit i for p[i]. */
 static uint64_t eol_bits_tail(const char *p, size_t n)
 {
 	uint64_t m = 0;
@@ -88,6 +88,21 @@ static int line_is(const char *p, size_t n, const char *id)
 	       (n == 3 || (!is_alnum(p[3]) && p[3] != ' '));
 }
 
+/* 1 if the line is an MSH line: "MSH" and a field separator at least */
+static inline int is_msh_line(const char *p, size_t n)
+{
+	return line_is(p, n, "MSH") && n >= 4;
+}
+
+#ifdef HL7_AVX2
+/* 1 if the CPU has what the AVX2 paths use: AVX2, BMI and popcnt (the
+ * stream's and the message's avx2) */
+static int cpu_avx2(void)
+{
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
+}
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* the stream                                                                */
 
@@ -98,7 +113,7 @@ void hl7_stream_init(struct hl7_stream *s, struct win *w)
 	s->line = 1;
 	s->raw_cap = 1u << 20;
 #ifdef HL7_AVX2
-	s->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+	s->avx2 = cpu_avx2();
 #endif
 }
 
@@ -247,17 +262,25 @@ static inline __attribute__((always_inline)) size_t eol_next(struct hl7_stream *
 	return s->scan - 64 + (size_t)__builtin_ctzll(s->eolm);
 }
 
+/* Pass the line end at t, the lowest bit of *m (the line ends among the 64
+ * bytes before *scan); crlf: it is a CRLF's CR, and the LF is passed too (its
+ * bit cleared, or scan moved past it). */
+static inline __attribute__((always_inline)) void eol_step(uint64_t *m, size_t *scan, size_t t, int crlf)
+{
+	*m &= *m - 1;
+	if (crlf) {
+		if (t + 1 < *scan)
+			*m &= ~(1ull << (t + 65 - *scan));
+		else
+			*scan = t + 2;
+	}
+}
+
 /* Pass the line end at t (eol_next's), the next line starting at next: t + 1,
- * or t + 2 after CRLF (the LF is passed too). */
+ * or t + 2 after CRLF. */
 static inline void eol_pass(struct hl7_stream *s, size_t t, size_t next)
 {
-	s->eolm &= s->eolm - 1;
-	if (next == t + 2) {
-		if (t + 1 < s->scan)
-			s->eolm &= ~(1ull << (t + 65 - s->scan));
-		else
-			s->scan = next;
-	}
+	eol_step(&s->eolm, &s->scan, t, next == t + 2);
 }
 
 /*
@@ -302,7 +325,7 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 		if (c < 'A' || c > 'Z' || b[t - 1] == 0x1C || r == rend)
 			break;
 		if (c == 'M' || c == 'F' || c == 'B') {
-			if (!line_is(b + ls, t - ls, "MSH") || t - ls < 4)
+			if (!is_msh_line(b + ls, t - ls))
 				break;
 			if (s->in_frame) {
 				ends = 1;
@@ -310,21 +333,15 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 			}
 			if (ls != 0)
 				break;
-			/* start(s, HL7_MSG) with nothing to drop */
-			s->in_frame = HL7_MSG;
-			s->frame_line = line;
-			s->frame_offset = win_offset(s->w, s->w->beg);
+			/* the first line of this call (line is s->line): start()
+			 * has nothing to drop; the segment goes first (nsegs 0),
+			 * frame_end and nsegs are set at out */
+			start(s, HL7_MSG);
 			r = s->segs;
 		}
-		size_t next = t + 1;
-		m &= m - 1;
-		if (b[t + 1] == '\n' && b[t] == '\r') { /* CRLF: the LF passed too */
-			next++;
-			if (t + 1 < scan)
-				m &= ~(1ull << (t + 65 - scan));
-			else
-				scan = next;
-		}
+		int crlf = b[t + 1] == '\n' && b[t] == '\r';
+		size_t next = t + 1 + (size_t)crlf;
+		eol_step(&m, &scan, t, crlf);
 		r->off = (uint32_t)ls;
 		r->n = (uint32_t)(t - ls);
 		r->line = line++;
@@ -447,7 +464,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 			kind = L_SKIP;
 		} else if (ln >= 2 && lp[0] == '/' && lp[1] == '/') {
 			kind = L_SKIP;
-		} else if (line_is(lp, ln, "MSH") && ln >= 4) {
+		} else if (is_msh_line(lp, ln)) {
 			kind = L_MSH;
 		} else if (line_is(lp, ln, "FHS") || line_is(lp, ln, "BHS") ||
 		           line_is(lp, ln, "BTS") || line_is(lp, ln, "FTS")) {
@@ -516,7 +533,7 @@ void hl7_msg_setup(struct hl7_msg *m, struct arena *a)
 	memset(m, 0, sizeof *m);
 	m->a = a;
 #ifdef HL7_AVX2
-	m->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+	m->avx2 = cpu_avx2();
 #endif
 }
 
@@ -602,21 +619,20 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->nseg = 0;
 	m->nfo = 0;
 	m->idset = 0;
+	const char *why;
 	if (f->nsegs == 0) {
-		memset(&m->d, 0, sizeof m->d);
-		m->dkey = 0;
-		return err_set(e, E_PARSE, "no segments");
+		why = "no segments";
+		goto no_msh;
 	}
 	const char *msh = f->p + f->segs[0].off;
 	size_t mn = f->segs[0].n;
 	if (e)
 		e->pos.line = f->segs[0].line;
 	if (mn < 4 || memcmp(msh, "MSH", 3) != 0) {
-		memset(&m->d, 0, sizeof m->d);
-		m->dkey = 0;
 		if (e)
 			snprintf(e->pos.where, sizeof e->pos.where, "MSH");
-		return err_set(e, E_PARSE, "message does not start with MSH");
+		why = "message does not start with MSH";
+		goto no_msh;
 	}
 	/* the same 8 bytes after "MSH" as in the last message: the same
 	 * delimiters (MSH-2 ends within them), read and checked already */
@@ -685,6 +701,12 @@ int hl7_msg_init(struct hl7_msg *m, const struct hl7_frame *f, struct err *e)
 	m->idset = idset;
 	m->nseg = nseg;
 	return 0;
+
+no_msh:
+	/* no delimiters read: none kept for the next message either */
+	memset(&m->d, 0, sizeof m->d);
+	m->dkey = 0;
+	return err_set(e, E_PARSE, "%s", why);
 }
 
 unsigned hl7_seg_ord(const struct hl7_msg *m, const struct hl7_seg *s)
@@ -1083,6 +1105,36 @@ static inline uint32_t *split_last_avx2(struct split_vec32 *sv, const char *p, s
 	return w;
 }
 
+/* The most bytes left to split that the AVX2 short way takes (a segment's
+ * first split starts after its 3-byte id: up to 3 + SPLIT_SHORT bytes). */
+#define SPLIT_SHORT 1024
+
+/* The short way of an AVX2 split from *pi on of the segment p[0, n) (n >=
+ * 32, at most SPLIT_SHORT bytes left), its notes in sv (set up here): room
+ * for all its entries reserved at once (an entry per byte left at most, and
+ * the end, and flatten_tab's 8 beyond), up to want of them appended from
+ * *start = m->fo + m->nfo on, then if not stopped by those the last 32 bytes
+ * and the end (*done set). Returns the end of the entries, *pi where it
+ * stopped. (*start as given here: m->fo read after the rounds would be
+ * loaded again, as their vector stores may alias it.) */
+__attribute__((target("avx2,bmi"))) static inline __attribute__((always_inline)) uint32_t *
+split_short_avx2(struct hl7_msg *m, struct split_vec32 *sv, const char *p, size_t *pi, size_t n, size_t want,
+                 uint32_t **start, uint8_t *done)
+{
+	size_t i = *pi, room = n - i + 1;
+	fo_reserve(m, room + 8);
+	uint32_t *w = *start = m->fo + m->nfo, *stop = w + (want < room ? want : room);
+	split_vec32_init(sv, m->vfs, m->ves, m->vss, m->vrs);
+	i = split_rounds_avx2(sv, p, i, n, &w, stop);
+	*done = w < stop;
+	if (*done) {
+		w = split_last_avx2(sv, p, i, n, w);
+		i = n;
+	}
+	*pi = i;
+	return w;
+}
+
 /*
  * split_more with AVX2 (the CPU has it). A segment of 32 bytes or more with
  * at most 1 KiB left to split (most are) takes a shorter way, as a split is
@@ -1102,23 +1154,12 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 	split_begin(m, s);
 	const char *p = s->p;
 	size_t n = s->n, i = s->pos;
-	if (n < 32 || n - i > 1024) {
+	if (n < 32 || n - i > SPLIT_SHORT) {
 		split_more(m, s, k, 1);
 		return;
 	}
-	/* an entry per byte left at most, and the end (and flatten_tab's 8
-	 * beyond) */
-	size_t room = n - i + 1, want = (size_t)k + 1 - s->nfo;
-	fo_reserve(m, room + 8);
-	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
 	struct split_vec32 sv;
-	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
-	i = split_rounds_avx2(&sv, p, i, n, &w, stop);
-	if (w < stop) {
-		w = split_last_avx2(&sv, p, i, n, w);
-		i = n;
-		s->done = 1;
-	}
+	uint32_t *w0, *w = split_short_avx2(m, &sv, p, &i, n, (size_t)k + 1 - s->nfo, &w0, &s->done); /* w0 unused */
 	split_end(m, s, w, i, (unsigned)_mm256_movemask_epi8(sv.acc_e), (unsigned)_mm256_movemask_epi8(sv.acc_s),
 	          (unsigned)_mm256_movemask_epi8(sv.acc_r));
 }
@@ -1127,27 +1168,18 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
  * The first split of a segment other than MSH, of 32 bytes up to 1 KiB
  * (nearly every split): split_more_avx2's short way with nothing to carry
  * over, so nothing of split_begin / split_end's bookkeeping (no entries to
- * move, no notes to merge with earlier ones), and small enough to inline
- * into hl7_split_more.
+ * move, no notes to merge with earlier ones). A call of its own from
+ * hl7_split_more (a target("avx2") function is not inlined into a caller
+ * without it).
  */
 __attribute__((target("avx2,bmi"))) static inline void split_first_avx2(struct hl7_msg *m, struct hl7_seg *s,
                                                                         unsigned k)
 {
-	const char *p = s->p;
-	size_t n = s->n, f0 = m->nfo;
-	/* an entry per byte after the id at most, and the end (and
-	 * flatten_tab's 8 beyond) */
-	size_t room = n - 3 + 1, want = (size_t)k + 1;
-	fo_reserve(m, room + 8);
-	uint32_t *fe = m->fo + f0, *w = fe, *stop = w + (want < room ? want : room);
+	size_t n = s->n, f0 = m->nfo, i = 3;
 	struct split_vec32 sv;
-	split_vec32_init(&sv, m->vfs, m->ves, m->vss, m->vrs);
-	size_t i = split_rounds_avx2(&sv, p, 3, n, &w, stop);
-	uint8_t done = w < stop;
-	if (done) {
-		w = split_last_avx2(&sv, p, i, n, w);
-		i = n;
-	}
+	uint32_t *fe;
+	uint8_t done;
+	uint32_t *w = split_short_avx2(m, &sv, s->p, &i, n, (size_t)k + 1, &fe, &done);
 	uint32_t nfo = (uint32_t)(w - fe);
 	s->f0 = (uint32_t)f0;
 	s->fe = fe;
@@ -1166,7 +1198,7 @@ void hl7_split_more(struct hl7_msg *m, struct hl7_seg *s, unsigned k)
 {
 #ifdef HL7_AVX2
 	if (m->avx2) {
-		if (s->f0 == UINT32_MAX && s->n >= 32 && s->n <= 1027 && !hl7_is_msh(s))
+		if (s->f0 == UINT32_MAX && s->n >= 32 && s->n <= 3 + SPLIT_SHORT && !hl7_is_msh(s))
 			split_first_avx2(m, s, k);
 		else
 			split_more_avx2(m, s, k);
@@ -1180,14 +1212,6 @@ unsigned hl7_nfields(struct hl7_msg *m, struct hl7_seg *s)
 {
 	hl7_split_more(m, s, UINT_MAX);
 	return s->nf; /* MSH's counts MSH-1 by its first entry */
-}
-
-/* Field 0 of MSH: empty at the end, the segment split to the end (as it has
- * always been read: field n as entry n - 1, wrapped round for 0). */
-struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s)
-{
-	hl7_split_more(m, s, UINT_MAX);
-	return span_make(s->p + s->n, 0);
 }
 
 size_t hl7_pieces(struct span s, char c, struct span *out, size_t max)

@@ -90,7 +90,7 @@ struct hl7_stream {
 	/* batch accounting */
 	uint64_t batch_msgs;       /* messages since the last BHS */
 	uint64_t batch_mismatch;   /* BTS counts that did not match */
-	int avx2;                  /* find line ends with AVX2 (the CPU has it, and BMI) rather than SSE2 */
+	int avx2;                  /* find line ends with AVX2 (the CPU has it, BMI and popcnt) rather than SSE2 */
 };
 
 /* Start reading frames from w (already opened, BOM skipped or not). */
@@ -150,10 +150,11 @@ struct hl7_msg {
 	 * each, so that a clear bit tells an id is absent */
 	uint64_t idset;
 	struct arena *a;           /* where unescaped text goes (reset per message) */
-	int avx2;                  /* split with AVX2 (the CPU has it, and BMI) rather than SSE2 */
+	int avx2;                  /* split with AVX2 (the CPU has it, BMI and popcnt) rather than SSE2 */
 #ifdef __SSE2__
-	/* the delimiters in every byte of a vector (hl7_msg_init): made once
-	 * per message rather than at each split */
+	/* the delimiters in every byte of a vector (hl7_msg_init): made when
+	 * MSH's delimiter bytes differ from the last message's (dkey) rather
+	 * than at each split */
 	__m128i vfs, vcs, vrs, ves, vss;
 #endif
 };
@@ -205,15 +206,15 @@ static inline int hl7_is_msh(const struct hl7_seg *s)
  * Field n of a segment, raw (all repetitions, escapes unresolved); empty if
  * absent. MSH-1 is the field separator itself, MSH-2 the encoding characters.
  */
-struct span hl7_msh_field0(struct hl7_msg *m, struct hl7_seg *s);
 static inline struct span hl7_field(struct hl7_msg *m, struct hl7_seg *s, unsigned n)
 {
 	/* MSH's table has an entry for MSH-1 too (see hl7_seg): only fields 0
 	 * and 1 need a look at the id, a test the compiler drops for a
-	 * constant n above 1 */
+	 * constant n above 1; MSH's field 0 is empty at the segment's end
+	 * (no split needed for it) */
 	if (n <= 1) {
 		if (hl7_is_msh(s))
-			return n ? span_make(s->p + 3, 1) : hl7_msh_field0(m, s);
+			return n ? span_make(s->p + 3, 1) : span_make(s->p + s->n, 0);
 		if (n == 0)
 			return span_make(s->p, 3);
 	}

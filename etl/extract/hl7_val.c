@@ -301,7 +301,7 @@ int hx_cx_key(struct hx *h, struct hl7_seg *s, int f, int rep, struct span *key)
 		 * segment): the field alone, its notes of its own */
 		const unsigned want[2] = { (unsigned)f, (unsigned)f + 1 };
 		const char *at[2] = { NULL, NULL };
-		hx_seps_of(h->x, h->m, s, want, 2, at);
+		hx_seps_of(h->m, s, want, 2, at);
 		struct span v = hx_field_at(s, at[0], at[1]);
 		if (rep > 0)
 			v = hl7_rep(h->m, v, (unsigned)rep);
