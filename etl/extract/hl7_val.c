@@ -262,19 +262,6 @@ __attribute__((target("avx2"))) void hx_record_copy_avx2(struct record *r, const
 }
 #endif
 
-/* "A|B" in the message arena: hx_join of two parts, the length and the one
- * separator known without its loops (a key per OBR, PV1, ORC) */
-static struct span join2(struct hx *h, struct span a, struct span b)
-{
-	size_t len = a.n + 1 + b.n;
-	char *o = arena_alloc(h->a, len + 1);
-	mem_copy_short(o, a.p, a.n);
-	o[a.n] = '|';
-	mem_copy_short(o + a.n + 1, b.p, b.n);
-	o[len] = '\0';
-	return span_make(o, len);
-}
-
 /* hx_cx_key_of, whether the parts read hold no escape or high byte (clean)
  * and no subcomponent separator (nosub) given */
 static int cx_key(struct hx *h, struct hl7_seg *s, int f, const struct span *c, int clean, int nosub, struct span *key)
@@ -299,7 +286,7 @@ static int cx_key(struct hx *h, struct hl7_seg *s, int f, const struct span *c, 
 	} else if (hl7_text(h->m, ns_raw, &ns, h->e) < 0 || hl7_text(h->m, uid_raw, &uid, h->e) < 0) {
 		return hx_fail(h, s, f, 4, E_ENCODING, "%s", h->e->msg);
 	}
-	*key = join2(h, ns.n ? hx_trim(ns) : hx_trim(uid), id);
+	*key = arena_join2(h->a, ns.n ? hx_trim(ns) : hx_trim(uid), '|', id);
 	return 0;
 }
 
@@ -341,7 +328,7 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
-	*key = join2(h, hx_trim(ns), id);
+	*key = arena_join2(h->a, hx_trim(ns), '|', id);
 	return 0;
 }
 
@@ -389,22 +376,18 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 	/* "GIVEN FAMILY": both are parts of rest, with a separator between */
 	size_t n = fam.n && given.n ? given.n + 1 + fam.n : fam.n ? fam.n : given.n;
 	struct hx_xcn_memo *e = memo ? xcn_slot(x) : NULL;
-	char *o;
-	if (e) {
-		e->msg = x->nmsg;
-		e->cs = m->d.cs;
-		e->ss = m->d.ss;
-		e->npi = (uint8_t)*npi;
-		e->nrest = (uint8_t)rest.n;
-		e->nname = (uint8_t)n;
-		memcpy(e->rest, rest.p, rest.n);
-		o = e->name;
-	} else if (fam.n && given.n) {
-		o = arena_alloc(h->a, n + 1);
-	} else {
-		*name = fam.n ? fam : given;
+	if (!e) {
+		*name = fam.n && given.n ? arena_join2(h->a, given, ' ', fam) : fam.n ? fam : given;
 		return 0;
 	}
+	e->msg = x->nmsg;
+	e->cs = m->d.cs;
+	e->ss = m->d.ss;
+	e->npi = (uint8_t)*npi;
+	e->nrest = (uint8_t)rest.n;
+	e->nname = (uint8_t)n;
+	memcpy(e->rest, rest.p, rest.n);
+	char *o = e->name;
 	if (fam.n && given.n) {
 		mem_copy_short(o, given.p, given.n);
 		o[given.n] = ' ';
@@ -412,8 +395,6 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 	} else {
 		mem_copy_short(o, fam.n ? fam.p : given.p, n);
 	}
-	if (!e)
-		o[n] = '\0';
 	*name = span_make(o, n);
 	return 0;
 }
