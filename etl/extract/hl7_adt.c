@@ -246,9 +246,9 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 	struct rec_person *p = &r.u.person;
 	p->key = key;
 	if ((rc = hx_date(h, pid, 7, 1, &p->birth)) < 0 ||
-	    (rc = hx_code_memo(h, pid, 8, "HL70001", &h->x->pid8, &p->gender, NULL)) < 0 ||
-	    (rc = hx_code_memo(h, pid, 10, "HL70005", &h->x->pid10, &p->race, NULL)) < 0 ||
-	    (rc = hx_code_memo(h, pid, 22, "HL70189", &h->x->pid22, &p->ethnicity, NULL)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 8, "HL70001", &h->x->pid8, &p->gender)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 10, "HL70005", &h->x->pid10, &p->race)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 22, "HL70189", &h->x->pid22, &p->ethnicity)) < 0 ||
 	    (rc = location(h, pid, 11, &p->location)) < 0)
 		return rc;
 	/* most messages have no PD1: known without a call */
@@ -309,7 +309,7 @@ static int visit(struct hx *h, struct hl7_seg *pv1, struct dt *start_out)
 	v->key = h->visit;
 	v->person = h->person;
 	v->origin = ORIG_EHR_ENCOUNTER;
-	if ((rc = hx_code_memo(h, pv1, 2, "HL70004", &h->x->pv1_2, &v->cls, NULL)) < 0 ||
+	if ((rc = hx_code_memo(h, pv1, 2, "HL70004", &h->x->pv1_2, &v->cls)) < 0 ||
 	    (rc = hx_date(h, pv1, 44, 1, &v->start)) < 0 ||
 	    (rc = hx_date(h, pv1, 45, 1, &v->end)) < 0 ||
 	    (rc = hx_code(h, pv1, 14, 1, "HL70023", &v->admitted_from, NULL)) < 0 ||

@@ -117,7 +117,7 @@ struct hx_xcn_memo {
 };
 
 /* Coded elements of one field (its first repetition read one way: the same
- * default system, the alternate or not) remembered by the field's raw bytes
+ * default system) remembered by the field's raw bytes
  * from message to message: a feed repeats a few genders, races, visit
  * classes. An entry's code points into it (or to constants), so it is not
  * replaced during a message that read it. Filled and read by hx_code_memo. */
@@ -128,7 +128,7 @@ struct hx_code_memo {
 		char cs, rs;           /* the separators that cut raw */
 		uint8_t n;
 		char raw[85];          /* the field, raw, of a segment without escapes, high bytes or subcomponents */
-		struct code c, alt;    /* spans into raw, or constants */
+		struct code c;         /* spans into raw, or constants */
 	} e[HX_NCODE];
 	unsigned next;             /* the entry replaced next (round robin) */
 };
@@ -429,10 +429,10 @@ static inline uint32_t hx_date_key(const struct hx *h, int c)
 }
 /* hx_date of raw (SEG-f) when it is not the field parsed last. */
 int hx_date_parse(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct dt *out);
-/* hx_code of repetition 1 of SEG-f, remembered in cm (one table per field
- * read, always with the same dflt_system and alt or not). */
+/* hx_code of repetition 1 of SEG-f without its alternate, remembered in cm
+ * (one table per field read, always with the same dflt_system). */
 int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt_system, struct hx_code_memo *cm,
-                 struct code *c, struct code *alt);
+                 struct code *c);
 
 /* A date/time field (TS component 1, or component c): DT_EMPTY if empty,
  * E_DATE if bad. A message repeats its times (OBX-14, OBR-7 ...): the field

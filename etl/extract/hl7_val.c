@@ -64,13 +64,12 @@ static struct span rebase(struct span v, struct span from, const char *to)
 	return v;
 }
 
-int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struct hx_code_memo *cm, struct code *c,
-                 struct code *alt)
+int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struct hx_code_memo *cm, struct code *c)
 {
 	struct hl7_msg *m = h->m;
 	struct span v = hl7_field(m, s, (unsigned)f); /* splits s up to f: clean and nosub hold for it */
 	if (!(s->clean && s->nosub))
-		return hx_code_any(h, s, f, 1, dflt, c, alt);
+		return hx_code_any(h, s, f, 1, dflt, c, NULL);
 	struct extractor *x = h->x;
 	/* the field's bytes and the separators that cut its first repetition
 	 * into components make the code (hx_code_raw) */
@@ -80,12 +79,10 @@ int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struc
 		    mem_eq_short(v.p, cm->e[i].raw, v.n)) {
 			cm->e[i].msg = x->nmsg;
 			*c = cm->e[i].c;
-			if (alt)
-				*alt = cm->e[i].alt;
 			return 0;
 		}
 	}
-	hx_code_raw(h, s, hx_cut(h, s, f, v, 1, 0, 0), dflt, c, alt);
+	hx_code_raw(h, s, hx_cut(h, s, f, v, 1, 0, 0), dflt, c, NULL);
 	if (v.n > sizeof cm->e[0].raw)
 		return 0;
 	/* an entry no record of this message points into, the next in turn */
@@ -104,12 +101,6 @@ int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struc
 		c->display = rebase(c->display, v, to);
 		c->system = rebase(c->system, v, to);
 		cm->e[i].c = *c;
-		if (alt) {
-			alt->code = rebase(alt->code, v, to);
-			alt->display = rebase(alt->display, v, to);
-			alt->system = rebase(alt->system, v, to);
-			cm->e[i].alt = *alt;
-		}
 		break;
 	}
 	return 0;
