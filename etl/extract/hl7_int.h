@@ -108,12 +108,15 @@ int hl7_prof_handler(const struct hl7_prof *p, const char *type);
  * during a message that read it (its records point into it until they end). */
 #define HX_NXCN 4
 struct hx_xcn_memo {
-	uint64_t msg;              /* the message that last read it (extractor.nmsg); 0: empty */
-	char cs, ss;               /* the separators that cut rest */
-	uint8_t npi;
-	uint8_t nrest, nname;
-	char rest[96];             /* XCN.2 on, raw, of a segment without escapes or high bytes */
-	char name[96];             /* "GIVEN FAMILY", or the one given */
+	struct hx_xcn_entry {
+		uint64_t msg;          /* the message that last read it (extractor.nmsg); 0: empty */
+		char cs, ss;           /* the separators that cut rest */
+		uint8_t npi;
+		uint8_t nrest, nname;
+		char rest[96];         /* XCN.2 on, raw, of a segment without escapes or high bytes */
+		char name[96];         /* "GIVEN FAMILY", or the one given */
+	} e[HX_NXCN];
+	unsigned next;             /* the entry replaced next (round robin) */
 };
 
 /* Coded elements of one field (its first repetition read one way: the same
@@ -156,8 +159,7 @@ struct extractor {
 	struct dt last_dt;         /* ... and its value */
 	struct record tmpl[REC_MERGE + 1]; /* record_init of each kind (to REC_MERGE), copied per record */
 	uint64_t nmsg;             /* messages begun (the one being read) */
-	struct hx_xcn_memo xcn[HX_NXCN];
-	unsigned xcn_next;         /* the entry replaced next (round robin) */
+	struct hx_xcn_memo xcn;    /* providers' names */
 	struct hx_code_memo pid8, pid10, pid22, pv1_2; /* gender, race, ethnicity, visit class */
 };
 

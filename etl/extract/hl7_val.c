@@ -55,6 +55,22 @@ int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dfl
 	return rc;
 }
 
+/* Of a memo's n entries (their stamps msg, the first at first, one every
+ * size bytes), the next in turn (*next, round robin) that no record of
+ * message nmsg points into; -1 if all are. */
+static int memo_slot(unsigned *next, unsigned n, const uint64_t *first, size_t size, uint64_t nmsg)
+{
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = *next;
+		*next = (*next + 1) % n;
+		uint64_t msg;
+		memcpy(&msg, (const char *)first + i * size, sizeof msg);
+		if (msg != nmsg)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* v, a part of from or a constant, as the same part of a copy of from at to */
 static struct span rebase(struct span v, struct span from, const char *to)
 {
@@ -86,23 +102,19 @@ int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struc
 	if (v.n > sizeof cm->e[0].raw)
 		return 0;
 	/* an entry no record of this message points into, the next in turn */
-	for (unsigned k = 0; k < HX_NCODE; k++) {
-		unsigned i = cm->next;
-		cm->next = (cm->next + 1) % HX_NCODE;
-		if (cm->e[i].msg == x->nmsg)
-			continue;
-		cm->e[i].msg = x->nmsg;
-		cm->e[i].cs = cs;
-		cm->e[i].rs = rs;
-		cm->e[i].n = (uint8_t)v.n;
-		memcpy(cm->e[i].raw, v.p, v.n);
-		const char *to = cm->e[i].raw;
-		c->code = rebase(c->code, v, to);
-		c->display = rebase(c->display, v, to);
-		c->system = rebase(c->system, v, to);
-		cm->e[i].c = *c;
-		break;
-	}
+	int i = memo_slot(&cm->next, HX_NCODE, &cm->e[0].msg, sizeof cm->e[0], x->nmsg);
+	if (i < 0)
+		return 0;
+	cm->e[i].msg = x->nmsg;
+	cm->e[i].cs = cs;
+	cm->e[i].rs = rs;
+	cm->e[i].n = (uint8_t)v.n;
+	memcpy(cm->e[i].raw, v.p, v.n);
+	const char *to = cm->e[i].raw;
+	c->code = rebase(c->code, v, to);
+	c->display = rebase(c->display, v, to);
+	c->system = rebase(c->system, v, to);
+	cm->e[i].c = *c;
 	return 0;
 }
 
@@ -323,19 +335,6 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	return 0;
 }
 
-/* An entry of x->xcn that no record of this message points into: the
- * next in turn, NULL if all are. */
-static struct hx_xcn_memo *xcn_slot(struct extractor *x)
-{
-	for (unsigned k = 0; k < HX_NXCN; k++) {
-		struct hx_xcn_memo *e = &x->xcn[x->xcn_next];
-		x->xcn_next = (x->xcn_next + 1) % HX_NXCN;
-		if (e->msg != x->nmsg)
-			return e;
-	}
-	return NULL;
-}
-
 /* The name ("GIVEN FAMILY", or the one given) and NPI-ness (XCN.13) of an
  * XCN past its identifier (rest, in SEG-f); remembered in x->xcn when the
  * segment has no escapes or high bytes (the bytes and separators then make
@@ -344,10 +343,10 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 {
 	struct extractor *x = h->x;
 	struct hl7_msg *m = h->m;
-	int memo = s->clean && rest.n <= sizeof x->xcn[0].rest;
+	int memo = s->clean && rest.n <= sizeof x->xcn.e[0].rest;
 	if (memo) {
 		for (size_t i = 0; i < HX_NXCN; i++) {
-			struct hx_xcn_memo *e = &x->xcn[i];
+			struct hx_xcn_entry *e = &x->xcn.e[i];
 			if (e->msg && e->nrest == rest.n && e->cs == m->d.cs && e->ss == m->d.ss &&
 			    mem_eq_short(rest.p, e->rest, rest.n)) {
 				e->msg = x->nmsg;
@@ -366,11 +365,13 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 	*npi = idtype.n == 3 && memcmp(idtype.p, "NPI", 3) == 0;
 	/* "GIVEN FAMILY": both are parts of rest, with a separator between */
 	size_t n = fam.n && given.n ? given.n + 1 + fam.n : fam.n ? fam.n : given.n;
-	struct hx_xcn_memo *e = memo ? xcn_slot(x) : NULL;
-	if (!e) {
+	/* an entry no record of this message points into, the next in turn */
+	int i = memo ? memo_slot(&x->xcn.next, HX_NXCN, &x->xcn.e[0].msg, sizeof x->xcn.e[0], x->nmsg) : -1;
+	if (i < 0) {
 		*name = fam.n && given.n ? arena_join2(h->a, given, ' ', fam) : fam.n ? fam : given;
 		return 0;
 	}
+	struct hx_xcn_entry *e = &x->xcn.e[i];
 	e->msg = x->nmsg;
 	e->cs = m->d.cs;
 	e->ss = m->d.ss;
