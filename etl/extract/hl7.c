@@ -235,7 +235,7 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	h.handler = HH_NONE;
 	memset(h.trigger, 0, sizeof h.trigger);
 	h.msh = &m->seg[0];
-	h.person = h.visit = h.obr_order = h.obr_key = h.obr_provider = span_make(NULL, 0);
+	h.person = h.visit = h.obr_key = h.obr_provider = span_make(NULL, 0);
 	h.nprov = 0;
 	h.obr = NULL;
 	h.evn = hl7_msg_lacks(m, "EVN") ? NULL : hx_find(&h, 1, "EVN", NULL); /* most have none: known without a call */

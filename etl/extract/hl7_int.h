@@ -178,8 +178,8 @@ struct hx {
 	size_t nprov;
 	/* the current OBR, read once for all its OBX */
 	struct hl7_seg *obr;
-	struct span obr_order;     /* filler (OBR-3), else placer (OBR-2) */
-	struct span obr_key;       /* "obx|ORDER|", the start of its results' keys (empty without an order) */
+	struct span obr_key;       /* "obx|ORDER|" (ORDER: the filler OBR-3, else the placer OBR-2), the start
+	                            * of its results' keys (empty without an order) */
 	struct span obr_provider;  /* OBR-16 */
 	/* last: not cleared per message (only the first nprov are read) */
 	struct span providers[16]; /* provider keys already emitted */

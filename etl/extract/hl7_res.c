@@ -263,18 +263,19 @@ static int obx_value(struct hx *h, struct hl7_seg *s, int plain, struct value *v
 int hx_set_obr(struct hx *h, struct hl7_seg *obr)
 {
 	int rc;
+	struct span order; /* filler (OBR-3), else placer (OBR-2) */
 	h->obr = obr;
-	h->obr_order = h->obr_key = h->obr_provider = span_make(NULL, 0);
+	h->obr_key = h->obr_provider = span_make(NULL, 0);
 	if (!obr)
 		return 0;
 	hl7_split_to(h->m, obr, 16); /* the fields read below, in one go */
-	if ((rc = hx_ei_key(h, obr, 3, &h->obr_order)) < 0)
+	if ((rc = hx_ei_key(h, obr, 3, &order)) < 0)
 		return rc;
-	if (!h->obr_order.n && (rc = hx_ei_key(h, obr, 2, &h->obr_order)) < 0)
+	if (!order.n && (rc = hx_ei_key(h, obr, 2, &order)) < 0)
 		return rc;
-	if (h->obr_order.n) {
+	if (order.n) {
 		/* the part of the key all its results share, joined once */
-		struct span kp[3] = { SPAN_LIT("obx"), h->obr_order, SPAN_LIT("") };
+		struct span kp[3] = { SPAN_LIT("obx"), order, SPAN_LIT("") };
 		h->obr_key = hx_join(h, 3, kp);
 	}
 	return hx_provider(h, obr, 16, &h->obr_provider);
@@ -430,7 +431,7 @@ int hx_oru(struct hx *h)
 				return rc;
 			h->visit = span_make(NULL, 0);
 			h->obr = NULL;
-			h->obr_order = h->obr_key = h->obr_provider = span_make(NULL, 0);
+			h->obr_key = h->obr_provider = span_make(NULL, 0);
 			pids++;
 		} else if (memcmp(id, "PV1", 3) == 0) {
 			if ((rc = hx_cx_key(h, s, 19, 1, &h->visit)) < 0)
