@@ -17,7 +17,6 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +140,19 @@ void hx_note(struct hx *h, const char *what)
 {
 	sink_note(h->s, what);
 }
+
+#ifdef HX_AVX2
+__attribute__((target("avx2"))) void hx_record_copy_avx2(struct record *r, const struct record *t)
+{
+	char *d = (char *)r;
+	const char *src = (const char *)t;
+	size_t k = 0;
+	for (; k + 32 <= sizeof *r; k += 32)
+		_mm256_storeu_si256((__m256i *)(void *)(d + k), _mm256_loadu_si256((const __m256i *)(const void *)(src + k)));
+	if (k < sizeof *r)
+		memcpy(d + k, src + k, sizeof *r - k);
+}
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* one message                                                               */

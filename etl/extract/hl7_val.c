@@ -7,12 +7,8 @@
 #include "core/date.h"
 #include "core/mem.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
-#ifdef HX_AVX2
-#include <immintrin.h>
-#endif
 
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out)
 {
@@ -251,19 +247,6 @@ int hx_number_any(struct span s, double *out)
 		return -1;
 	return span_to_double(s, out);
 }
-
-#ifdef HX_AVX2
-__attribute__((target("avx2"))) void hx_record_copy_avx2(struct record *r, const struct record *t)
-{
-	char *d = (char *)r;
-	const char *src = (const char *)t;
-	size_t k = 0;
-	for (; k + 32 <= sizeof *r; k += 32)
-		_mm256_storeu_si256((__m256i *)(void *)(d + k), _mm256_loadu_si256((const __m256i *)(const void *)(src + k)));
-	if (k < sizeof *r)
-		memcpy(d + k, src + k, sizeof *r - k);
-}
-#endif
 
 /* hx_cx_key_of, whether the parts read hold no escape or high byte (clean)
  * and no subcomponent separator (nosub) given */
