@@ -74,12 +74,10 @@ static inline uint32_t id3(const char *p)
 	return (uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8 | (uint32_t)(unsigned char)p[2] << 16;
 }
 
-struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop)
+struct hl7_seg *hx_find_walk(struct hx *h, size_t from, const char *id, const char *stop)
 {
 	uint32_t want = id3(id), stops[16];
 	size_t ns = 0;
-	if (hl7_msg_lacks(h->m, id))
-		return NULL; /* EVN, PD1 ...: most messages have none */
 	if (stop) {
 		for (const char *p = stop; *p; p += p[3] ? 4 : 3) {
 			if (ns == sizeof stops / sizeof stops[0])
@@ -250,7 +248,7 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	h.person = h.visit = h.obr_key = h.obr_provider = span_make(NULL, 0);
 	h.nprov = 0;
 	h.obr = NULL;
-	h.evn = hl7_msg_lacks(m, "EVN") ? NULL : hx_find(&h, 1, "EVN", NULL); /* most have none: known without a call */
+	h.evn = hx_find(&h, 1, "EVN", NULL);
 
 	/* MSH-9, MSH-10 and MSH-18 (after the 8th, 9th and 17th separator,
 	 * MSH-1 the first): the only MSH fields read per message */

@@ -251,8 +251,7 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 	    (rc = hx_code_memo(h, pid, 22, "HL70189", &h->x->pid22, &p->ethnicity)) < 0 ||
 	    (rc = location(h, pid, 11, &p->location)) < 0)
 		return rc;
-	/* most messages have no PD1: known without a call */
-	struct hl7_seg *pd1 = hl7_msg_lacks(h->m, "PD1") ? NULL : hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
+	struct hl7_seg *pd1 = hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
 	if (pd1 && (rc = hx_provider(h, pd1, 4, &p->provider)) < 0)
 		return rc;
 	if ((rc = hx_emit(h, &r)) < 0)

@@ -215,9 +215,17 @@ unsigned hx_part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct 
 /* Fill e with code, "SEG[k]-f[.c]" and the segment's line; returns -code. */
 int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* hx_find past the message's id set: the walk over its segments. */
+struct hl7_seg *hx_find_walk(struct hx *h, size_t from, const char *id, const char *stop);
 /* The first segment with this id at or after index from, before any of stop
- * ("ORC RXA": a space-separated list); NULL if none. */
-struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop);
+ * ("ORC RXA": a space-separated list); NULL if none. Most messages have no
+ * EVN, PD1 ...: known without a call. */
+static inline struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop)
+{
+	if (hl7_msg_lacks(h->m, id))
+		return NULL;
+	return hx_find_walk(h, from, id, stop);
+}
 /* Index of a segment in the message. */
 static inline size_t hx_index(const struct hx *h, const struct hl7_seg *s) { return (size_t)(s - h->m->seg); }
 static inline struct span hx_comp1(const struct hl7_msg *m, const struct hl7_seg *s, struct span v);
