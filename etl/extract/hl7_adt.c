@@ -573,10 +573,14 @@ int hx_zfields(struct hx *h)
 	for (size_t z = 0; z < p->nz; z++) {
 		const struct hl7_zfield *zf = &p->z[z];
 		struct hl7_seg *ds = hx_find(h, 0, zf->date_seg, NULL);
+		/* the occurrence of s's id (hl7_seg_ord of s), counted as the
+		 * segments go by */
+		unsigned ord = memcmp(h->m->seg[0].id, zf->seg, 3) == 0;
 		for (size_t i = 1; i < h->m->nseg; i++) {
 			struct hl7_seg *s = &h->m->seg[i];
 			if (memcmp(s->id, zf->seg, 3) != 0)
 				continue;
+			ord++;
 			struct record r;
 			struct rec_event *ev = &r.u.event;
 			hx_record(h, &r, REC_EVENT);
@@ -610,10 +614,10 @@ int hx_zfields(struct hx *h)
 				return rc;
 			char ref[16];
 			snprintf(ref, sizeof ref, "%s-%d.%d", zf->seg, zf->field, zf->comp);
-			char ord[12];
-			snprintf(ord, sizeof ord, "%u", hl7_seg_ord(h->m, s));
+			char nth[12];
+			snprintf(nth, sizeof nth, "%u", ord);
 			struct span kp[4] = { SPAN_LIT("z"), h->person, span_of(arena_strdup(h->a, ref)),
-			                      span_of(arena_strdup(h->a, ord)) };
+			                      span_of(arena_strdup(h->a, nth)) };
 			ev->key = hx_join(h, 4, kp);
 			if ((rc = hx_emit(h, &r)) < 0)
 				return rc;
