@@ -99,7 +99,8 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		const char *r = cx_comps(m, s, q, end, c);
 		rep++;
 		struct span id = hx_trim(c[0]), type = span_make(NULL, 0);
-		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
+		int has_id = id.n && !(id.n == 2 && id.p[0] == '"');
+		if (has_id) {
 			if (p->mrn_rep == rep)
 				return hx_cx_key_of(h, s, f, c, key);
 			type = hx_trim(c[4]);
@@ -110,7 +111,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 			r = m->d.rs ? hl7_find_byte(c[4].p + c[4].n, end, m->d.rs) : NULL;
 		if (!r)
 			r = end;
-		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
+		if (has_id) {
 			struct span one = span_make(q, (size_t)(r - q));
 			if (!first.p)
 				first = one;
