@@ -259,10 +259,11 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 		return rc;
 
 	/* PID-29, PID-30: empty in most messages */
-	if (!hl7_field(h->m, pid, 29).n && !hl7_field(h->m, pid, 30).n)
+	struct span f29 = hl7_field(h->m, pid, 29);
+	if (!f29.n && !hl7_field(h->m, pid, 30).n)
 		return 0;
-	struct dt death;
-	if ((rc = hx_date(h, pid, 29, 1, &death)) < 0)
+	struct dt death; /* f29 parsed (hx_date's look at the date parsed last spared: rarely this one) */
+	if ((rc = hx_date_parse(h, pid, 29, 1, f29, &death)) < 0)
 		return rc;
 	struct span ind = hx_trim(hx_raw(h, pid, 30, 1, 0, 0));
 	if (death.prec != DT_NONE) {
