@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "core/mem.h"
 #include "core/span.h"
 
 struct arena_chunk;
@@ -50,6 +51,18 @@ void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 struct span arena_span(struct arena *a, struct span s);
+/* "X<sep>Y" in the arena, NUL-terminated (a key "A|B", a name "GIVEN
+ * FAMILY"). No overflow: both parts are in memory. */
+static inline struct span arena_join2(struct arena *a, struct span x, char sep, struct span y)
+{
+	size_t len = x.n + 1 + y.n;
+	char *o = arena_alloc(a, len + 1);
+	mem_copy_short(o, x.p, x.n);
+	o[x.n] = sep;
+	mem_copy_short(o + x.n + 1, y.p, y.n);
+	o[len] = '\0';
+	return span_make(o, len);
+}
 /* printf into the arena. */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_reset(struct arena *a);

@@ -196,19 +196,6 @@ struct span cx_text(struct cx *c, const xmlNode *n)
 /* ------------------------------------------------------------------------ */
 /* identifiers, codes, times, values                                         */
 
-static struct span join2(struct cx *c, struct span a, struct span b)
-{
-	size_t n = mem_add(mem_add(a.n, b.n), 1);
-	char *o = arena_alloc(c->a, n + 1);
-	if (a.n)
-		memcpy(o, a.p, a.n);
-	o[a.n] = '|';
-	if (b.n)
-		memcpy(o + a.n + 1, b.p, b.n);
-	o[n] = '\0';
-	return span_make(o, n);
-}
-
 struct span cx_ii(struct cx *c, const xmlNode *id)
 {
 	if (!id || cx_null(id))
@@ -218,7 +205,7 @@ struct span cx_ii(struct cx *c, const xmlNode *id)
 		return SPAN_NULL;
 	if (!ext.n)
 		return arena_span(c->a, root);
-	return join2(c, root, ext);
+	return arena_join2(c->a, root, '|', ext);
 }
 
 struct span cx_id(struct cx *c, const xmlNode *n)
@@ -679,13 +666,7 @@ static struct span person_name(struct cx *c, const xmlNode *pn)
 		return cx_text(c, pn);
 	if (!g.n || !f.n)
 		return g.n ? g : f;
-	size_t n = mem_add(mem_add(g.n, f.n), 1);
-	char *o = arena_alloc(c->a, n + 1);
-	memcpy(o, g.p, g.n);
-	o[g.n] = ' ';
-	memcpy(o + g.n + 1, f.p, f.n);
-	o[n] = '\0';
-	return span_make(o, n);
+	return arena_join2(c->a, g, ' ', f);
 }
 
 int cx_provider(struct cx *c, const xmlNode *as, struct span *key)

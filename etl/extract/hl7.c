@@ -17,7 +17,6 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,12 +74,10 @@ static inline uint32_t id3(const char *p)
 	return (uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8 | (uint32_t)(unsigned char)p[2] << 16;
 }
 
-struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop)
+struct hl7_seg *hx_find_walk(struct hx *h, size_t from, const char *id, const char *stop)
 {
 	uint32_t want = id3(id), stops[16];
 	size_t ns = 0;
-	if (hl7_msg_lacks(h->m, id))
-		return NULL; /* EVN, PD1 ...: most messages have none */
 	if (stop) {
 		for (const char *p = stop; *p; p += p[3] ? 4 : 3) {
 			if (ns == sizeof stops / sizeof stops[0])
@@ -141,6 +138,19 @@ void hx_note(struct hx *h, const char *what)
 {
 	sink_note(h->s, what);
 }
+
+#ifdef HX_AVX2
+__attribute__((target("avx2"))) void hx_record_copy_avx2(struct record *r, const struct record *t)
+{
+	char *d = (char *)r;
+	const char *src = (const char *)t;
+	size_t k = 0;
+	for (; k + 32 <= sizeof *r; k += 32)
+		_mm256_storeu_si256((__m256i *)(void *)(d + k), _mm256_loadu_si256((const __m256i *)(const void *)(src + k)));
+	if (k < sizeof *r)
+		memcpy(d + k, src + k, sizeof *r - k);
+}
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* one message                                                               */
@@ -235,10 +245,10 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 	h.handler = HH_NONE;
 	memset(h.trigger, 0, sizeof h.trigger);
 	h.msh = &m->seg[0];
-	h.person = h.visit = h.obr_order = h.obr_key = h.obr_provider = span_make(NULL, 0);
+	h.person = h.visit = h.obr_key = h.obr_provider = span_make(NULL, 0);
 	h.nprov = 0;
 	h.obr = NULL;
-	h.evn = hl7_msg_lacks(m, "EVN") ? NULL : hx_find(&h, 1, "EVN", NULL); /* most have none: known without a call */
+	h.evn = hx_find(&h, 1, "EVN", NULL);
 
 	/* MSH-9, MSH-10 and MSH-18 (after the 8th, 9th and 17th separator,
 	 * MSH-1 the first): the only MSH fields read per message */

@@ -99,7 +99,8 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 		const char *r = cx_comps(m, s, q, end, c);
 		rep++;
 		struct span id = hx_trim(c[0]), type = span_make(NULL, 0);
-		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
+		int has_id = id.n && !(id.n == 2 && id.p[0] == '"');
+		if (has_id) {
 			if (p->mrn_rep == rep)
 				return hx_cx_key_of(h, s, f, c, key);
 			type = hx_trim(c[4]);
@@ -110,7 +111,7 @@ static int pick_id(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 			r = m->d.rs ? hl7_find_byte(c[4].p + c[4].n, end, m->d.rs) : NULL;
 		if (!r)
 			r = end;
-		if (id.n && !(id.n == 2 && id.p[0] == '"')) {
+		if (has_id) {
 			struct span one = span_make(q, (size_t)(r - q));
 			if (!first.p)
 				first = one;
@@ -246,23 +247,23 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 	struct rec_person *p = &r.u.person;
 	p->key = key;
 	if ((rc = hx_date(h, pid, 7, 1, &p->birth)) < 0 ||
-	    (rc = hx_code_memo(h, pid, 8, "HL70001", &h->x->pid8, &p->gender, NULL)) < 0 ||
-	    (rc = hx_code_memo(h, pid, 10, "HL70005", &h->x->pid10, &p->race, NULL)) < 0 ||
-	    (rc = hx_code_memo(h, pid, 22, "HL70189", &h->x->pid22, &p->ethnicity, NULL)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 8, "HL70001", &h->x->pid8, &p->gender)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 10, "HL70005", &h->x->pid10, &p->race)) < 0 ||
+	    (rc = hx_code_memo(h, pid, 22, "HL70189", &h->x->pid22, &p->ethnicity)) < 0 ||
 	    (rc = location(h, pid, 11, &p->location)) < 0)
 		return rc;
-	/* most messages have no PD1: known without a call */
-	struct hl7_seg *pd1 = hl7_msg_lacks(h->m, "PD1") ? NULL : hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
+	struct hl7_seg *pd1 = hx_find(h, hx_index(h, pid) + 1, "PD1", "PID");
 	if (pd1 && (rc = hx_provider(h, pd1, 4, &p->provider)) < 0)
 		return rc;
 	if ((rc = hx_emit(h, &r)) < 0)
 		return rc;
 
 	/* PID-29, PID-30: empty in most messages */
-	if (!hl7_field(h->m, pid, 29).n && !hl7_field(h->m, pid, 30).n)
+	struct span f29 = hl7_field(h->m, pid, 29);
+	if (!f29.n && !hl7_field(h->m, pid, 30).n)
 		return 0;
-	struct dt death;
-	if ((rc = hx_date(h, pid, 29, 1, &death)) < 0)
+	struct dt death; /* f29 parsed (hx_date's look at the date parsed last spared: rarely this one) */
+	if ((rc = hx_date_parse(h, pid, 29, 1, f29, &death)) < 0)
 		return rc;
 	struct span ind = hx_trim(hx_raw(h, pid, 30, 1, 0, 0));
 	if (death.prec != DT_NONE) {
@@ -309,7 +310,7 @@ static int visit(struct hx *h, struct hl7_seg *pv1, struct dt *start_out)
 	v->key = h->visit;
 	v->person = h->person;
 	v->origin = ORIG_EHR_ENCOUNTER;
-	if ((rc = hx_code_memo(h, pv1, 2, "HL70004", &h->x->pv1_2, &v->cls, NULL)) < 0 ||
+	if ((rc = hx_code_memo(h, pv1, 2, "HL70004", &h->x->pv1_2, &v->cls)) < 0 ||
 	    (rc = hx_date(h, pv1, 44, 1, &v->start)) < 0 ||
 	    (rc = hx_date(h, pv1, 45, 1, &v->end)) < 0 ||
 	    (rc = hx_code(h, pv1, 14, 1, "HL70023", &v->admitted_from, NULL)) < 0 ||
@@ -574,10 +575,14 @@ int hx_zfields(struct hx *h)
 	for (size_t z = 0; z < p->nz; z++) {
 		const struct hl7_zfield *zf = &p->z[z];
 		struct hl7_seg *ds = hx_find(h, 0, zf->date_seg, NULL);
+		/* the occurrence of s's id (hl7_seg_ord of s), counted as the
+		 * segments go by */
+		unsigned ord = memcmp(h->m->seg[0].id, zf->seg, 3) == 0;
 		for (size_t i = 1; i < h->m->nseg; i++) {
 			struct hl7_seg *s = &h->m->seg[i];
 			if (memcmp(s->id, zf->seg, 3) != 0)
 				continue;
+			ord++;
 			struct record r;
 			struct rec_event *ev = &r.u.event;
 			hx_record(h, &r, REC_EVENT);
@@ -611,10 +616,10 @@ int hx_zfields(struct hx *h)
 				return rc;
 			char ref[16];
 			snprintf(ref, sizeof ref, "%s-%d.%d", zf->seg, zf->field, zf->comp);
-			char ord[12];
-			snprintf(ord, sizeof ord, "%u", hl7_seg_ord(h->m, s));
+			char nth[12];
+			snprintf(nth, sizeof nth, "%u", ord);
 			struct span kp[4] = { SPAN_LIT("z"), h->person, span_of(arena_strdup(h->a, ref)),
-			                      span_of(arena_strdup(h->a, ord)) };
+			                      span_of(arena_strdup(h->a, nth)) };
 			ev->key = hx_join(h, 4, kp);
 			if ((rc = hx_emit(h, &r)) < 0)
 				return rc;

@@ -108,16 +108,19 @@ int hl7_prof_handler(const struct hl7_prof *p, const char *type);
  * during a message that read it (its records point into it until they end). */
 #define HX_NXCN 4
 struct hx_xcn_memo {
-	uint64_t msg;              /* the message that last read it (extractor.nmsg); 0: empty */
-	char cs, ss;               /* the separators that cut rest */
-	uint8_t npi;
-	uint8_t nrest, nname;
-	char rest[96];             /* XCN.2 on, raw, of a segment without escapes or high bytes */
-	char name[96];             /* "GIVEN FAMILY", or the one given */
+	struct hx_xcn_entry {
+		uint64_t msg;          /* the message that last read it (extractor.nmsg); 0: empty */
+		char cs, ss;           /* the separators that cut rest */
+		uint8_t npi;
+		uint8_t nrest, nname;
+		char rest[96];         /* XCN.2 on, raw, of a segment without escapes or high bytes */
+		char name[96];         /* "GIVEN FAMILY", or the one given */
+	} e[HX_NXCN];
+	unsigned next;             /* the entry replaced next (round robin) */
 };
 
 /* Coded elements of one field (its first repetition read one way: the same
- * default system, the alternate or not) remembered by the field's raw bytes
+ * default system) remembered by the field's raw bytes
  * from message to message: a feed repeats a few genders, races, visit
  * classes. An entry's code points into it (or to constants), so it is not
  * replaced during a message that read it. Filled and read by hx_code_memo. */
@@ -128,7 +131,7 @@ struct hx_code_memo {
 		char cs, rs;           /* the separators that cut raw */
 		uint8_t n;
 		char raw[85];          /* the field, raw, of a segment without escapes, high bytes or subcomponents */
-		struct code c, alt;    /* spans into raw, or constants */
+		struct code c;         /* spans into raw, or constants */
 	} e[HX_NCODE];
 	unsigned next;             /* the entry replaced next (round robin) */
 };
@@ -155,8 +158,7 @@ struct extractor {
 	struct dt last_dt;         /* ... and its value */
 	struct record tmpl[REC_MERGE + 1]; /* record_init of each kind (to REC_MERGE), copied per record */
 	uint64_t nmsg;             /* messages begun (the one being read) */
-	struct hx_xcn_memo xcn[HX_NXCN];
-	unsigned xcn_next;         /* the entry replaced next (round robin) */
+	struct hx_xcn_memo xcn;    /* providers' names */
 	struct hx_code_memo pid8, pid10, pid22, pv1_2; /* gender, race, ethnicity, visit class */
 };
 
@@ -175,8 +177,8 @@ struct hx {
 	size_t nprov;
 	/* the current OBR, read once for all its OBX */
 	struct hl7_seg *obr;
-	struct span obr_order;     /* filler (OBR-3), else placer (OBR-2) */
-	struct span obr_key;       /* "obx|ORDER|", the start of its results' keys (empty without an order) */
+	struct span obr_key;       /* "obx|ORDER|" (ORDER: the filler OBR-3, else the placer OBR-2), the start
+	                            * of its results' keys (empty without an order) */
 	struct span obr_provider;  /* OBR-16 */
 	/* last: not cleared per message (only the first nprov are read) */
 	struct span providers[16]; /* provider keys already emitted */
@@ -211,9 +213,17 @@ unsigned hx_part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct 
 /* Fill e with code, "SEG[k]-f[.c]" and the segment's line; returns -code. */
 int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* hx_find past the message's id set: the walk over its segments. */
+struct hl7_seg *hx_find_walk(struct hx *h, size_t from, const char *id, const char *stop);
 /* The first segment with this id at or after index from, before any of stop
- * ("ORC RXA": a space-separated list); NULL if none. */
-struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop);
+ * ("ORC RXA": a space-separated list); NULL if none. Most messages have no
+ * EVN, PD1 ...: known without a call. */
+static inline struct hl7_seg *hx_find(struct hx *h, size_t from, const char *id, const char *stop)
+{
+	if (hl7_msg_lacks(h->m, id))
+		return NULL;
+	return hx_find_walk(h, from, id, stop);
+}
 /* Index of a segment in the message. */
 static inline size_t hx_index(const struct hx *h, const struct hl7_seg *s) { return (size_t)(s - h->m->seg); }
 static inline struct span hx_comp1(const struct hl7_msg *m, const struct hl7_seg *s, struct span v);
@@ -427,10 +437,10 @@ static inline uint32_t hx_date_key(const struct hx *h, int c)
 }
 /* hx_date of raw (SEG-f) when it is not the field parsed last. */
 int hx_date_parse(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct dt *out);
-/* hx_code of repetition 1 of SEG-f, remembered in cm (one table per field
- * read, always with the same dflt_system and alt or not). */
+/* hx_code of repetition 1 of SEG-f without its alternate, remembered in cm
+ * (one table per field read, always with the same dflt_system). */
 int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt_system, struct hx_code_memo *cm,
-                 struct code *c, struct code *alt);
+                 struct code *c);
 
 /* A date/time field (TS component 1, or component c): DT_EMPTY if empty,
  * E_DATE if bad. A message repeats its times (OBX-14, OBR-7 ...): the field

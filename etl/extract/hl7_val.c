@@ -7,12 +7,8 @@
 #include "core/date.h"
 #include "core/mem.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
-#ifdef HX_AVX2
-#include <immintrin.h>
-#endif
 
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out)
 {
@@ -55,6 +51,22 @@ int hx_code_any(struct hx *h, struct hl7_seg *s, int f, int rep, const char *dfl
 	return rc;
 }
 
+/* Of a memo's n entries (their stamps msg, the first at first, one every
+ * size bytes), the next in turn (*next, round robin) that no record of
+ * message nmsg points into; -1 if all are. */
+static int memo_slot(unsigned *next, unsigned n, const uint64_t *first, size_t size, uint64_t nmsg)
+{
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = *next;
+		*next = (*next + 1) % n;
+		uint64_t msg;
+		memcpy(&msg, (const char *)first + i * size, sizeof msg);
+		if (msg != nmsg)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* v, a part of from or a constant, as the same part of a copy of from at to */
 static struct span rebase(struct span v, struct span from, const char *to)
 {
@@ -64,13 +76,12 @@ static struct span rebase(struct span v, struct span from, const char *to)
 	return v;
 }
 
-int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struct hx_code_memo *cm, struct code *c,
-                 struct code *alt)
+int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struct hx_code_memo *cm, struct code *c)
 {
 	struct hl7_msg *m = h->m;
 	struct span v = hl7_field(m, s, (unsigned)f); /* splits s up to f: clean and nosub hold for it */
 	if (!(s->clean && s->nosub))
-		return hx_code_any(h, s, f, 1, dflt, c, alt);
+		return hx_code_any(h, s, f, 1, dflt, c, NULL);
 	struct extractor *x = h->x;
 	/* the field's bytes and the separators that cut its first repetition
 	 * into components make the code (hx_code_raw) */
@@ -80,38 +91,26 @@ int hx_code_memo(struct hx *h, struct hl7_seg *s, int f, const char *dflt, struc
 		    mem_eq_short(v.p, cm->e[i].raw, v.n)) {
 			cm->e[i].msg = x->nmsg;
 			*c = cm->e[i].c;
-			if (alt)
-				*alt = cm->e[i].alt;
 			return 0;
 		}
 	}
-	hx_code_raw(h, s, hx_cut(h, s, f, v, 1, 0, 0), dflt, c, alt);
+	hx_code_raw(h, s, hx_cut(h, s, f, v, 1, 0, 0), dflt, c, NULL);
 	if (v.n > sizeof cm->e[0].raw)
 		return 0;
 	/* an entry no record of this message points into, the next in turn */
-	for (unsigned k = 0; k < HX_NCODE; k++) {
-		unsigned i = cm->next;
-		cm->next = (cm->next + 1) % HX_NCODE;
-		if (cm->e[i].msg == x->nmsg)
-			continue;
-		cm->e[i].msg = x->nmsg;
-		cm->e[i].cs = cs;
-		cm->e[i].rs = rs;
-		cm->e[i].n = (uint8_t)v.n;
-		memcpy(cm->e[i].raw, v.p, v.n);
-		const char *to = cm->e[i].raw;
-		c->code = rebase(c->code, v, to);
-		c->display = rebase(c->display, v, to);
-		c->system = rebase(c->system, v, to);
-		cm->e[i].c = *c;
-		if (alt) {
-			alt->code = rebase(alt->code, v, to);
-			alt->display = rebase(alt->display, v, to);
-			alt->system = rebase(alt->system, v, to);
-			cm->e[i].alt = *alt;
-		}
-		break;
-	}
+	int i = memo_slot(&cm->next, HX_NCODE, &cm->e[0].msg, sizeof cm->e[0], x->nmsg);
+	if (i < 0)
+		return 0;
+	cm->e[i].msg = x->nmsg;
+	cm->e[i].cs = cs;
+	cm->e[i].rs = rs;
+	cm->e[i].n = (uint8_t)v.n;
+	memcpy(cm->e[i].raw, v.p, v.n);
+	const char *to = cm->e[i].raw;
+	c->code = rebase(c->code, v, to);
+	c->display = rebase(c->display, v, to);
+	c->system = rebase(c->system, v, to);
+	cm->e[i].c = *c;
 	return 0;
 }
 
@@ -234,32 +233,6 @@ int hx_number_any(struct span s, double *out)
 	return span_to_double(s, out);
 }
 
-#ifdef HX_AVX2
-__attribute__((target("avx2"))) void hx_record_copy_avx2(struct record *r, const struct record *t)
-{
-	char *d = (char *)r;
-	const char *src = (const char *)t;
-	size_t k = 0;
-	for (; k + 32 <= sizeof *r; k += 32)
-		_mm256_storeu_si256((__m256i *)(void *)(d + k), _mm256_loadu_si256((const __m256i *)(const void *)(src + k)));
-	if (k < sizeof *r)
-		memcpy(d + k, src + k, sizeof *r - k);
-}
-#endif
-
-/* "A|B" in the message arena: hx_join of two parts, the length and the one
- * separator known without its loops (a key per OBR, PV1, ORC) */
-static struct span join2(struct hx *h, struct span a, struct span b)
-{
-	size_t len = a.n + 1 + b.n;
-	char *o = arena_alloc(h->a, len + 1);
-	mem_copy_short(o, a.p, a.n);
-	o[a.n] = '|';
-	mem_copy_short(o + a.n + 1, b.p, b.n);
-	o[len] = '\0';
-	return span_make(o, len);
-}
-
 /* hx_cx_key_of, whether the parts read hold no escape or high byte (clean)
  * and no subcomponent separator (nosub) given */
 static int cx_key(struct hx *h, struct hl7_seg *s, int f, const struct span *c, int clean, int nosub, struct span *key)
@@ -284,7 +257,7 @@ static int cx_key(struct hx *h, struct hl7_seg *s, int f, const struct span *c, 
 	} else if (hl7_text(h->m, ns_raw, &ns, h->e) < 0 || hl7_text(h->m, uid_raw, &uid, h->e) < 0) {
 		return hx_fail(h, s, f, 4, E_ENCODING, "%s", h->e->msg);
 	}
-	*key = join2(h, ns.n ? hx_trim(ns) : hx_trim(uid), id);
+	*key = arena_join2(h->a, ns.n ? hx_trim(ns) : hx_trim(uid), '|', id);
 	return 0;
 }
 
@@ -326,21 +299,8 @@ int hx_ei_key(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	id = hx_trim(id);
 	if (id.n == 0)
 		return 0;
-	*key = join2(h, hx_trim(ns), id);
+	*key = arena_join2(h->a, hx_trim(ns), '|', id);
 	return 0;
-}
-
-/* An entry of x->xcn that no record of this message points into: the
- * next in turn, NULL if all are. */
-static struct hx_xcn_memo *xcn_slot(struct extractor *x)
-{
-	for (unsigned k = 0; k < HX_NXCN; k++) {
-		struct hx_xcn_memo *e = &x->xcn[x->xcn_next];
-		x->xcn_next = (x->xcn_next + 1) % HX_NXCN;
-		if (e->msg != x->nmsg)
-			return e;
-	}
-	return NULL;
 }
 
 /* The name ("GIVEN FAMILY", or the one given) and NPI-ness (XCN.13) of an
@@ -351,10 +311,10 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 {
 	struct extractor *x = h->x;
 	struct hl7_msg *m = h->m;
-	int memo = s->clean && rest.n <= sizeof x->xcn[0].rest;
+	int memo = s->clean && rest.n <= sizeof x->xcn.e[0].rest;
 	if (memo) {
 		for (size_t i = 0; i < HX_NXCN; i++) {
-			struct hx_xcn_memo *e = &x->xcn[i];
+			struct hx_xcn_entry *e = &x->xcn.e[i];
 			if (e->msg && e->nrest == rest.n && e->cs == m->d.cs && e->ss == m->d.ss &&
 			    mem_eq_short(rest.p, e->rest, rest.n)) {
 				e->msg = x->nmsg;
@@ -373,23 +333,21 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 	*npi = idtype.n == 3 && memcmp(idtype.p, "NPI", 3) == 0;
 	/* "GIVEN FAMILY": both are parts of rest, with a separator between */
 	size_t n = fam.n && given.n ? given.n + 1 + fam.n : fam.n ? fam.n : given.n;
-	struct hx_xcn_memo *e = memo ? xcn_slot(x) : NULL;
-	char *o;
-	if (e) {
-		e->msg = x->nmsg;
-		e->cs = m->d.cs;
-		e->ss = m->d.ss;
-		e->npi = (uint8_t)*npi;
-		e->nrest = (uint8_t)rest.n;
-		e->nname = (uint8_t)n;
-		memcpy(e->rest, rest.p, rest.n);
-		o = e->name;
-	} else if (fam.n && given.n) {
-		o = arena_alloc(h->a, n + 1);
-	} else {
-		*name = fam.n ? fam : given;
+	/* an entry no record of this message points into, the next in turn */
+	int i = memo ? memo_slot(&x->xcn.next, HX_NXCN, &x->xcn.e[0].msg, sizeof x->xcn.e[0], x->nmsg) : -1;
+	if (i < 0) {
+		*name = fam.n && given.n ? arena_join2(h->a, given, ' ', fam) : fam.n ? fam : given;
 		return 0;
 	}
+	struct hx_xcn_entry *e = &x->xcn.e[i];
+	e->msg = x->nmsg;
+	e->cs = m->d.cs;
+	e->ss = m->d.ss;
+	e->npi = (uint8_t)*npi;
+	e->nrest = (uint8_t)rest.n;
+	e->nname = (uint8_t)n;
+	memcpy(e->rest, rest.p, rest.n);
+	char *o = e->name;
 	if (fam.n && given.n) {
 		mem_copy_short(o, given.p, given.n);
 		o[given.n] = ' ';
@@ -397,8 +355,6 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 	} else {
 		mem_copy_short(o, fam.n ? fam.p : given.p, n);
 	}
-	if (!e)
-		o[n] = '\0';
 	*name = span_make(o, n);
 	return 0;
 }
