@@ -333,10 +333,12 @@ static inline __attribute__((always_inline)) int plain_lines(struct hl7_stream *
 			}
 			if (ls != 0)
 				break;
-			/* the first line of this call (line is s->line): start()
-			 * has nothing to drop; the segment goes first (nsegs 0),
-			 * frame_end and nsegs are set at out */
-			start(s, HL7_MSG);
+			/* start(s, HL7_MSG) with nothing to drop (the first line
+			 * of this call), written out: the call costs 0.2% of all
+			 * instructions here (callgrind) */
+			s->in_frame = HL7_MSG;
+			s->frame_line = line;
+			s->frame_offset = win_offset(s->w, s->w->beg);
 			r = s->segs;
 		}
 		int crlf = b[t + 1] == '\n' && b[t] == '\r';
