@@ -601,6 +601,31 @@ static void test_cerner_profile(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* A Z segment's key holds its occurrence number among the segments of its
+ * id, empty and "" ones counted too (they give no record). */
+static void test_zfields_occurrences(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("hl7zocc");
+	char path[1024], prof[1024];
+	char b[64];
+	snprintf(prof, sizeof prof, "%s", tu_fixture("hl7v2/profile-z.conf"));
+	snprintf(path, sizeof path, "%s/z.hl7", dir);
+	assert_int_equal(tu_write(path,
+	      "MSH|^~\\&|EPIC|NORTH|OMOP|NORTH|20230301080000||ADT^A01|Z1|P|2.5.1\rEVN|A01|20230301075500\r"
+	      "PID|1||3001^^^NORTH^MR||ZED^ZOE||19900101|F\rZPD|1|FIRST\rZPD|2|\rZPD|3|\"\"\rZPD|4|FOURTH\r"), 0);
+	struct extractor *x = xopen(prof, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "z|NORTH|3001|ZPD-2.0|1")->u.event;
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "FIRST");
+	ev = &find(&G, REC_EVENT, "z|NORTH|3001|ZPD-2.0|4")->u.event;
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "FOURTH");
+	assert_int_equal(count_kind(&G, REC_EVENT), 2);
+	extract_hl7v2.close(x);
+}
+
 static void test_profile_aliases_zfields(void **state)
 {
 	(void)state;
@@ -1430,6 +1455,7 @@ int main(void)
 		cmocka_unit_test(test_epic_profile),
 		cmocka_unit_test(test_cerner_profile),
 		cmocka_unit_test(test_profile_aliases_zfields),
+		cmocka_unit_test(test_zfields_occurrences),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_patient_identifier_choice),
 		cmocka_unit_test(test_message_header),
