@@ -42,6 +42,15 @@ int tu_write(const char *path, const char *text)
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+const char *tu_tmpfile(const char *dir, const char *file, const char *text)
+{
+	static char b[4096];
+	snprintf(b, sizeof b, "%s/%s", tu_tmpdir(dir), file);
+	if (tu_write(b, text) != 0)
+		fail_msg("cannot write %s", b);
+	return b;
+}
+
 char *tu_slurp(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");

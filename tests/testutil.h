@@ -25,6 +25,10 @@ const char *tu_tmpdir(const char *name);
 char *tu_slurp(const char *path, size_t *n);
 /* Write text to path (replacing it): 0, or -1 if it cannot be written. */
 int tu_write(const char *path, const char *text);
+/* text written to file in a fresh scratch directory dir (tu_tmpdir): its
+ * path, in a static buffer of its own (valid until the next call); fails the
+ * test when it cannot be written. */
+const char *tu_tmpfile(const char *dir, const char *file, const char *text);
 /* Configuration as the test environment gives it (embedded cluster, PGDATABASE). */
 void tu_conf(struct conf *c);
 

@@ -606,14 +606,12 @@ static void test_cerner_profile(void **state)
 static void test_zfields_occurrences(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7zocc");
-	char path[1024], prof[1024];
+	char prof[1024];
 	char b[64];
 	snprintf(prof, sizeof prof, "%s", tu_fixture("hl7v2/profile-z.conf"));
-	snprintf(path, sizeof path, "%s/z.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7zocc", "z.hl7",
 	      "MSH|^~\\&|EPIC|NORTH|OMOP|NORTH|20230301080000||ADT^A01|Z1|P|2.5.1\rEVN|A01|20230301075500\r"
-	      "PID|1||3001^^^NORTH^MR||ZED^ZOE||19900101|F\rZPD|1|FIRST\rZPD|2|\rZPD|3|\"\"\rZPD|4|FOURTH\r"), 0);
+	      "PID|1||3001^^^NORTH^MR||ZED^ZOE||19900101|F\rZPD|1|FIRST\rZPD|2|\rZPD|3|\"\"\rZPD|4|FOURTH\r");
 	struct extractor *x = xopen(prof, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -705,16 +703,13 @@ static void test_malformed(void **state)
 static void test_dates_by_field_and_separators(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7dates");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/dates.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7dates", "dates.hl7",
 	      "MSH|#~\\&|A|B|C|D|20230301||ORU#R01|1|P|2.5.1\rPID|1||7###H#MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM|1-1#A#LN||5||||||F|||20230103\r"
 	      "OBX|2|NM|1-2#B#LN||6||||||F|||20230102#20230301\r"
 	      "OBX|3|NM|1-3#C#LN||7||||||F|||20230102#20230301\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD2\r"
-	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230102#20230301\r"), 0);
+	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230102#20230301\r");
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -735,17 +730,14 @@ static void test_dates_by_field_and_separators(void **state)
 static void test_dates_whole_field_or_cut(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7datecut");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/dates.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7datecut", "dates.hl7",
 	      "MSH|+~\\&|A|B|C|D|20230301||ORU+R01|1|P|2.5.1\rPID|1||7+++H+MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM|1-1+A+LN||5||||||F|||20230104120000+0500\r"
 	      "OBX|2|NM|1-2+B+LN||6||||||F|||20230105+0500\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD2\r"
 	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230104120000+0500\r"
 	      "OBX|2|NM|1-2^B^LN||6||||||F||| 20230106120000-0100\r"
-	      "OBX|3|NM|1-3^C^LN||7||||||F|||20230107120000-0100~20230108\r"), 0);
+	      "OBX|3|NM|1-3^C^LN||7||||||F|||20230107120000-0100~20230108\r");
 	struct extractor *x = xopen(NULL, 0);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -763,14 +755,11 @@ static void test_dates_whole_field_or_cut(void **state)
 static void test_short_fields_first_component(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7short");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/short.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7short", "short.hl7",
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM^x|1-1^A^LN||5||2-4^y||||F^z|||20230103\r"
 	      "OBX|2|NM|1-2^B^LN||6||2.5-4.75^normal range||||F^final result|||20230103\r"
-	      "OBX|3|ST^x|1-3^C^LN||high||3||||I^z|||20230103\r"), 0);
+	      "OBX|3|ST^x|1-3^C^LN||high||3||||I^z|||20230103\r");
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -790,14 +779,11 @@ static void test_short_fields_first_component(void **state)
 static void test_obx_short_segment(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7obxshort");
-	char path[1024];
 	char b[64];
-	snprintf(path, sizeof path, "%s/short.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7obxshort", "short.hl7",
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1||||20230105\r"
 	      "OBX|1|NM|s-1^A^LN|x|5|mg^^UCUM|1-3|N|||F\r"
-	      "OBX|2|NM|s-2^B^LN|y|6|mg^^UCUM|2-4|H|||F|||20230103\r"), 0);
+	      "OBX|2|NM|s-2^B^LN|y|6|mg^^UCUM|2-4|H|||F|||20230103\r");
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -825,12 +811,9 @@ static void test_obx_short_segment(void **state)
 static void test_obx_comps_mask(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7comps");
-	char path[1024];
 	char b[96];
 #define TAIL "||||||||NORTH LAB^L|1 LAB WAY^^SPRINGFIELD^MA^01101^USA^B"
-	snprintf(path, sizeof path, "%s/comps.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7comps", "comps.hl7",
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM|c16^DDDDDDDDD^LN||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
 	      "OBX|2|NM|c17^DDDDDDDDDD^LN||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
@@ -838,7 +821,7 @@ static void test_obx_comps_mask(void **state)
 	      "OBX|4|NM|c64^DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD^LN^a64^Alt^XX||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
 	      "OBX|5|NM|c65^DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD^LN^a65^Alt^XX||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
 	      "OBX|6|NM|c6y^DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD^LN^||5|mg^^UCUM|1-3|N|||F|||20230103" TAIL "\r"
-	      "OBX|7|NM|c7^E^LN||5|mg|||||F|||20230103\r"), 0);
+	      "OBX|7|NM|c7^E^LN||5|mg|||||F|||20230103\r");
 #undef TAIL
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
@@ -878,11 +861,8 @@ static void test_obx_comps_mask(void **state)
 static void test_obx_plain_numbers(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7nums");
-	char path[1024];
 	char b[64];
-	snprintf(path, sizeof path, "%s/nums.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7nums", "nums.hl7",
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM|n-1^A^LN||-4.5|mg|-5-10||||F|||20230103\r"
 	      "OBX|2|NM|n-2^A^LN||+3|mg|5--3||||F|||20230103\r"
@@ -893,7 +873,7 @@ static void test_obx_plain_numbers(void **state)
 	      "OBX|7|NM|n-7^A^LN||8 |mg|2-4 ||||F|||20230103\r"
 	      "OBX|8|NM|n-8^A^LN||-|mg|2-4x||||F|||20230103\r"
 	      "MSH|-~\\&|A|B|C|D|20230301||ORU-R01|2|P|2.5.1\rPID|1||8---H-MR\rOBR|1||ORD2\r"
-	      "OBX|1|NM|m-1-LN||5|mg|3-5||||F|||20230103\r"), 0);
+	      "OBX|1|NM|m-1-LN||5|mg|3-5||||F|||20230103\r");
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -936,11 +916,8 @@ static void test_obx_plain_numbers(void **state)
 static void test_obx_plain_or_not(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7plain");
-	char path[1024];
 	char b[64];
-	snprintf(path, sizeof path, "%s/plain.hl7", dir);
-	assert_int_equal(tu_write(path,
+	const char *path = tu_tmpfile("hl7plain", "plain.hl7",
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\rOBR|1||ORD1\r"
 	      "OBX|1|NM|1-1^A^LN|s1|5|mg^^UCUM|1-3||||F|||20230103\r"
 	      "OBX|2|NM|1-2^B^LN|s2~x|6|mg^^UCUM|2-4~5-9||||F|||20230103\r"
@@ -950,7 +927,7 @@ static void test_obx_plain_or_not(void **state)
 	      "OBX|6|NM|1-6^F^LN||pending|mg|||||F|||20230103\r"
 	      /* codes and systems to trim or HL7 null (hx_trim_nul past its
 	       * common case): a space at either end, `""` */
-	      "OBX|7|NM| 1-7^G^LN ||8|mg ^^\"\"|||||F|||20230103\r"), 0);
+	      "OBX|7|NM| 1-7^G^LN ||8|mg ^^\"\"|||||F|||20230103\r");
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -1044,17 +1021,15 @@ static void test_numbers(void **state)
 static void test_patient_identifier_choice(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7pid");
-	char path[1024], prof[1024];
-	snprintf(path, sizeof path, "%s/pid.hl7", dir);
-	assert_int_equal(tu_write(path,
+	char prof[1024];
+	const char *path = tu_tmpfile("hl7pid", "pid.hl7",
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||1^^^A^PT~2^^^B^MR~3^^^C^MR\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|2|P|2.5.1\rPID|1||4^^^A^SS~5^^^B^PT~6^^^C^PI\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|3|P|2.5.1\rPID|1||~\"\"^^^A^MR~ ^^^B^MR~7^^^D^SS~8^^^E^SS\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|4|P|2.5.1\rPID|1||9^^^A^MR~^^^B^SS\r"
 	      /* repetitions of more than five components, ending past 16 bytes */
 	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|5|P|2.5.1\rPID|1||10^^^A^PT^XX^YY^1234567890123~11^^^B^PT^Q~12^^^F^MR\r"
-	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|6|P|2.5.1\rPID|1||13^^^G^SS^^^^^^^^^^^^^^^^^^~14^^^H^MR\r"), 0);
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|6|P|2.5.1\rPID|1||13^^^G^SS^^^^^^^^^^^^^^^^^^~14^^^H^MR\r");
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
@@ -1068,7 +1043,7 @@ static void test_patient_identifier_choice(void **state)
 	find(&G, REC_PERSON, "H|14");
 	extract_hl7v2.close(x);
 
-	snprintf(prof, sizeof prof, "%s/rep2.conf", dir);
+	snprintf(prof, sizeof prof, "%s/rep2.conf", tu_tmpdir("hl7pidprof"));
 	assert_int_equal(tu_write(prof, "[profile]\nbase = generic-2.5.1\n[patient]\nmrn_repetition = 2\n"), 0);
 	x = xopen(prof, DT_TZ_KEEP);
 	run(x, path, &s, &G);
@@ -1378,17 +1353,15 @@ static void test_person_codes(void **state)
 static void test_location_death(void **state)
 {
 	(void)state;
-	const char *dir = tu_tmpdir("hl7loc");
-	char path[1024], b[64];
-	snprintf(path, sizeof path, "%s/loc.hl7", dir);
-	assert_int_equal(tu_write(path,
+	char b[64];
+	const char *path = tu_tmpfile("hl7loc", "loc.hl7",
 	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|1|P|2.5.1\rEVN|A28\rPID|1||1^^^H^MR|||||||| 12 MAIN ST ^APT 4^SPRINGFIELD^MA^01101^USA^H^^HAMPDEN\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|2|P|2.5.1\rEVN|A28\rPID|1||2^^^H^MR||||||||12 MAIN ST^^SPRING\\T\\FIELD^MA^01101\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|3|P|2.5.1\rEVN|A28\rPID|1||3^^^H^MR||||||||12 MAIN ST&MAIN ST&12^^SPRINGFIELD^MA\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|4|P|2.5.1\rEVN|A28\rPID|1||4^^^H^MR||||||||1 A ST^^\"\"^MA\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|5|P|2.5.1\rEVN|A28\rPID|1||5^^^H^MR||||||||||||||||||||||||||20230101\r"
 	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|6|P|2.5.1\rEVN|A28\rPID|1||6^^^H^MR|||||||||||||||||||||||||||Y\r"
-	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|7|P|2.5.1\rEVN|A28\rPID|1||7^^^H^MR\r"), 0);
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A28|7|P|2.5.1\rEVN|A28\rPID|1||7^^^H^MR\r");
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
