@@ -152,6 +152,14 @@ static inline int bad_date(uint64_t a, unsigned y, unsigned mo, unsigned d)
 	       (d > 28 && (int)d > date_days_in_month((int)y, (int)mo));
 }
 
+/* The year, month and day of a: lanes Y1 Y2 MO DD as pairs8 gives them. */
+static inline void ymd_of(uint64_t a, unsigned *y, unsigned *mo, unsigned *d)
+{
+	*y = (unsigned)(a & 0xFF) * 100 + (unsigned)(a >> 16 & 0xFF);
+	*mo = (unsigned)(a >> 32 & 0xFF);
+	*d = (unsigned)(a >> 48);
+}
+
 /* date_from_ymd of a valid date: the days since 0000-03-01 of the year's
  * March 1 (its leap days before it), then a table for the month's */
 static inline int32_t day_of(unsigned y, unsigned mo, unsigned d)
@@ -179,8 +187,8 @@ int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 		uint64_t bad = 0, a = pairs8(digits8(load8(p), &bad));
 		if (bad)
 			return hl7_general(p, n, tz_target, out);
-		unsigned y = (unsigned)(a & 0xFF) * 100 + (unsigned)(a >> 16 & 0xFF), mo = (unsigned)(a >> 32 & 0xFF),
-		         d = (unsigned)(a >> 48);
+		unsigned y, mo, d;
+		ymd_of(a, &y, &mo, &d);
 		if (bad_date(a, y, mo, d)) {
 			*out = DT_EMPTY;
 			return -E_DATE;
@@ -203,8 +211,8 @@ int dt_parse_hl7(struct span s, int tz_target, struct dt *out)
 	if (bad)
 		return hl7_general(p, n, tz_target, out);
 	b = fn == 14 ? b : b >> 16;
-	unsigned y = (unsigned)(a & 0xFF) * 100 + (unsigned)(a >> 16 & 0xFF), mo = (unsigned)(a >> 32 & 0xFF),
-	         d = (unsigned)(a >> 48), ss = (unsigned)(b >> 48);
+	unsigned y, mo, d, ss = (unsigned)(b >> 48);
+	ymd_of(a, &y, &mo, &d);
 	/* HH <= 23, MI <= 59, SS <= 60 (60: a leap second), ZH <= 14, ZM <= 59 */
 	if (((b + 0x0043004400680000ull) & 0x0080008000800000ull) | ((z + 0x00440071u) & 0x00800080u) ||
 	    bad_date(a, y, mo, d)) {

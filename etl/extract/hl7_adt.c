@@ -173,26 +173,6 @@ static int location_parts(struct hx *h, struct hl7_seg *s, int f, const struct s
 	return 0;
 }
 
-/* The key of a location: "loc|" and its parts street, city, state, zip,
- * country joined by '|' (hx_join written for its fixed parts). */
-static struct span location_key(struct hx *h, const struct span *part)
-{
-	static const int kp[5] = { 0, 2, 3, 4, 6 };
-	size_t len = 3 + 5;
-	for (int i = 0; i < 5; i++)
-		len += part[kp[i]].n;
-	char *o = arena_alloc(h->a, len + 1), *w = o;
-	memcpy(w, "loc", 3);
-	w += 3;
-	for (int i = 0; i < 5; i++) {
-		*w++ = '|';
-		mem_copy_short(w, part[kp[i]].p, part[kp[i]].n);
-		w += part[kp[i]].n;
-	}
-	*w = '\0';
-	return span_make(o, len);
-}
-
 /* REC_LOCATION from an XAD repetition; *key empty when it holds no address. */
 static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 {
@@ -213,7 +193,8 @@ static int location(struct hx *h, struct hl7_seg *s, int f, struct span *key)
 	}
 	if (!part[0].n && !part[2].n && !part[3].n && !part[4].n)
 		return 0;
-	*key = location_key(h, part);
+	struct span kp[6] = { SPAN_LIT("loc"), part[0], part[2], part[3], part[4], part[6] };
+	*key = hx_join(h, 6, kp);
 	struct record r;
 	hx_record(h, &r, REC_LOCATION);
 	r.u.location.key = *key;

@@ -393,9 +393,9 @@ static inline void hx_code_system(const struct hx *h, const char *dflt, struct c
 static inline __attribute__((always_inline)) void hx_code_clean(const struct hx *h, const struct span *comp, size_t nc,
                                                                 int k, const char *dflt, struct code *out)
 {
-	out->code = (size_t)k - 1 < nc ? hx_trim(hx_nul(comp[k - 1])) : span_make(NULL, 0);
+	out->code = (size_t)k - 1 < nc ? hx_trim_nul(comp[k - 1]) : span_make(NULL, 0);
 	out->display = (size_t)k < nc ? hx_nul(comp[k]) : span_make(NULL, 0);
-	out->system = (size_t)k + 1 < nc ? hx_trim(hx_nul(comp[k + 1])) : span_make(NULL, 0);
+	out->system = (size_t)k + 1 < nc ? hx_trim_nul(comp[k + 1]) : span_make(NULL, 0);
 	hx_code_system(h, dflt, out);
 }
 

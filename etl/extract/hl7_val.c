@@ -331,31 +331,22 @@ static int xcn_name(struct hx *h, struct hl7_seg *s, int f, struct span rest, st
 	    (rc = hx_tx_at(h, s, f, 13, c[11], &idtype)) < 0)
 		return rc;
 	*npi = idtype.n == 3 && memcmp(idtype.p, "NPI", 3) == 0;
-	/* "GIVEN FAMILY": both are parts of rest, with a separator between */
-	size_t n = fam.n && given.n ? given.n + 1 + fam.n : fam.n ? fam.n : given.n;
+	*name = fam.n && given.n ? arena_join2(h->a, given, ' ', fam) : fam.n ? fam : given;
 	/* an entry no record of this message points into, the next in turn */
 	int i = memo ? memo_slot(&x->xcn.next, HX_NXCN, &x->xcn.e[0].msg, sizeof x->xcn.e[0], x->nmsg) : -1;
-	if (i < 0) {
-		*name = fam.n && given.n ? arena_join2(h->a, given, ' ', fam) : fam.n ? fam : given;
+	if (i < 0)
 		return 0;
-	}
 	struct hx_xcn_entry *e = &x->xcn.e[i];
 	e->msg = x->nmsg;
 	e->cs = m->d.cs;
 	e->ss = m->d.ss;
 	e->npi = (uint8_t)*npi;
 	e->nrest = (uint8_t)rest.n;
-	e->nname = (uint8_t)n;
 	memcpy(e->rest, rest.p, rest.n);
-	char *o = e->name;
-	if (fam.n && given.n) {
-		mem_copy_short(o, given.p, given.n);
-		o[given.n] = ' ';
-		mem_copy_short(o + given.n + 1, fam.p, fam.n);
-	} else {
-		mem_copy_short(o, fam.n ? fam.p : given.p, n);
-	}
-	*name = span_make(o, n);
+	/* the name is no longer than rest: its parts and a separator between */
+	e->nname = (uint8_t)name->n;
+	mem_copy_short(e->name, name->p, name->n);
+	*name = span_make(e->name, name->n);
 	return 0;
 }
 
