@@ -39,6 +39,5 @@ for ((i = 0; i < pairs; i++)); do
 	ratios+=("$r")
 	printf 'pair %2d: old %7d msgs/s, new %7d msgs/s, new/old %s\n' $((i + 1)) "$a" "$b" "$r"
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END {
-	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	printf "median new/old %.3f over %d pairs (lowest %.3f, highest %.3f)\n", m, NR, v[1], v[NR] }'
+read -r med low high n _ < <(printf '%s\n' "${ratios[@]}" | sort -n | awk -f "$(dirname "$0")/median.awk")
+printf 'median new/old %s over %d pairs (lowest %s, highest %s)\n' "$med" "$n" "$low" "$high"

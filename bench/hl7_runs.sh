@@ -29,7 +29,5 @@ for ((i = 1; i <= runs; i++)); do
 	ratios+=("$r")
 	printf 'run %2d: omopipe %s of the memchr scan (tokenizer %s)\n' "$i" "$r" "$t"
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1; ok += $1 >= 0.25 } END {
-	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	printf "median %.3f over %d runs (lowest %.3f, highest %.3f); %d of %d at 0.25 or more\n",
-	       m, NR, v[1], v[NR], ok, NR }'
+read -r med low high n ok < <(printf '%s\n' "${ratios[@]}" | sort -n | awk -v at=0.25 -f "$(dirname "$0")/median.awk")
+printf 'median %s over %d runs (lowest %s, highest %s); %d of %d at 0.25 or more\n' "$med" "$n" "$low" "$high" "$ok" "$n"

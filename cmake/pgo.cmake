@@ -11,8 +11,8 @@
 #
 # An edit to those modules' sources (core/, etl/*.c, etl/extract/) or to
 # scripts/pgo-train retrains before they are rebuilt (about 15 s: the
-# instrumented build's own rebuild, then 5 s of training). -DOMOPIPE_PGO=OFF builds without it; Debug and sanitizer builds
-# never use it.
+# instrumented build's own rebuild, then 5 s of training). -DOMOPIPE_PGO=OFF
+# builds without it; Debug and sanitizer builds never use it.
 option(OMOPIPE_PGO "Profile-guided optimisation of the extractors (GCC, optimised builds)" ON)
 
 set(OMOPIPE_PGO_ACTIVE OFF)
