@@ -29,11 +29,8 @@ for ((i = 1; i <= runs; i++)); do
 		echo "hl7_runs: bench_hl7 failed (run $i)" >&2
 		exit 2
 	}
-	r=$(awk '/^ratio/ { print $2 }' <<<"$out")
-	rf=$(awk '/^ratio/ { print $(NF - 3) }' <<<"$out")
-	t=$(awk '/^hl7_tok only/ { print $NF }' <<<"$out")
-	f=$(awk '/^memchr, file/ { print $3 }' <<<"$out")
-	m=$(awk '/^memchr, memory/ { print $3 }' <<<"$out")
+	read -r r rf t f m < <(awk '/^ratio/ { r = $2; rf = $(NF - 3) } /^hl7_tok only/ { t = $NF }
+		/^memchr, file/ { f = $3 } /^memchr, memory/ { m = $3 } END { print r, rf, t, f, m }' <<<"$out")
 	ratios+=("$r")
 	printf 'run %2d: omopipe %s of the memchr scan, %s of the file'"'"'s (tokenizer %s; scan of the file %s MB/s, of memory %s MB/s)\n' \
 		"$i" "$r" "$rf" "$t" "$f" "$m"

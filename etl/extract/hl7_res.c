@@ -434,8 +434,7 @@ int hx_oru(struct hx *h)
 			if ((rc = hx_pid(h, s, 1)) < 0)
 				return rc;
 			h->visit = span_make(NULL, 0);
-			h->obr = NULL;
-			h->obr_key = h->obr_provider = span_make(NULL, 0);
+			hx_set_obr(h, NULL); /* a new patient: no order yet (cannot fail) */
 			pids++;
 		} else if (memcmp(id, "PV1", 3) == 0) {
 			if ((rc = hx_cx_key(h, s, 19, 1, &h->visit)) < 0)
