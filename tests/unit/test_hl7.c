@@ -723,6 +723,30 @@ static void test_dates_by_field_and_separators(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* An ORU with two patients: the second patient's results, given no OBR of
+ * their own, are keyed and dated without the first patient's order (its
+ * number, its time OBR-7, its provider OBR-16). */
+static void test_order_per_patient(void **state)
+{
+	(void)state;
+	const char *path = tu_tmpfile("hl7orderpid", "two.hl7",
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||1^^^H^MR\r"
+	      "OBR|1||ORD1||||20230101080000|||||||||77^WELBY^MARCUS\r"
+	      "OBX|1|NM|1-1^A^LN||5||||||F\r"
+	      "PID|2||2^^^H^MR\rOBX|1|NM|1-2^B^LN||6||||||F|||20230102\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_event *first = &find(&G, REC_EVENT, "obx||ORD1|LN|1-1|")->u.event;
+	date_is(first->start, "2023-01-01 08:00:00");
+	assert_true(first->provider.n > 0);
+	const struct rec_event *second = &find(&G, REC_EVENT, "obx|H|2|LN|1-2||20230102")->u.event;
+	date_is(second->start, "2023-01-02");
+	assert_int_equal(second->provider.n, 0);
+	extract_hl7v2.close(x);
+}
+
 /* A date field is parsed as it is when it is a plain HL7 DTM; not when a
  * separator may be a character of a date: with '+' the component separator,
  * "20230104120000+0500" is the time 12:00 (no zone) and "20230105+0500" a
@@ -1438,6 +1462,7 @@ int main(void)
 		cmocka_unit_test(test_location_death),
 		cmocka_unit_test(test_ten_megabytes_of_repetitions),
 		cmocka_unit_test(test_dates_by_field_and_separators),
+		cmocka_unit_test(test_order_per_patient),
 		cmocka_unit_test(test_dates_whole_field_or_cut),
 		cmocka_unit_test(test_short_fields_first_component),
 		cmocka_unit_test(test_numbers),
