@@ -225,6 +225,38 @@ static int msg_type(struct hx *h, struct span t9, char type[16])
 	return 0;
 }
 
+/*
+ * A field repeated more than the profile's max_repetitions: the message is
+ * quarantined at that field. Only a segment at least that long can hold one
+ * (a repetition takes a byte), so a message shorter than the limit is not
+ * looked at.
+ */
+static int too_many_reps(struct hx *h)
+{
+	const struct hl7_msg *m = h->m;
+	size_t max = h->x->prof.max_reps;
+	for (size_t i = 0; i < m->nseg; i++) {
+		struct hl7_seg *s = &m->seg[i];
+		if (s->n < max || s->n <= 3)
+			continue;
+		/* p at the separator before field k + 1 (MSH-1 is the separator) */
+		const char *p = s->p + 3, *end = s->p + s->n;
+		int k = hl7_is_msh(s) ? 1 : 0;
+		while (p < end) {
+			const char *q = memchr(p + 1, m->d.fs, (size_t)(end - p - 1));
+			if (!q)
+				q = end;
+			k++;
+			size_t reps = (size_t)(q - p - 1) >= max ? hl7_count(span_make(p + 1, (size_t)(q - p - 1)), m->d.rs) : 1;
+			if (reps > max)
+				return hx_fail(h, s, k, 0, E_TOO_LARGE, "%zu repetitions, more than the profile's max_repetitions (%zu)",
+				               reps, max);
+			p = q;
+		}
+	}
+	return 0;
+}
+
 /* 0 loaded, 1 skipped (reason filled), < 0 error */
 static int message(struct extractor *x, const struct hl7_frame *f, struct sink *s, struct err *q,
                    char *reason, size_t rn)
@@ -276,6 +308,8 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 		snprintf(reason, rn, "message type %s not loaded", type);
 		return 1;
 	}
+	if (f->n >= x->prof.max_reps && (rc = too_many_reps(&h)) < 0)
+		return rc;
 	switch (h.handler) {
 	case HH_ADT: case HH_ADT_PERSON: case HH_ADT_CANCEL: case HH_ADT_UNDISCHARGE: case HH_ADT_MERGE:
 		rc = hx_adt(&h);

@@ -16,6 +16,7 @@
 #include "etl/extract/hl7_int.h"
 #include "core/mem.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -470,8 +471,12 @@ int hx_adt(struct hx *h)
 	if (pv1 && (rc = hx_cx_key(h, pv1, 19, 1, &h->visit)) < 0)
 		return rc;
 	if (h->handler == HH_ADT_CANCEL) {
+		if (!pv1) {
+			snprintf(h->e->pos.where, sizeof h->e->pos.where, "PV1"); /* the segment missing */
+			return hx_fail(h, NULL, 0, 0, E_MISSING, "a cancelled visit needs a PV1 with its visit number (PV1-19)");
+		}
 		if (!h->visit.n)
-			return hx_fail(h, pv1, pv1 ? 19 : 0, 0, E_MISSING, "a cancelled visit needs its visit number (PV1-19)");
+			return hx_fail(h, pv1, 19, 0, E_MISSING, "a cancelled visit needs its visit number (PV1-19)");
 		struct record r;
 		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_VISIT;

@@ -72,6 +72,7 @@ struct hl7_prof {
 	struct arena a;            /* strings */
 	char name[128];
 	size_t max_message;
+	size_t max_reps;           /* repetitions of one field ([profile] max_repetitions) */
 	int charset;               /* enum hl7_charset: when MSH-18 is empty */
 	struct { char type[16]; uint8_t h; } types[HL7_MAX_TYPES];
 	size_t ntypes;

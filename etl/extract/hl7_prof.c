@@ -177,6 +177,13 @@ static int apply(struct hl7_prof *p, struct ini *ini, struct err *e, int depth)
 			return ini_error(ini, en, E_CONFIG, e, "max_message_bytes must be 1024 to 2147483648");
 		p->max_message = (size_t)v;
 	}
+	if ((en = ini_get(ini, "profile", NULL, "max_repetitions")) != NULL) {
+		char *end;
+		unsigned long long v = strtoull(en->value, &end, 10);
+		if (*end || v < 10 || v > 100000000)
+			return ini_error(ini, en, E_CONFIG, e, "max_repetitions must be 10 to 100000000");
+		p->max_reps = (size_t)v;
+	}
 	if ((en = ini_get(ini, "profile", NULL, "extensions")) != NULL) {
 		p->next = 0;
 		if (words(en->value, put_ext, &wc) < 0)
@@ -378,6 +385,7 @@ int hl7_prof_load(struct hl7_prof *p, const char *name, struct err *e)
 	arena_init(&p->a, 16 * 1024);
 	snprintf(p->name, sizeof p->name, "%s", name);
 	p->max_message = 16u << 20;
+	p->max_reps = 10000;
 	p->charset = HL7_CS_UTF8;
 	p->mrn_first = 1;
 	p->obx_missing = HS_LOAD;

@@ -351,9 +351,15 @@ static inline __attribute__((always_inline)) int obx_read(struct hx *h, struct h
 	struct span sub = hx_trim(plain ? seg_field(s, 4, full) : hx_rep1(h, s, 4));
 	if (h->obr_key.n) {
 		ev->key = obx_key(h, ev->code.system, ev->code.code, sub);
-	} else if (!obr) {
+	} else {
+		/* no order number (no OBR, or one without OBR-2/3): the visit or
+		 * the patient, the test and its time (OBX-14, else OBR-7), so
+		 * that a correction or deletion sent later finds the result */
+		struct span t = hx_trim(hx_raw(h, s, 14, 1, 1, 0));
+		if (!t.n && obr)
+			t = hx_trim(hx_raw(h, obr, 7, 1, 1, 0));
 		struct span kp[6] = { SPAN_LIT("obx"), h->visit.n ? h->visit : h->person, ev->code.system,
-		                      ev->code.code, sub, hx_trim(hx_raw(h, s, 14, 1, 1, 0)) };
+		                      ev->code.code, sub, t };
 		ev->key = hx_join(h, 6, kp);
 	}
 
@@ -364,8 +370,6 @@ static inline __attribute__((always_inline)) int obx_read(struct hx *h, struct h
 	}
 	if (action == HS_RETRACT) {
 		hx_note(h, "result retracted (OBX-11 by the profile's [results] retract)");
-		if (!ev->key.n)
-			return hx_fail(h, s, 11, 0, E_REFERENCE, "a result deletion without an order number to find the result by");
 		struct span rkey = ev->key; /* hx_record clears the union */
 		hx_record(h, &r, REC_RETRACT);
 		r.u.retract.target = REC_EVENT;

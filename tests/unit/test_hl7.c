@@ -1423,11 +1423,18 @@ static void test_ten_megabytes_of_repetitions(void **state)
 	fputs("77^^^NORTH^MR||BIG^BERTHA||19700101|F\rPV1|1|O\r", f);
 	fputs("MSH|^~\\&|A|B|C|D|20230301||ADT^A04|2|P|2.5.1\rPID|1||78^^^NORTH^MR\rPV1|1|O\r", f);
 	fclose(f);
+	/* the default profile: more than 10,000 repetitions of PID-3 */
 	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
 	struct tu_sink s;
 	run(x, path, &s, &G);
-	assert_int_equal(s.loaded, 2);
-	find(&G, REC_PERSON, "NORTH|77"); /* the MR repetition, found after 10 MB */
+	assert_int_equal(s.quarantined, 1);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(s.last_q.code, E_TOO_LARGE);
+	assert_int_equal(s.last_q.pos.record, 1);
+	assert_string_equal(s.last_q.pos.where, "PID[1]-3");
+	assert_non_null(strstr(s.last_q.msg, "max_repetitions (10000)"));
+	assert_int_equal(count_kind(&G, REC_PERSON), 1);
+	find(&G, REC_PERSON, "NORTH|78");
 	extract_hl7v2.close(x);
 
 	snprintf(prof, sizeof prof, "%s", tu_fixture("hl7v2/profile-z.conf"));
@@ -1438,6 +1445,104 @@ static void test_ten_megabytes_of_repetitions(void **state)
 	assert_int_equal(s.last_q.code, E_TOO_LARGE);
 	assert_int_equal(s.last_q.pos.record, 1);
 	find(&G, REC_PERSON, "NORTH|78");
+	extract_hl7v2.close(x);
+}
+
+/* A profile's max_repetitions: a field repeated that often loads, once more
+ * is quarantined at that field; MSH-2's repetition character is not counted
+ * as a repetition of MSH-2's own, and other fields and messages load. */
+static void test_max_repetitions(void **state)
+{
+	(void)state;
+	char prof[1024], path[1024];
+	snprintf(prof, sizeof prof, "%s",
+	         tu_tmpfile("hl7repsp", "reps.conf", "[profile]\nbase = generic-2.5.1\nmax_repetitions = 10\n"));
+	char msg[1024];
+	int n = snprintf(msg, sizeof msg, "MSH|^~\\&|A|B|C|D|20230301||ADT^A04|1|P|2.5.1\rPID|1||");
+	for (int i = 0; i < 10; i++) /* PID-3 ten times, PID-5 three */
+		n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%d^^^H^MR", i ? "~" : "", i + 1);
+	n += snprintf(msg + n, sizeof msg - (size_t)n, "||A^B~C^D~E^F\rPV1|1|O\r");
+	n += snprintf(msg + n, sizeof msg - (size_t)n, "MSH|^~\\&|A|B|C|D|20230301||ADT^A04|2|P|2.5.1\rPID|1||");
+	for (int i = 0; i < 12; i++) /* twelve times */
+		n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%d^^^H^MR", i ? "~" : "", i + 1);
+	snprintf(msg + n, sizeof msg - (size_t)n, "\rPV1|1|O\r");
+	snprintf(path, sizeof path, "%s", tu_tmpfile("hl7reps", "reps.hl7", msg));
+	struct extractor *x = xopen(prof, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(s.quarantined, 1);
+	find(&G, REC_PERSON, "H|1");
+	assert_int_equal(s.last_q.code, E_TOO_LARGE);
+	assert_int_equal(s.last_q.pos.record, 2);
+	assert_string_equal(s.last_q.pos.where, "PID[1]-3");
+	assert_non_null(strstr(s.last_q.msg, "12 repetitions"));
+	extract_hl7v2.close(x);
+
+	/* a value out of range is a one-line configuration error */
+	struct extractor *bad;
+	struct err e;
+	struct conf_site site;
+	memset(&site, 0, sizeof site);
+	site.id = "test";
+	memset(&e, 0, sizeof e);
+	snprintf(prof, sizeof prof, "%s",
+	         tu_tmpfile("hl7repsb", "bad.conf", "[profile]\nbase = generic-2.5.1\nmax_repetitions = 9\n"));
+	assert_true(extract_hl7v2.open(&bad, prof, &site, &e) < 0);
+	assert_int_equal(e.code, E_CONFIG);
+	assert_non_null(strstr(e.msg, "max_repetitions must be 10 to 100000000"));
+}
+
+/*
+ * Results under an OBR without an order number (OBR-2 and OBR-3 empty) are
+ * keyed by the patient, the test and its time (OBX-14, else OBR-7), as
+ * results without an OBR are: a correction sent later replaces the result
+ * and a deletion finds it, while the message's other results still load.
+ */
+static void test_result_without_order_number(void **state)
+{
+	(void)state;
+	const char *path = tu_tmpfile("hl7noorder", "r.hl7",
+	      "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|1|P|2.5.1\rPID|1||7^^^H^MR\r"
+	      "OBR|1|||1-0^Panel^LN|||20230101080000\r"
+	      "OBX|1|NM|1-1^A^LN||5||||||F|||20230101090000\r"
+	      "OBX|2|NM|1-2^B^LN||6||||||F\r"
+	      "MSH|^~\\&|A|B|C|D|20230302||ORU^R01|2|P|2.5.1\rPID|1||7^^^H^MR\r"
+	      "OBR|1|||1-0^Panel^LN|||20230101080000\r"
+	      "OBX|1|NM|1-1^A^LN||5.5||||||C|||20230101090000\r"
+	      "OBX|2|NM|1-2^B^LN||6||||||D\r"
+	      "OBX|3|NM|1-3^C^LN||7||||||F\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(s.quarantined, 0);
+	/* the first result and its correction under one key */
+	size_t k = 0;
+	for (size_t i = 0; i < G.n; i++)
+		k += G.r[i].kind == REC_EVENT && strcmp(G.keys[i], "obx|H|7|LN|1-1||20230101090000") == 0;
+	assert_int_equal(k, 2);
+	/* the second (OBR-7's time) deleted under its key */
+	find(&G, REC_EVENT, "obx|H|7|LN|1-2||20230101080000");
+	assert_int_equal(find(&G, REC_RETRACT, "obx|H|7|LN|1-2||20230101080000")->u.retract.target, REC_EVENT);
+	const struct rec_event *third = &find(&G, REC_EVENT, "obx|H|7|LN|1-3||20230101080000")->u.event;
+	date_is(third->start, "2023-01-01 08:00:00");
+	extract_hl7v2.close(x);
+}
+
+/* An A11 (visit cancelled) without a PV1 is quarantined at the segment it
+ * lacks, not at no position at all. */
+static void test_cancel_without_visit(void **state)
+{
+	(void)state;
+	const char *path = tu_tmpfile("hl7a11", "a11.hl7",
+	      "MSH|^~\\&|A|B|C|D|20230301||ADT^A11|1|P|2.5.1\rEVN|A11|20230301\rPID|1||7^^^H^MR\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.quarantined, 1);
+	assert_int_equal(s.last_q.code, E_MISSING);
+	assert_string_equal(s.last_q.pos.where, "PV1");
 	extract_hl7v2.close(x);
 }
 
@@ -1471,6 +1576,9 @@ int main(void)
 		cmocka_unit_test(test_obx_plain_numbers),
 		cmocka_unit_test(test_obx_comps_mask),
 		cmocka_unit_test(test_obx_short_segment),
+		cmocka_unit_test(test_max_repetitions),
+		cmocka_unit_test(test_result_without_order_number),
+		cmocka_unit_test(test_cancel_without_visit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
