@@ -1463,7 +1463,7 @@ static void test_max_repetitions(void **state)
 		n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%d^^^H^MR", i ? "~" : "", i + 1);
 	n += snprintf(msg + n, sizeof msg - (size_t)n, "||A^B~C^D~E^F\rPV1|1|O\r");
 	n += snprintf(msg + n, sizeof msg - (size_t)n, "MSH|^~\\&|A|B|C|D|20230301||ADT^A04|2|P|2.5.1\rPID|1||");
-	for (int i = 0; i < 12; i++) /* twelve times */
+	for (int i = 0; i < 11; i++) /* once more */
 		n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%d^^^H^MR", i ? "~" : "", i + 1);
 	snprintf(msg + n, sizeof msg - (size_t)n, "\rPV1|1|O\r");
 	snprintf(path, sizeof path, "%s", tu_tmpfile("hl7reps", "reps.hl7", msg));
@@ -1476,7 +1476,12 @@ static void test_max_repetitions(void **state)
 	assert_int_equal(s.last_q.code, E_TOO_LARGE);
 	assert_int_equal(s.last_q.pos.record, 2);
 	assert_string_equal(s.last_q.pos.where, "PID[1]-3");
-	assert_non_null(strstr(s.last_q.msg, "12 repetitions"));
+	assert_non_null(strstr(s.last_q.msg, "11 repetitions"));
+	/* the shortest field over the limit: eleven empty repetitions */
+	run(x, tu_tmpfile("hl7repse", "e.hl7", "MSH|^~\\&|A|B|C|D|20230301||ADT^A04|1|P|2.5.1\rPID|1||1^^^H^MR||~~~~~~~~~~\r"),
+	    &s, &G);
+	assert_int_equal(s.quarantined, 1);
+	assert_string_equal(s.last_q.pos.where, "PID[1]-5");
 	extract_hl7v2.close(x);
 
 	/* a value out of range is a one-line configuration error */
