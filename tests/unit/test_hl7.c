@@ -1406,6 +1406,509 @@ static void test_location_death(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* The k-th record (from 0) of the kind with the key, in the order emitted. */
+static const struct record *find_nth(struct got *g, int kind, const char *key, size_t k)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->r[i].kind == kind && strcmp(g->keys[i], key) == 0 && k-- == 0)
+			return &g->r[i];
+	fail_msg("fewer records of kind %d with key %s", kind, key);
+	return NULL;
+}
+
+/* How many records of the kind have the key. */
+static size_t count_key(struct got *g, int kind, const char *key)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n; i++)
+		k += g->r[i].kind == kind && strcmp(g->keys[i], key) == 0;
+	return k;
+}
+
+/* Race (PID-10) and ethnicity (PID-22) on one person: each its own code,
+ * text and system, none taken for the other; an ethnicity without a system
+ * gets the HL7 table PID-22 draws from (HL70189), and a PID without PID-22
+ * gives no ethnicity. */
+static void test_person_race_ethnicity(void **state)
+{
+	(void)state;
+	char b[64];
+	const char *path = tu_tmpfile("hl7eth", "eth.hl7",
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230301||ADT^A04|E1|P|2.5.1\rEVN|A04|20230301\r"
+	      "PID|1||5101^^^NORTH^MR||DOE^ANA||19800101|F||2106-3^White^CDCREC||||||||||||N^Not Hispanic or Latino^HL70189\r"
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230301||ADT^A04|E2|P|2.5.1\rEVN|A04|20230301\r"
+	      "PID|1||5102^^^NORTH^MR||ROE^BEA||19810101|F||2054-5^Black or African American^CDCREC||||||||||||H^Hispanic or Latino\r"
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230301||ADT^A04|E3|P|2.5.1\rEVN|A04|20230301\r"
+	      "PID|1||5103^^^NORTH^MR||POE^CY||19820101|M||2028-9^Asian^CDCREC\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 3);
+	const struct rec_person *p = &find(&G, REC_PERSON, "NORTH|5101")->u.person;
+	assert_string_equal(copy_span(p->race.code, b, sizeof b), "2106-3");
+	assert_string_equal(copy_span(p->race.display, b, sizeof b), "White");
+	assert_string_equal(copy_span(p->race.system, b, sizeof b), "CDCREC");
+	assert_string_equal(copy_span(p->ethnicity.code, b, sizeof b), "N");
+	assert_string_equal(copy_span(p->ethnicity.display, b, sizeof b), "Not Hispanic or Latino");
+	assert_string_equal(copy_span(p->ethnicity.system, b, sizeof b), "HL70189");
+	p = &find(&G, REC_PERSON, "NORTH|5102")->u.person;
+	assert_string_equal(copy_span(p->race.code, b, sizeof b), "2054-5");
+	assert_string_equal(copy_span(p->ethnicity.code, b, sizeof b), "H");
+	assert_string_equal(copy_span(p->ethnicity.display, b, sizeof b), "Hispanic or Latino");
+	assert_string_equal(copy_span(p->ethnicity.system, b, sizeof b), "HL70189"); /* the table's name */
+	p = &find(&G, REC_PERSON, "NORTH|5103")->u.person;
+	assert_string_equal(copy_span(p->race.code, b, sizeof b), "2028-9");
+	assert_int_equal(p->ethnicity.code.n + p->ethnicity.display.n + p->ethnicity.system.n, 0);
+	extract_hl7v2.close(x);
+}
+
+/* ADT^A08 (update) after an A04 for the same patient: the person again
+ * under the same key with the new birth date, sex and race, so that the
+ * loader replaces the row; the visit again under its key. ADT^A31 (update
+ * person, adt_person): the person, and no visit even with a PV1 that has a
+ * visit number and an admit time. */
+static void test_adt_update_person_only(void **state)
+{
+	(void)state;
+	char b[64];
+	const char *path = tu_tmpfile("hl7a08", "a08.hl7",
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230301||ADT^A04|U1|P|2.5.1\rEVN|A04|20230301\r"
+	      "PID|1||5201^^^NORTH^MR||DOE^ANA||19800101|F||2106-3^White^CDCREC\r"
+	      "PV1|1|O|||||||||||||||||V5201^^^NORTH^VN\r"
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230302||ADT^A08|U2|P|2.5.1\rEVN|A08|20230302\r"
+	      "PID|1||5201^^^NORTH^MR||DOE^ANA||19800202|M||2054-5^Black or African American^CDCREC\r"
+	      "PV1|1|E|||||||||||||||||V5201^^^NORTH^VN\r"
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230303||ADT^A31|U3|P|2.5.1\rEVN|A31|20230303\r"
+	      "PID|1||5201^^^NORTH^MR||DOE^ANA||19800303|F\r"
+	      "PV1|1|I|||||||||||||||||V5202^^^NORTH^VN|||||||||||||||||||||||||20230303080000\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 3);
+	assert_int_equal(count_key(&G, REC_PERSON, "NORTH|5201"), 3);
+	const struct rec_person *p = &find_nth(&G, REC_PERSON, "NORTH|5201", 0)->u.person;
+	date_is(p->birth, "1980-01-01");
+	assert_string_equal(copy_span(p->gender.code, b, sizeof b), "F");
+	assert_string_equal(copy_span(p->race.code, b, sizeof b), "2106-3");
+	/* A08: the new values under the same key */
+	p = &find_nth(&G, REC_PERSON, "NORTH|5201", 1)->u.person;
+	date_is(p->birth, "1980-02-02");
+	assert_string_equal(copy_span(p->gender.code, b, sizeof b), "M");
+	assert_string_equal(copy_span(p->race.code, b, sizeof b), "2054-5");
+	assert_string_equal(copy_span(p->race.display, b, sizeof b), "Black or African American");
+	assert_int_equal(count_key(&G, REC_VISIT, "NORTH|V5201"), 2);
+	const struct rec_visit *v = &find_nth(&G, REC_VISIT, "NORTH|V5201", 1)->u.visit;
+	assert_string_equal(copy_span(v->cls.code, b, sizeof b), "E");
+	assert_string_equal(copy_span(v->person, b, sizeof b), "NORTH|5201");
+	/* A31: the person only */
+	p = &find_nth(&G, REC_PERSON, "NORTH|5201", 2)->u.person;
+	date_is(p->birth, "1980-03-03");
+	assert_string_equal(copy_span(p->gender.code, b, sizeof b), "F");
+	assert_int_equal(count_kind(&G, REC_VISIT), 2);
+	assert_int_equal(count_key(&G, REC_VISIT, "NORTH|V5202"), 0);
+	extract_hl7v2.close(x);
+}
+
+/* PV1-44 (admit) without PV1-45 (discharge): the visit starts at PV1-44 and
+ * has no end. In an A01 PV1-44 wins over EVN-2 (the fallback); in an A08
+ * (no fallback) it is the only start. */
+static void test_visit_admit_without_discharge(void **state)
+{
+	(void)state;
+	char b[64];
+	const char *path = tu_tmpfile("hl7pv144", "pv144.hl7",
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230305||ADT^A01|A1|P|2.5.1\rEVN|A01|20230305090000\r"
+	      "PID|1||5301^^^NORTH^MR\r"
+	      "PV1|1|I|||||||||||||||||V5301^^^NORTH^VN|||||||||||||||||||||||||20230304221500\r"
+	      "MSH|^~\\&|REG|NORTH|OMOP|NORTH|20230305||ADT^A08|A2|P|2.5.1\rEVN|A08|20230305090000\r"
+	      "PID|1||5302^^^NORTH^MR\r"
+	      "PV1|1|I|||||||||||||||||V5302^^^NORTH^VN|||||||||||||||||||||||||20230304061000\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	const struct rec_visit *v = &find(&G, REC_VISIT, "NORTH|V5301")->u.visit;
+	date_is(v->start, "2023-03-04 22:15:00");
+	assert_int_equal(v->end.prec, DT_NONE);
+	assert_string_equal(copy_span(v->person, b, sizeof b), "NORTH|5301");
+	v = &find(&G, REC_VISIT, "NORTH|V5302")->u.visit;
+	date_is(v->start, "2023-03-04 06:10:00");
+	assert_int_equal(v->end.prec, DT_NONE);
+	extract_hl7v2.close(x);
+}
+
+/* PPR^PC2 (problem update) after PPR^PC1 (problem add): the problem again
+ * under the PC1's key (the person and PRB-4, the problem instance id; not
+ * the action PRB-1 nor its time PRB-2), with the new life cycle status
+ * (PRB-14) and resolution date (PRB-9), its onset (PRB-16) unchanged.
+ * Without PRB-4 the key is the person and the code, the same for both. */
+static void test_ppr_update_same_key(void **state)
+{
+	(void)state;
+	char b[64];
+	const char *path = tu_tmpfile("hl7pc2", "pc2.hl7",
+	      "MSH|^~\\&|EHR|NORTH|OMOP|NORTH|20230301100000||PPR^PC1|P1|P|2.5.1\r"
+	      "PID|1||6001^^^NORTH^MR||DOE^JOHN||19600101|M\r"
+	      "PRB|AD|20230301100000|I10^Essential hypertension^I10|PRB-77^EHR|||20230301|||||||active^Active^HL70241||20230215\r"
+	      "PRB|AD|20230301100000|E78.5^Hyperlipidemia^I10||||20230301|||||||active^Active^HL70241||20230110\r"
+	      "MSH|^~\\&|EHR|NORTH|OMOP|NORTH|20230310100000||PPR^PC2|P2|P|2.5.1\r"
+	      "PID|1||6001^^^NORTH^MR||DOE^JOHN||19600101|M\r"
+	      "PRB|UP|20230310100000|I10^Essential hypertension^I10|PRB-77^EHR|||20230301||20230310|||||resolved^Resolved^HL70241||20230215\r"
+	      "PRB|UP|20230310100000|E78.5^Hyperlipidemia^I10||||20230301||20230309|||||resolved^Resolved^HL70241||20230110\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	assert_int_equal(count_kind(&G, REC_EVENT), 4);
+	assert_int_equal(count_kind(&G, REC_RETRACT), 0);
+	/* the same key for the add and the update, each problem its own */
+	const char *k1 = "prb|NORTH|6001|EHR|PRB-77|", *k2 = "prb|NORTH|6001||I10|E78.5";
+	assert_int_equal(count_key(&G, REC_EVENT, k1), 2);
+	assert_int_equal(count_key(&G, REC_EVENT, k2), 2);
+	const struct rec_event *add = &find_nth(&G, REC_EVENT, k1, 0)->u.event;
+	const struct rec_event *up = &find_nth(&G, REC_EVENT, k1, 1)->u.event;
+	assert_int_equal(up->kind, EV_CONDITION);
+	assert_int_equal(up->origin, ORIG_PROBLEM_LIST);
+	assert_string_equal(copy_span(add->qualifier.code, b, sizeof b), "active");
+	assert_int_equal(add->end.prec, DT_NONE);
+	assert_string_equal(copy_span(up->code.code, b, sizeof b), "I10");
+	assert_string_equal(copy_span(up->qualifier.code, b, sizeof b), "resolved");
+	assert_string_equal(copy_span(up->qualifier.system, b, sizeof b), "HL70241");
+	date_is(up->start, "2023-02-15");
+	date_is(up->end, "2023-03-10");
+	up = &find_nth(&G, REC_EVENT, k2, 1)->u.event;
+	assert_string_equal(copy_span(up->qualifier.code, b, sizeof b), "resolved");
+	date_is(up->end, "2023-03-09");
+	extract_hl7v2.close(x);
+}
+
+/* ORU results of value type ST and TX with status F: loaded, their value
+ * the text of OBX-5 (escapes resolved); repetitions of a text value (TX,
+ * ST alike) joined by a line feed, an empty repetition an empty line. */
+static void test_oru_text_values(void **state)
+{
+	(void)state;
+	char b[128];
+	const char *path = tu_tmpfile("hl7text", "text.hl7",
+	      "MSH|^~\\&|LAB|NORTH|OMOP|NORTH|20230301120000||ORU^R01|T1|P|2.5.1\rPID|1||7001^^^NORTH^MR\r"
+	      "OBR|1|P700^EHR|F700^LAB|11529-5^Surgical path report^LN|||20230301110000\r"
+	      "OBX|1|ST|33747-0^General appearance^LN||Well nourished, no distress||||||F|||20230301113000\r"
+	      "OBX|2|TX|22634-0^Path report.gross^LN||Specimen received fresh.~Two fragments, 1.2 cm.~~Entirely submitted.||||||F|||20230301113000\r"
+	      "OBX|3|ST|8251-1^Service comment^LN||A\\F\\B \\T\\ C~second||||||F\r"
+	      "OBX|4|TX|22637-3^Path report.final dx^LN||Benign.||||||F\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_int_equal(count_kind(&G, REC_EVENT), 4);
+	assert_int_equal(s.notes, 0);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "obx|LAB|F700|LN|33747-0|")->u.event;
+	assert_int_equal(ev->origin, ORIG_LAB);
+	assert_int_equal(ev->value.kind, VAL_TEXT);
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "Well nourished, no distress");
+	date_is(ev->start, "2023-03-01 11:30:00");
+	ev = &find(&G, REC_EVENT, "obx|LAB|F700|LN|22634-0|")->u.event;
+	assert_int_equal(ev->value.kind, VAL_TEXT);
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b),
+	                    "Specimen received fresh.\nTwo fragments, 1.2 cm.\n\nEntirely submitted.");
+	ev = &find(&G, REC_EVENT, "obx|LAB|F700|LN|8251-1|")->u.event;
+	assert_int_equal(ev->value.kind, VAL_TEXT);
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "A|B & C\nsecond");
+	date_is(ev->start, "2023-03-01 11:00:00"); /* no OBX-14: OBR-7 */
+	ev = &find(&G, REC_EVENT, "obx|LAB|F700|LN|22637-3|")->u.event;
+	assert_int_equal(ev->value.kind, VAL_TEXT);
+	assert_string_equal(copy_span(ev->value.text, b, sizeof b), "Benign.");
+	extract_hl7v2.close(x);
+}
+
+/* RAS^O17 (tests/fixtures/hl7v2/ras.hl7): the RXA is a drug administration
+ * keyed by the ORC's filler order and RXA-1/2: its code (RXA-5), dose
+ * (RXA-6 amount, RXA-7 units), route (RXR-1), start and end (RXA-3, RXA-4,
+ * here converted to UTC), lot (RXA-15), the administering provider
+ * (RXA-10), the patient and the visit. */
+static void test_ras_administration(void **state)
+{
+	(void)state;
+	char b[64];
+	struct extractor *x = xopen(NULL, 0);
+	struct tu_sink s;
+	run(x, tu_fixture("hl7v2/ras.hl7"), &s, &G);
+	assert_int_equal(s.loaded, 1);
+	assert_string_equal(s.last_source_id, "RAS1");
+	assert_int_equal(count_kind(&G, REC_EVENT), 1);
+	assert_int_equal(s.events_by_kind[EV_DRUG], 1);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "rxa|PHARM|F400|0|1")->u.event;
+	assert_int_equal(ev->kind, EV_DRUG);
+	assert_int_equal(ev->origin, ORIG_ADMINISTRATION);
+	assert_string_equal(copy_span(ev->person, b, sizeof b), "NORTH|4001");
+	assert_string_equal(copy_span(ev->visit, b, sizeof b), "NORTH|V400");
+	assert_string_equal(copy_span(ev->code.system, b, sizeof b), "99NRX");
+	assert_string_equal(copy_span(ev->code.code, b, sizeof b), "CEF1G");
+	assert_string_equal(copy_span(ev->code.display, b, sizeof b), "Ceftriaxone 1 g injection");
+	assert_true(ev->quantity == 1.0);
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "g");
+	assert_string_equal(copy_span(ev->value.unit.system, b, sizeof b), "UCUM");
+	assert_string_equal(copy_span(ev->route.code, b, sizeof b), "IV");
+	assert_string_equal(copy_span(ev->route.display, b, sizeof b), "Intravenous");
+	assert_string_equal(copy_span(ev->route.system, b, sizeof b), "HL70162");
+	date_is(ev->start, "2023-03-01 15:05:00"); /* 10:05 -0500 */
+	date_is(ev->end, "2023-03-01 15:35:00");
+	assert_string_equal(copy_span(ev->lot, b, sizeof b), "LOT42");
+	assert_string_equal(copy_span(ev->provider, b, sizeof b), "5555");
+	assert_string_equal(copy_span(find(&G, REC_PROVIDER, "5555")->u.provider.name, b, sizeof b), "NANCY NURSE");
+	extract_hl7v2.close(x);
+}
+
+/* --- the same whole or byte by byte ---------------------------------------- */
+
+/* A record as one line: its kind and every field, for comparing two runs. */
+static size_t line_span(char *o, size_t cap, size_t k, const char *name, struct span v)
+{
+	if (k < cap)
+		k += (size_t)snprintf(o + k, cap - k, " %s=%.*s", name, (int)v.n, v.p ? v.p : "");
+	return k;
+}
+
+static size_t line_code(char *o, size_t cap, size_t k, const char *name, const struct code *c)
+{
+	if (k < cap)
+		k += (size_t)snprintf(o + k, cap - k, " %s=[%.*s|%.*s|%.*s]", name, (int)c->system.n,
+		                      c->system.p ? c->system.p : "", (int)c->code.n, c->code.p ? c->code.p : "",
+		                      (int)c->display.n, c->display.p ? c->display.p : "");
+	return k;
+}
+
+static size_t line_dt(char *o, size_t cap, size_t k, const char *name, struct dt d)
+{
+	if (k < cap)
+		k += (size_t)snprintf(o + k, cap - k, " %s=%d/%d/%u", name, d.day, d.sec, (unsigned)d.prec);
+	return k;
+}
+
+static void rec_line(const struct record *r, char *o, size_t cap)
+{
+	size_t k = (size_t)snprintf(o, cap, "%u", r->kind);
+	switch (r->kind) {
+	case REC_PERSON: {
+		const struct rec_person *p = &r->u.person;
+		k = line_span(o, cap, k, "key", p->key);
+		k = line_code(o, cap, k, "gender", &p->gender);
+		k = line_code(o, cap, k, "race", &p->race);
+		k = line_code(o, cap, k, "eth", &p->ethnicity);
+		k = line_dt(o, cap, k, "birth", p->birth);
+		k = line_span(o, cap, k, "loc", p->location);
+		k = line_span(o, cap, k, "prov", p->provider);
+		break;
+	}
+	case REC_VISIT: {
+		const struct rec_visit *v = &r->u.visit;
+		k = line_span(o, cap, k, "key", v->key);
+		k = line_span(o, cap, k, "person", v->person);
+		k = line_code(o, cap, k, "class", &v->cls);
+		k = line_dt(o, cap, k, "start", v->start);
+		k = line_dt(o, cap, k, "end", v->end);
+		k = line_span(o, cap, k, "prov", v->provider);
+		k = line_code(o, cap, k, "from", &v->admitted_from);
+		k = line_code(o, cap, k, "to", &v->discharged_to);
+		break;
+	}
+	case REC_EVENT: {
+		const struct rec_event *e = &r->u.event;
+		if (k < cap)
+			k += (size_t)snprintf(o + k, cap - k, " kind=%u origin=%u", e->kind, e->origin);
+		k = line_span(o, cap, k, "key", e->key);
+		k = line_span(o, cap, k, "person", e->person);
+		k = line_span(o, cap, k, "visit", e->visit);
+		k = line_span(o, cap, k, "prov", e->provider);
+		k = line_code(o, cap, k, "code", &e->code);
+		k = line_code(o, cap, k, "alt", &e->code_alt);
+		k = line_dt(o, cap, k, "start", e->start);
+		k = line_dt(o, cap, k, "end", e->end);
+		if (k < cap)
+			k += (size_t)snprintf(o + k, cap - k, " value=%u num=%.17g low=%u:%.17g high=%u:%.17g", e->value.kind,
+			                      e->value.kind == VAL_NUM ? e->value.num : 0, e->value.has_low,
+			                      e->value.has_low ? e->value.low : 0, e->value.has_high,
+			                      e->value.has_high ? e->value.high : 0);
+		k = line_span(o, cap, k, "op", e->value.op);
+		k = line_span(o, cap, k, "text", e->value.text);
+		k = line_code(o, cap, k, "coded", &e->value.coded);
+		k = line_code(o, cap, k, "unit", &e->value.unit);
+		if (k < cap)
+			k += (size_t)snprintf(o + k, cap - k, " qty=%.17g days=%d refills=%d",
+			                      isnan(e->quantity) ? -1.0 : e->quantity, e->days_supply, e->refills);
+		k = line_code(o, cap, k, "route", &e->route);
+		k = line_span(o, cap, k, "lot", e->lot);
+		k = line_span(o, cap, k, "sig", e->sig);
+		k = line_code(o, cap, k, "qual", &e->qualifier);
+		break;
+	}
+	case REC_PROVIDER:
+		k = line_span(o, cap, k, "key", r->u.provider.key);
+		k = line_span(o, cap, k, "name", r->u.provider.name);
+		k = line_span(o, cap, k, "npi", r->u.provider.npi);
+		break;
+	case REC_LOCATION: {
+		const struct rec_location *l = &r->u.location;
+		k = line_span(o, cap, k, "key", l->key);
+		k = line_span(o, cap, k, "a1", l->address_1);
+		k = line_span(o, cap, k, "a2", l->address_2);
+		k = line_span(o, cap, k, "city", l->city);
+		k = line_span(o, cap, k, "state", l->state);
+		k = line_span(o, cap, k, "zip", l->zip);
+		k = line_span(o, cap, k, "county", l->county);
+		k = line_span(o, cap, k, "country", l->country);
+		break;
+	}
+	case REC_RETRACT:
+		if (k < cap)
+			k += (size_t)snprintf(o + k, cap - k, " target=%u", r->u.retract.target);
+		k = line_span(o, cap, k, "key", r->u.retract.key);
+		break;
+	case REC_MERGE:
+		k = line_span(o, cap, k, "from", r->u.merge.from);
+		k = line_span(o, cap, k, "to", r->u.merge.to);
+		break;
+	case REC_DEATH:
+		k = line_span(o, cap, k, "person", r->u.death.person);
+		k = line_dt(o, cap, k, "date", r->u.death.date);
+		break;
+	default:
+		break;
+	}
+	assert_true(k < cap); /* the whole record fits: nothing compared is cut off */
+}
+
+/* What a run gave, as lines: each message's frame (number, line, offset,
+ * bytes) when it begins, each record when it is emitted (its spans alive),
+ * each note, and how each message ended. */
+#define MAXLINE 256
+static struct {
+	char line[MAXLINE][640];
+	size_t n;
+} lines[2];
+static size_t lines_mode;
+static const struct sink_ops *lines_ops;
+static struct sink_ops lines_check_ops;
+
+static char *lines_next(void)
+{
+	assert_true(lines[lines_mode].n < MAXLINE);
+	return lines[lines_mode].line[lines[lines_mode].n++];
+}
+
+static void lines_begin(struct sink *b, const struct err_pos *pos, struct span raw)
+{
+	snprintf(lines_next(), sizeof lines[0].line[0], "begin %llu line %llu offset %llu bytes %zu",
+	         (unsigned long long)pos->record, (unsigned long long)pos->line, (unsigned long long)pos->offset, raw.n);
+	lines_ops->begin(b, pos, raw);
+}
+
+static int lines_emit(struct sink *b, const struct record *r, struct err *e)
+{
+	rec_line(r, lines_next(), sizeof lines[0].line[0]);
+	return lines_ops->emit(b, r, e);
+}
+
+static int lines_end(struct sink *b, struct err *e)
+{
+	snprintf(lines_next(), sizeof lines[0].line[0], "end loaded");
+	return lines_ops->end(b, e);
+}
+
+static int lines_quarantine(struct sink *b, const struct err *why, struct err *e)
+{
+	snprintf(lines_next(), sizeof lines[0].line[0], "end quarantined %d at %s line %llu", why->code, why->pos.where,
+	         (unsigned long long)why->pos.line);
+	return lines_ops->quarantine(b, why, e);
+}
+
+static int lines_skip(struct sink *b, const char *reason, struct err *e)
+{
+	snprintf(lines_next(), sizeof lines[0].line[0], "end skipped: %s", reason);
+	return lines_ops->skip_rec(b, reason, e);
+}
+
+static void lines_note(struct sink *b, const char *what)
+{
+	snprintf(lines_next(), sizeof lines[0].line[0], "note %s", what);
+	lines_ops->note(b, what);
+}
+
+static void run_lines(struct extractor *x, const char *path, struct tu_sink *s, size_t mode)
+{
+	struct err e;
+	memset(&e, 0, sizeof e);
+	tu_sink_init(s);
+	lines_mode = mode;
+	lines[mode].n = 0;
+	lines_ops = s->base.ops;
+	lines_check_ops = *lines_ops;
+	lines_check_ops.begin = lines_begin;
+	lines_check_ops.emit = lines_emit;
+	lines_check_ops.end = lines_end;
+	lines_check_ops.quarantine = lines_quarantine;
+	lines_check_ops.skip_rec = lines_skip;
+	lines_check_ops.note = lines_note;
+	s->base.ops = &lines_check_ops;
+	if (extract_hl7v2.run(x, path, &s->base, &e) != 0)
+		fail_msg("%s: %s", path, e.msg);
+	assert_false(s->in_record);
+	assert_int_equal(s->begun, s->loaded + s->quarantined + s->skipped);
+}
+
+/* The project's own fixtures, each through its profile, read whole and one
+ * byte at a time (max_read 1: every line end, CRLF, MLLP frame byte and BOM
+ * split across reads): the same counts, the same frames at the same lines
+ * and offsets, the same records field by field, the same notes and ends. */
+static void test_fixtures_byte_by_byte(void **state)
+{
+	(void)state;
+	/* a profile with a '/' is a fixture; none: the generic one */
+	static const struct { const char *file, *profile; int tz; unsigned long loaded, quarantined, skipped; } cases[] = {
+		{ "hl7v2/epic.hl7", "epic", 0, 2, 1, 0 },
+		{ "hl7v2/cerner.hl7", "cerner", -300, 2, 0, 0 },
+		{ "hl7v2/z.hl7", "hl7v2/profile-z.conf", DT_TZ_KEEP, 2, 0, 1 },
+		{ "hl7v2/mllp.hl7", NULL, DT_TZ_KEEP, 2, 0, 0 },
+		{ "hl7v2/vxu_refusal.hl7", NULL, DT_TZ_KEEP, 1, 0, 0 },
+		{ "hl7v2/ras.hl7", NULL, 0, 1, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[1024], prof[1024];
+		snprintf(path, sizeof path, "%s", tu_fixture(cases[i].file));
+		const char *p = cases[i].profile;
+		if (p && strchr(p, '/')) {
+			snprintf(prof, sizeof prof, "%s", tu_fixture(p));
+			p = prof;
+		}
+		struct extractor *x = xopen(p, cases[i].tz);
+		struct tu_sink s[2];
+		for (size_t mode = 0; mode < 2; mode++) {
+			x->max_read = mode; /* 0: as much as the window takes, 1: one byte */
+			run_lines(x, path, &s[mode], mode);
+			if (s[mode].loaded != cases[i].loaded || s[mode].quarantined != cases[i].quarantined ||
+			    s[mode].skipped != cases[i].skipped)
+				fail_msg("%s%s: loaded %lu quarantined %lu skipped %lu, want %lu %lu %lu", cases[i].file,
+				         mode ? " (byte by byte)" : "", s[mode].loaded, s[mode].quarantined, s[mode].skipped,
+				         cases[i].loaded, cases[i].quarantined, cases[i].skipped);
+		}
+		assert_int_equal(s[1].notes, s[0].notes);
+		assert_memory_equal(s[1].by_kind, s[0].by_kind, sizeof s[0].by_kind);
+		assert_memory_equal(s[1].events_by_kind, s[0].events_by_kind, sizeof s[0].events_by_kind);
+		assert_string_equal(s[1].last_source_id, s[0].last_source_id);
+		assert_string_equal(s[1].last_skip, s[0].last_skip);
+		assert_int_equal(s[1].last_q.code, s[0].last_q.code);
+		assert_string_equal(s[1].last_q.pos.where, s[0].last_q.pos.where);
+		assert_int_equal(s[1].last_q.pos.line, s[0].last_q.pos.line);
+		assert_true(lines[0].n > 2 * cases[i].loaded); /* a begin, records, an end each */
+		for (size_t k = 0; k < lines[0].n && k < lines[1].n; k++)
+			if (strcmp(lines[0].line[k], lines[1].line[k]) != 0)
+				fail_msg("%s, line %zu:\n  whole:        %s\n  byte by byte: %s", cases[i].file, k,
+				         lines[0].line[k], lines[1].line[k]);
+		assert_int_equal(lines[1].n, lines[0].n);
+		extract_hl7v2.close(x);
+	}
+}
+
 /* 10 MB of PID-3 repetitions: parsed in bounded memory under the default
  * limit; beyond a profile's smaller limit, quarantined and the next loads. */
 static void test_ten_megabytes_of_repetitions(void **state)
@@ -1584,6 +2087,13 @@ int main(void)
 		cmocka_unit_test(test_max_repetitions),
 		cmocka_unit_test(test_result_without_order_number),
 		cmocka_unit_test(test_cancel_without_visit),
+		cmocka_unit_test(test_person_race_ethnicity),
+		cmocka_unit_test(test_adt_update_person_only),
+		cmocka_unit_test(test_visit_admit_without_discharge),
+		cmocka_unit_test(test_ppr_update_same_key),
+		cmocka_unit_test(test_oru_text_values),
+		cmocka_unit_test(test_ras_administration),
+		cmocka_unit_test(test_fixtures_byte_by_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
