@@ -14,60 +14,9 @@
 #include "etl/extract/extract.h"
 #include "etl/sink.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void out(struct span s)
-{
-	if (s.n)
-		fwrite(s.p, 1, s.n, stdout);
-}
-static void sp(const char *name, struct span s)
-{
-	if (!s.n)
-		return;
-	printf(" %s=", name);
-	out(s);
-}
-static void cd(const char *name, const struct code *c)
-{
-	if (!c->system.n && !c->code.n && !c->display.n)
-		return;
-	printf(" %s=[", name);
-	out(c->system);
-	putchar('|');
-	out(c->code);
-	putchar('|');
-	out(c->display);
-	putchar(']');
-}
-static void dt(const char *name, struct dt d)
-{
-	if (d.prec != DT_NONE)
-		printf(" %s=%d/%d/%u", name, d.day, d.sec, d.prec);
-}
-static void num(const char *name, double v)
-{
-	if (!isnan(v))
-		printf(" %s=%.17g", name, v);
-}
-
-static void value(const struct value *v)
-{
-	printf(" value=%u", v->kind);
-	if (v->kind == VAL_NUM)
-		num("num", v->num);
-	sp("op", v->op);
-	sp("text", v->text);
-	cd("coded", &v->coded);
-	cd("unit", &v->unit);
-	if (v->has_low)
-		num("low", v->low);
-	if (v->has_high)
-		num("high", v->high);
-}
 
 static void r_begin(struct sink *s, const struct err_pos *p, struct span raw)
 {
@@ -80,106 +29,8 @@ static int r_emit(struct sink *s, const struct record *r, struct err *e)
 {
 	(void)s;
 	(void)e;
-	printf("  rec %u", r->kind);
-	switch (r->kind) {
-	case REC_PERSON: {
-		const struct rec_person *x = &r->u.person;
-		sp("key", x->key);
-		cd("gender", &x->gender);
-		cd("race", &x->race);
-		cd("ethnicity", &x->ethnicity);
-		dt("birth", x->birth);
-		sp("location", x->location);
-		sp("provider", x->provider);
-		sp("care_site", x->care_site);
-		break;
-	}
-	case REC_DEATH:
-		sp("person", r->u.death.person);
-		dt("date", r->u.death.date);
-		cd("cause", &r->u.death.cause);
-		printf(" origin=%u", r->u.death.origin);
-		break;
-	case REC_VISIT: {
-		const struct rec_visit *x = &r->u.visit;
-		sp("key", x->key);
-		sp("person", x->person);
-		cd("class", &x->cls);
-		dt("start", x->start);
-		dt("end", x->end);
-		sp("provider", x->provider);
-		sp("care_site", x->care_site);
-		cd("from", &x->admitted_from);
-		cd("to", &x->discharged_to);
-		printf(" origin=%u", x->origin);
-		break;
-	}
-	case REC_EVENT: {
-		const struct rec_event *x = &r->u.event;
-		printf(" kind=%u origin=%u", x->kind, x->origin);
-		sp("key", x->key);
-		sp("person", x->person);
-		sp("visit", x->visit);
-		sp("provider", x->provider);
-		cd("code", &x->code);
-		cd("alt", &x->code_alt);
-		dt("start", x->start);
-		dt("end", x->end);
-		value(&x->value);
-		num("quantity", x->quantity);
-		printf(" days=%d refills=%d", x->days_supply, x->refills);
-		cd("route", &x->route);
-		sp("lot", x->lot);
-		sp("sig", x->sig);
-		sp("stop", x->stop_reason);
-		cd("qualifier", &x->qualifier);
-		sp("title", x->title);
-		sp("text", x->text);
-		break;
-	}
-	case REC_PROVIDER: {
-		const struct rec_provider *x = &r->u.provider;
-		sp("key", x->key);
-		sp("name", x->name);
-		sp("npi", x->npi);
-		sp("dea", x->dea);
-		cd("specialty", &x->specialty);
-		cd("gender", &x->gender);
-		sp("care_site", x->care_site);
-		printf(" born=%d", x->year_of_birth);
-		break;
-	}
-	case REC_CARE_SITE:
-		sp("key", r->u.care_site.key);
-		sp("name", r->u.care_site.name);
-		cd("pos", &r->u.care_site.place_of_service);
-		sp("location", r->u.care_site.location);
-		break;
-	case REC_LOCATION: {
-		const struct rec_location *x = &r->u.location;
-		sp("key", x->key);
-		sp("a1", x->address_1);
-		sp("a2", x->address_2);
-		sp("city", x->city);
-		sp("state", x->state);
-		sp("zip", x->zip);
-		sp("county", x->county);
-		sp("country", x->country);
-		num("lat", x->latitude);
-		num("lon", x->longitude);
-		break;
-	}
-	case REC_RETRACT:
-		printf(" target=%u", r->u.retract.target);
-		sp("key", r->u.retract.key);
-		break;
-	case REC_MERGE:
-		sp("from", r->u.merge.from);
-		sp("to", r->u.merge.to);
-		break;
-	default:
-		printf(" (a kind the HL7 extractor does not make)");
-	}
+	fputs("  rec ", stdout);
+	record_print(stdout, r);
 	putchar('\n');
 	return 0;
 }
@@ -214,9 +65,7 @@ static void r_note(struct sink *s, const char *what)
 static void r_source_id(struct sink *s, struct span id)
 {
 	(void)s;
-	printf("  id ");
-	out(id);
-	putchar('\n');
+	printf("  id %.*s\n", (int)id.n, id.n ? id.p : "");
 }
 static const struct sink_ops dump_ops = { r_begin, r_emit, r_end, r_quar, r_skip, r_note, NULL, r_source_id };
 

@@ -29,6 +29,7 @@
 #define OMO_RECORD_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include "core/date.h"
 #include "core/span.h"
 
@@ -216,5 +217,10 @@ struct record {
 
 /* A record of the kind, all spans empty, numbers unknown (NaN / -1). */
 void record_init(struct record *r, enum rec_kind kind);
+/* The record on one line (no newline): its kind, then every field that is
+ * set as " name=value" (codes as [system|code|display], dates as
+ * day/second/precision). For tools and tests comparing what was extracted;
+ * it prints patient data, so never into a log. */
+void record_print(FILE *f, const struct record *r);
 
 #endif

@@ -1661,121 +1661,15 @@ static void test_ras_administration(void **state)
 
 /* --- the same whole or byte by byte ---------------------------------------- */
 
-/* A record as one line: its kind and every field, for comparing two runs. */
-static size_t line_span(char *o, size_t cap, size_t k, const char *name, struct span v)
-{
-	if (k < cap)
-		k += (size_t)snprintf(o + k, cap - k, " %s=%.*s", name, (int)v.n, v.p ? v.p : "");
-	return k;
-}
-
-static size_t line_code(char *o, size_t cap, size_t k, const char *name, const struct code *c)
-{
-	if (k < cap)
-		k += (size_t)snprintf(o + k, cap - k, " %s=[%.*s|%.*s|%.*s]", name, (int)c->system.n,
-		                      c->system.p ? c->system.p : "", (int)c->code.n, c->code.p ? c->code.p : "",
-		                      (int)c->display.n, c->display.p ? c->display.p : "");
-	return k;
-}
-
-static size_t line_dt(char *o, size_t cap, size_t k, const char *name, struct dt d)
-{
-	if (k < cap)
-		k += (size_t)snprintf(o + k, cap - k, " %s=%d/%d/%u", name, d.day, d.sec, (unsigned)d.prec);
-	return k;
-}
-
+/* A record as one line (record_print): its kind and every field set, for
+ * comparing two runs; the whole of it, nothing cut off. */
 static void rec_line(const struct record *r, char *o, size_t cap)
 {
-	size_t k = (size_t)snprintf(o, cap, "%u", r->kind);
-	switch (r->kind) {
-	case REC_PERSON: {
-		const struct rec_person *p = &r->u.person;
-		k = line_span(o, cap, k, "key", p->key);
-		k = line_code(o, cap, k, "gender", &p->gender);
-		k = line_code(o, cap, k, "race", &p->race);
-		k = line_code(o, cap, k, "eth", &p->ethnicity);
-		k = line_dt(o, cap, k, "birth", p->birth);
-		k = line_span(o, cap, k, "loc", p->location);
-		k = line_span(o, cap, k, "prov", p->provider);
-		break;
-	}
-	case REC_VISIT: {
-		const struct rec_visit *v = &r->u.visit;
-		k = line_span(o, cap, k, "key", v->key);
-		k = line_span(o, cap, k, "person", v->person);
-		k = line_code(o, cap, k, "class", &v->cls);
-		k = line_dt(o, cap, k, "start", v->start);
-		k = line_dt(o, cap, k, "end", v->end);
-		k = line_span(o, cap, k, "prov", v->provider);
-		k = line_code(o, cap, k, "from", &v->admitted_from);
-		k = line_code(o, cap, k, "to", &v->discharged_to);
-		break;
-	}
-	case REC_EVENT: {
-		const struct rec_event *e = &r->u.event;
-		if (k < cap)
-			k += (size_t)snprintf(o + k, cap - k, " kind=%u origin=%u", e->kind, e->origin);
-		k = line_span(o, cap, k, "key", e->key);
-		k = line_span(o, cap, k, "person", e->person);
-		k = line_span(o, cap, k, "visit", e->visit);
-		k = line_span(o, cap, k, "prov", e->provider);
-		k = line_code(o, cap, k, "code", &e->code);
-		k = line_code(o, cap, k, "alt", &e->code_alt);
-		k = line_dt(o, cap, k, "start", e->start);
-		k = line_dt(o, cap, k, "end", e->end);
-		if (k < cap)
-			k += (size_t)snprintf(o + k, cap - k, " value=%u num=%.17g low=%u:%.17g high=%u:%.17g", e->value.kind,
-			                      e->value.kind == VAL_NUM ? e->value.num : 0, e->value.has_low,
-			                      e->value.has_low ? e->value.low : 0, e->value.has_high,
-			                      e->value.has_high ? e->value.high : 0);
-		k = line_span(o, cap, k, "op", e->value.op);
-		k = line_span(o, cap, k, "text", e->value.text);
-		k = line_code(o, cap, k, "coded", &e->value.coded);
-		k = line_code(o, cap, k, "unit", &e->value.unit);
-		if (k < cap)
-			k += (size_t)snprintf(o + k, cap - k, " qty=%.17g days=%d refills=%d",
-			                      isnan(e->quantity) ? -1.0 : e->quantity, e->days_supply, e->refills);
-		k = line_code(o, cap, k, "route", &e->route);
-		k = line_span(o, cap, k, "lot", e->lot);
-		k = line_span(o, cap, k, "sig", e->sig);
-		k = line_code(o, cap, k, "qual", &e->qualifier);
-		break;
-	}
-	case REC_PROVIDER:
-		k = line_span(o, cap, k, "key", r->u.provider.key);
-		k = line_span(o, cap, k, "name", r->u.provider.name);
-		k = line_span(o, cap, k, "npi", r->u.provider.npi);
-		break;
-	case REC_LOCATION: {
-		const struct rec_location *l = &r->u.location;
-		k = line_span(o, cap, k, "key", l->key);
-		k = line_span(o, cap, k, "a1", l->address_1);
-		k = line_span(o, cap, k, "a2", l->address_2);
-		k = line_span(o, cap, k, "city", l->city);
-		k = line_span(o, cap, k, "state", l->state);
-		k = line_span(o, cap, k, "zip", l->zip);
-		k = line_span(o, cap, k, "county", l->county);
-		k = line_span(o, cap, k, "country", l->country);
-		break;
-	}
-	case REC_RETRACT:
-		if (k < cap)
-			k += (size_t)snprintf(o + k, cap - k, " target=%u", r->u.retract.target);
-		k = line_span(o, cap, k, "key", r->u.retract.key);
-		break;
-	case REC_MERGE:
-		k = line_span(o, cap, k, "from", r->u.merge.from);
-		k = line_span(o, cap, k, "to", r->u.merge.to);
-		break;
-	case REC_DEATH:
-		k = line_span(o, cap, k, "person", r->u.death.person);
-		k = line_dt(o, cap, k, "date", r->u.death.date);
-		break;
-	default:
-		break;
-	}
-	assert_true(k < cap); /* the whole record fits: nothing compared is cut off */
+	FILE *f = fmemopen(o, cap, "w");
+	assert_non_null(f);
+	record_print(f, r);
+	assert_true(ftell(f) < (long)cap - 1);
+	fclose(f);
 }
 
 /* What a run gave, as lines: each message's frame (number, line, offset,
