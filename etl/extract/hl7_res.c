@@ -12,8 +12,10 @@
  *   RXA (VXU: EV_IMMUNIZATION, RAS: EV_DRUG administration) RXA-5 code,
  *   RXA-3/4 times, RXA-6/7 dose, RXA-15 lot, RXR-1 route, RXA-20 completion
  *   status and RXA-21 action by the profile's [immunizations].
- *   RXE (prescription): RXE-2, RXE-10/11 quantity, RXE-12 refills, TQ1 times
- *   and service duration (days supply). RXD (dispense): RXD-2/3/4/5, lot.
+ *   RXE (prescription): RXE-2, RXE-10/11 quantity, RXE-12 refills, RXE-7
+ *   instructions, TQ1 times and service duration (days supply); where the
+ *   RXE leaves one empty, the order's RXO (RXO-1, RXO-11/12, RXO-13, RXO-7).
+ *   RXD (dispense): RXD-2/3/4/5, lot.
  */
 #include "etl/extract/hl7_int.h"
 #include "core/mem.h"
@@ -504,6 +506,22 @@ static int quantity(struct hx *h, struct hl7_seg *s, int f, double *q)
 	return 0;
 }
 
+/* SEG-f as a number of refills (kept only if there is one). */
+static int refills(struct hx *h, struct hl7_seg *s, int f, int32_t *out)
+{
+	struct span v;
+	int rc = hx_text(h, s, f, 1, 0, 0, &v);
+	if (rc < 0)
+		return rc;
+	int64_t rf;
+	if (hx_trim(v).n) {
+		if (span_to_i64(v, &rf) < 0 || rf < 0 || rf > 1000)
+			return hx_fail(h, s, f, 0, E_VALUE, "number of refills is not a count");
+		*out = (int32_t)rf;
+	}
+	return 0;
+}
+
 static int rxa(struct hx *h, size_t i, int immunization)
 {
 	const struct hl7_prof *p = &h->x->prof;
@@ -618,7 +636,11 @@ static int rxe(struct hx *h, size_t i)
 		return rc;
 	if (!order.n && (rc = hx_text(h, s, 15, 1, 0, 0, &order)) < 0)
 		return rc;
+	/* the order's RXO (pharmacy order): what the RXE leaves empty */
+	struct hl7_seg *rxo = hx_find(h, orc ? hx_index(h, orc) + 1 : 1, "RXO", "ORC RXE");
 	if ((rc = hx_code(h, s, 2, 1, NULL, &ev->code, &ev->code_alt)) < 0)
+		return rc;
+	if (!ev->code.code.n && !ev->code_alt.code.n && rxo && (rc = hx_code(h, rxo, 1, 1, NULL, &ev->code, &ev->code_alt)) < 0)
 		return rc;
 	if (order.n) {
 		struct span kp[2] = { SPAN_LIT("rxe"), order };
@@ -636,7 +658,7 @@ static int rxe(struct hx *h, size_t i)
 		return hx_emit(h, &r);
 	}
 	if (!ev->code.code.n && !ev->code_alt.code.n)
-		return hx_fail(h, s, 2, 0, E_CODE, "an order without a give code");
+		return hx_fail(h, s, 2, 0, E_CODE, "an order without a give code (RXE-2, RXO-1)");
 	/* timing: TQ1 of the RXE, else of the order; older versions: RXE-1 */
 	struct hl7_seg *tq1 = hx_find(h, i + 1, "TQ1", "ORC RXE RXD RXA");
 	struct hl7_seg *otq1 = orc ? hx_find(h, hx_index(h, orc) + 1, "TQ1", "ORC RXE RXD RXA RXO") : NULL;
@@ -659,24 +681,20 @@ static int rxe(struct hx *h, size_t i)
 		return rc;
 	if (ev->start.prec == DT_NONE)
 		return hx_fail(h, s, 1, 0, E_MISSING, "an order without a start (TQ1-7, RXE-1, ORC-15, ORC-9)");
-	struct span refills;
 	if ((rc = quantity(h, s, 10, &ev->quantity)) < 0 ||
+	    (isnan(ev->quantity) && rxo && (rc = quantity(h, rxo, 11, &ev->quantity)) < 0) ||
 	    (rc = hx_code(h, s, 11, 1, NULL, &ev->value.unit, NULL)) < 0 ||
-	    (rc = hx_text(h, s, 12, 1, 0, 0, &refills)) < 0 ||
+	    (!ev->value.unit.code.n && rxo && (rc = hx_code(h, rxo, 12, 1, NULL, &ev->value.unit, NULL)) < 0) ||
+	    (rc = refills(h, s, 12, &ev->refills)) < 0 ||
+	    (ev->refills < 0 && rxo && (rc = refills(h, rxo, 13, &ev->refills)) < 0) ||
 	    (rc = route(h, i, "ORC RXE RXD RXA RXO", &ev->route)) < 0)
 		return rc;
-	int64_t rf;
-	if (hx_trim(refills).n) {
-		if (span_to_i64(refills, &rf) < 0 || rf < 0 || rf > 1000)
-			return hx_fail(h, s, 12, 0, E_VALUE, "number of refills is not a count");
-		ev->refills = (int32_t)rf;
-	}
-	struct span sig;
-	if ((rc = hx_text(h, s, 7, 1, 2, 0, &sig)) < 0)
+	/* instructions: RXE-7 (else RXO-7), its text, else its code */
+	struct hl7_seg *is = rxo && !hl7_field(h->m, s, 7).n ? rxo : s;
+	if ((rc = hx_text(h, is, 7, 1, 2, 0, &ev->sig)) < 0)
 		return rc;
-	if (!sig.n && (rc = hx_text(h, s, 7, 1, 1, 0, &sig)) < 0)
+	if (!ev->sig.n && (rc = hx_text(h, is, 7, 1, 1, 0, &ev->sig)) < 0)
 		return rc;
-	ev->sig = sig;
 	if (orc && (rc = hx_provider(h, orc, 12, &ev->provider)) < 0)
 		return rc;
 	return hx_emit(h, &r);

@@ -1948,6 +1948,44 @@ static void test_cancel_without_visit(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* An RDE's RXE fields left empty come from the order's RXO (pharmacy order):
+ * the give code (RXO-1), the dispense amount and units (RXO-11/12), the
+ * refills (RXO-13) and the instructions (RXO-7); the RXE's own, where it
+ * has them, win. */
+static void test_rde_order_fallback(void **state)
+{
+	(void)state;
+	char b[64];
+	const char *path = tu_tmpfile("hl7rxo", "rde.hl7",
+	      "MSH|^~\\&|A|B|C|D|20230301||RDE^O11|1|P|2.5.1\rPID|1||7^^^H^MR\r"
+	      "ORC|NW|P100^EHR|F100^PH\r"
+	      "RXO|197361^Amlodipine 5 MG Oral Tablet^RXNORM||||||^Take one daily||||30|TAB^tablet^UCUM|2\r"
+	      "RXE|^^^20230301080000\r"
+	      "MSH|^~\\&|A|B|C|D|20230302||RDE^O11|2|P|2.5.1\rPID|1||7^^^H^MR\r"
+	      "ORC|NW|P200^EHR|F200^PH\r"
+	      "RXO|197361^Amlodipine^RXNORM||||||^Take one daily||||30|TAB|2\r"
+	      "RXE|^^^20230302080000|310798^HCTZ 25 MG^RXNORM|||||^Twice daily|||60|CAP|5\r");
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 2);
+	const struct rec_event *ev = &find(&G, REC_EVENT, "rxe|EHR|P100")->u.event;
+	assert_string_equal(copy_span(ev->code.code, b, sizeof b), "197361");
+	assert_string_equal(copy_span(ev->code.system, b, sizeof b), "RXNORM");
+	assert_true(ev->quantity == 30.0);
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "TAB");
+	assert_int_equal(ev->refills, 2);
+	assert_string_equal(copy_span(ev->sig, b, sizeof b), "Take one daily");
+	date_is(ev->start, "2023-03-01 08:00:00");
+	ev = &find(&G, REC_EVENT, "rxe|EHR|P200")->u.event;
+	assert_string_equal(copy_span(ev->code.code, b, sizeof b), "310798");
+	assert_true(ev->quantity == 60.0);
+	assert_string_equal(copy_span(ev->value.unit.code, b, sizeof b), "CAP");
+	assert_int_equal(ev->refills, 5);
+	assert_string_equal(copy_span(ev->sig, b, sizeof b), "Twice daily");
+	extract_hl7v2.close(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1981,6 +2019,7 @@ int main(void)
 		cmocka_unit_test(test_max_repetitions),
 		cmocka_unit_test(test_result_without_order_number),
 		cmocka_unit_test(test_cancel_without_visit),
+		cmocka_unit_test(test_rde_order_fallback),
 		cmocka_unit_test(test_person_race_ethnicity),
 		cmocka_unit_test(test_adt_update_person_only),
 		cmocka_unit_test(test_visit_admit_without_discharge),
