@@ -1986,6 +1986,45 @@ static void test_rde_order_fallback(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* A profile's [dates]: assume_offset gives times written without a zone
+ * their zone (a zoned time and a bare date keep theirs), and format reads
+ * a sender's own date pattern. Site at UTC. */
+static void test_profile_dates(void **state)
+{
+	(void)state;
+	char prof[1024], path[1024];
+	snprintf(path, sizeof path, "%s", tu_tmpfile("hl7dz", "z.hl7",
+	         "MSH|^~\\&|A|B|C|D|20230301||ADT^A01|1|P|2.5.1\rPID|1||7^^^H^MR||||19800101\r"
+	         "PV1|1|I|||||||||||||||||V1^^^H^VN|||||||||||||||||||||||||20230301080000|20230301090000-0700\r"));
+	snprintf(prof, sizeof prof, "%s",
+	         tu_tmpfile("hl7dzp", "z.conf", "[profile]\nbase = generic-2.5.1\n[dates]\nassume_offset = -0500\n"));
+	struct extractor *x = xopen(prof, 0);
+	struct tu_sink s;
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	const struct rec_visit *v = &find(&G, REC_VISIT, "H|V1")->u.visit;
+	date_is(v->start, "2023-03-01 13:00:00"); /* 08:00 at -0500 */
+	date_is(v->end, "2023-03-01 16:00:00");   /* its own -0700 */
+	date_is(find(&G, REC_PERSON, "H|7")->u.person.birth, "1980-01-01");
+	extract_hl7v2.close(x);
+	x = xopen(NULL, 0); /* without it: the site's wall time */
+	run(x, path, &s, &G);
+	date_is(find(&G, REC_VISIT, "H|V1")->u.visit.start, "2023-03-01 08:00:00");
+	extract_hl7v2.close(x);
+
+	snprintf(path, sizeof path, "%s", tu_tmpfile("hl7df", "f.hl7",
+	         "MSH|^~\\&|A|B|C|D|2023-03-01||ADT^A01|1|P|2.5.1\rPID|1||7^^^H^MR||||1980-01-02\r"
+	         "PV1|1|I|||||||||||||||||V1^^^H^VN|||||||||||||||||||||||||2023-03-01 08:30\r"));
+	snprintf(prof, sizeof prof, "%s",
+	         tu_tmpfile("hl7dfp", "f.conf", "[profile]\nbase = generic-2.5.1\n[dates]\nformat = %Y-%m-%d%T\n"));
+	x = xopen(prof, 0);
+	run(x, path, &s, &G);
+	assert_int_equal(s.loaded, 1);
+	date_is(find(&G, REC_VISIT, "H|V1")->u.visit.start, "2023-03-01 08:30:00");
+	date_is(find(&G, REC_PERSON, "H|7")->u.person.birth, "1980-01-02");
+	extract_hl7v2.close(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2020,6 +2059,7 @@ int main(void)
 		cmocka_unit_test(test_result_without_order_number),
 		cmocka_unit_test(test_cancel_without_visit),
 		cmocka_unit_test(test_rde_order_fallback),
+		cmocka_unit_test(test_profile_dates),
 		cmocka_unit_test(test_person_race_ethnicity),
 		cmocka_unit_test(test_adt_update_person_only),
 		cmocka_unit_test(test_visit_admit_without_discharge),
