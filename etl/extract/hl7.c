@@ -54,6 +54,13 @@ int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const
 	return -code;
 }
 
+int hx_missing(struct hx *h, const char *id, int code, const char *why)
+{
+	snprintf(h->e->pos.where, sizeof h->e->pos.where, "%s", id);
+	h->e->pos.line = h->msh->line;
+	return why ? err_set(h->e, code, "%s", why) : err_set(h->e, code, "no %s segment", id);
+}
+
 /* hx_find for a stop list of any length */
 static struct hl7_seg *hx_find_long(struct hx *h, size_t from, const char *id, const char *stop)
 {
@@ -227,31 +234,25 @@ static int msg_type(struct hx *h, struct span t9, char type[16])
 
 /*
  * A field repeated more than the profile's max_repetitions: the message is
- * quarantined at that field. Only a segment at least that long can hold one
- * (a repetition takes a byte), so a message shorter than the limit is not
- * looked at.
+ * quarantined at that field. Only a segment and a field at least that long
+ * can hold one (a repetition takes a byte), so a message shorter than the
+ * limit is not looked at.
  */
 static int too_many_reps(struct hx *h)
 {
-	const struct hl7_msg *m = h->m;
+	struct hl7_msg *m = h->m;
 	size_t max = h->x->prof.max_reps;
 	for (size_t i = 0; i < m->nseg; i++) {
 		struct hl7_seg *s = &m->seg[i];
-		if (s->n < max || s->n <= 3)
+		if (s->n < max)
 			continue;
-		/* p at the separator before field k + 1 (MSH-1 is the separator) */
-		const char *p = s->p + 3, *end = s->p + s->n;
-		int k = hl7_is_msh(s) ? 1 : 0;
-		while (p < end) {
-			const char *q = memchr(p + 1, m->d.fs, (size_t)(end - p - 1));
-			if (!q)
-				q = end;
-			k++;
-			size_t reps = (size_t)(q - p - 1) >= max ? hl7_count(span_make(p + 1, (size_t)(q - p - 1)), m->d.rs) : 1;
+		unsigned nf = hl7_nfields(m, s);
+		for (unsigned k = 1; k <= nf; k++) {
+			struct span v = hl7_field(m, s, k);
+			size_t reps = v.n >= max ? hl7_count(v, m->d.rs) : 1;
 			if (reps > max)
-				return hx_fail(h, s, k, 0, E_TOO_LARGE, "%zu repetitions, more than the profile's max_repetitions (%zu)",
-				               reps, max);
-			p = q;
+				return hx_fail(h, s, (int)k, 0, E_TOO_LARGE,
+				               "%zu repetitions, more than the profile's max_repetitions (%zu)", reps, max);
 		}
 	}
 	return 0;

@@ -16,7 +16,6 @@
 #include "etl/extract/hl7_int.h"
 #include "core/mem.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /*
@@ -263,11 +262,8 @@ int hx_pid(struct hx *h, struct hl7_seg *pid, int emit)
 int hx_patient(struct hx *h, int emit)
 {
 	struct hl7_seg *pid = hx_find(h, 1, "PID", NULL);
-	if (!pid) {
-		snprintf(h->e->pos.where, sizeof h->e->pos.where, "PID");
-		h->e->pos.line = h->msh->line;
-		return err_set(h->e, E_NO_PATIENT, "no PID segment");
-	}
+	if (!pid)
+		return hx_missing(h, "PID", E_NO_PATIENT, NULL);
 	return hx_pid(h, pid, emit);
 }
 
@@ -449,10 +445,8 @@ static int merge(struct hx *h)
 			return rc;
 		n++;
 	}
-	if (!n) {
-		snprintf(h->e->pos.where, sizeof h->e->pos.where, "PID");
-		return err_set(h->e, E_NO_PATIENT, "no PID segment");
-	}
+	if (!n)
+		return hx_missing(h, "PID", E_NO_PATIENT, NULL);
 	return 0;
 }
 
@@ -471,10 +465,8 @@ int hx_adt(struct hx *h)
 	if (pv1 && (rc = hx_cx_key(h, pv1, 19, 1, &h->visit)) < 0)
 		return rc;
 	if (h->handler == HH_ADT_CANCEL) {
-		if (!pv1) {
-			snprintf(h->e->pos.where, sizeof h->e->pos.where, "PV1"); /* the segment missing */
-			return hx_fail(h, NULL, 0, 0, E_MISSING, "a cancelled visit needs a PV1 with its visit number (PV1-19)");
-		}
+		if (!pv1)
+			return hx_missing(h, "PV1", E_MISSING, "a cancelled visit needs a PV1 with its visit number (PV1-19)");
 		if (!h->visit.n)
 			return hx_fail(h, pv1, 19, 0, E_MISSING, "a cancelled visit needs its visit number (PV1-19)");
 		struct record r;

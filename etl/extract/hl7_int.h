@@ -214,6 +214,9 @@ unsigned hx_part_notes(const struct hl7_msg *m, const struct hl7_seg *s, struct 
 /* Fill e with code, "SEG[k]-f[.c]" and the segment's line; returns -code. */
 int hx_fail(struct hx *h, const struct hl7_seg *s, int f, int c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* Fill e for a segment the message lacks: "ID" as the position, MSH's line,
+ * the reason why (NULL: "no ID segment"); returns -code. */
+int hx_missing(struct hx *h, const char *id, int code, const char *why);
 /* hx_find past the message's id set: the walk over its segments. */
 struct hl7_seg *hx_find_walk(struct hx *h, size_t from, const char *id, const char *stop);
 /* The first segment with this id at or after index from, before any of stop

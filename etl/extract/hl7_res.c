@@ -447,10 +447,8 @@ int hx_oru(struct hx *h)
 				return rc;
 		}
 	}
-	if (!pids) {
-		snprintf(h->e->pos.where, sizeof h->e->pos.where, "PID");
-		return err_set(h->e, E_NO_PATIENT, "no PID segment");
-	}
+	if (!pids)
+		return hx_missing(h, "PID", E_NO_PATIENT, NULL);
 	return 0;
 }
 
@@ -762,9 +760,7 @@ int hx_rx(struct hx *h)
 		if (rc < 0)
 			return rc;
 	}
-	if (!n) {
-		snprintf(h->e->pos.where, sizeof h->e->pos.where, "%s", want);
-		return err_set(h->e, E_MISSING, "no %s segment", want);
-	}
+	if (!n)
+		return hx_missing(h, want, E_MISSING, NULL);
 	return 0;
 }

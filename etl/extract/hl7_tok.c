@@ -1115,17 +1115,19 @@ static inline uint32_t *split_last_avx2(struct split_vec32 *sv, const char *p, s
  * 32, at most SPLIT_SHORT bytes left), its notes in sv (set up here): room
  * for all its entries reserved at once (an entry per byte left at most, and
  * the end, and flatten_tab's 8 beyond), up to want of them appended from
- * *start = m->fo + m->nfo on, then if not stopped by those the last 32 bytes
- * and the end (*done set). Returns the end of the entries, *pi where it
- * stopped. (*start as given here: m->fo read after the rounds would be
- * loaded again, as their vector stores may alias it.) */
+ * m->fo + m->nfo on (into *start, if start is given), then if not stopped by
+ * those the last 32 bytes and the end (*done set). Returns the end of the
+ * entries, *pi where it stopped. (*start as given here: m->fo read after the
+ * rounds would be loaded again, as their vector stores may alias it.) */
 __attribute__((target("avx2,bmi"))) static inline __attribute__((always_inline)) uint32_t *
 split_short_avx2(struct hl7_msg *m, struct split_vec32 *sv, const char *p, size_t *pi, size_t n, size_t want,
                  uint32_t **start, uint8_t *done)
 {
 	size_t i = *pi, room = n - i + 1;
 	fo_reserve(m, room + 8);
-	uint32_t *w = *start = m->fo + m->nfo, *stop = w + (want < room ? want : room);
+	uint32_t *w = m->fo + m->nfo, *stop = w + (want < room ? want : room);
+	if (start)
+		*start = w;
 	split_vec32_init(sv, m->vfs, m->ves, m->vss, m->vrs);
 	i = split_rounds_avx2(sv, p, i, n, &w, stop);
 	*done = w < stop;
@@ -1161,7 +1163,7 @@ __attribute__((target("avx2,bmi"))) static void split_more_avx2(struct hl7_msg *
 		return;
 	}
 	struct split_vec32 sv;
-	uint32_t *w0, *w = split_short_avx2(m, &sv, p, &i, n, (size_t)k + 1 - s->nfo, &w0, &s->done); /* w0 unused */
+	uint32_t *w = split_short_avx2(m, &sv, p, &i, n, (size_t)k + 1 - s->nfo, NULL, &s->done);
 	split_end(m, s, w, i, (unsigned)_mm256_movemask_epi8(sv.acc_e), (unsigned)_mm256_movemask_epi8(sv.acc_s),
 	          (unsigned)_mm256_movemask_epi8(sv.acc_r));
 }

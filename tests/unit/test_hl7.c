@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "etl/extract/extract.h"
 #include "etl/extract/hl7_int.h"
+#include "etl/sink_print.h"
 #include "core/date.h"
 #include "core/mem.h"
 
@@ -1661,93 +1662,32 @@ static void test_ras_administration(void **state)
 
 /* --- the same whole or byte by byte ---------------------------------------- */
 
-/* A record as one line (record_print): its kind and every field set, for
- * comparing two runs; the whole of it, nothing cut off. */
-static void rec_line(const struct record *r, char *o, size_t cap)
-{
-	FILE *f = fmemopen(o, cap, "w");
-	assert_non_null(f);
-	record_print(f, r);
-	assert_true(ftell(f) < (long)cap - 1);
-	fclose(f);
-}
-
-/* What a run gave, as lines: each message's frame (number, line, offset,
- * bytes) when it begins, each record when it is emitted (its spans alive),
- * each note, and how each message ended. */
-#define MAXLINE 256
-static struct {
-	char line[MAXLINE][640];
-	size_t n;
-} lines[2];
-static size_t lines_mode;
-static const struct sink_ops *lines_ops;
-static struct sink_ops lines_check_ops;
-
-static char *lines_next(void)
-{
-	assert_true(lines[lines_mode].n < MAXLINE);
-	return lines[lines_mode].line[lines[lines_mode].n++];
-}
-
-static void lines_begin(struct sink *b, const struct err_pos *pos, struct span raw)
-{
-	snprintf(lines_next(), sizeof lines[0].line[0], "begin %llu line %llu offset %llu bytes %zu",
-	         (unsigned long long)pos->record, (unsigned long long)pos->line, (unsigned long long)pos->offset, raw.n);
-	lines_ops->begin(b, pos, raw);
-}
-
-static int lines_emit(struct sink *b, const struct record *r, struct err *e)
-{
-	rec_line(r, lines_next(), sizeof lines[0].line[0]);
-	return lines_ops->emit(b, r, e);
-}
-
-static int lines_end(struct sink *b, struct err *e)
-{
-	snprintf(lines_next(), sizeof lines[0].line[0], "end loaded");
-	return lines_ops->end(b, e);
-}
-
-static int lines_quarantine(struct sink *b, const struct err *why, struct err *e)
-{
-	snprintf(lines_next(), sizeof lines[0].line[0], "end quarantined %d at %s line %llu", why->code, why->pos.where,
-	         (unsigned long long)why->pos.line);
-	return lines_ops->quarantine(b, why, e);
-}
-
-static int lines_skip(struct sink *b, const char *reason, struct err *e)
-{
-	snprintf(lines_next(), sizeof lines[0].line[0], "end skipped: %s", reason);
-	return lines_ops->skip_rec(b, reason, e);
-}
-
-static void lines_note(struct sink *b, const char *what)
-{
-	snprintf(lines_next(), sizeof lines[0].line[0], "note %s", what);
-	lines_ops->note(b, what);
-}
-
-static void run_lines(struct extractor *x, const char *path, struct tu_sink *s, size_t mode)
+/* What a run gave, as sink_print writes it (each message's frame, source id,
+ * records field by field, notes and end), into *out (malloc'd); the counts
+ * in s. */
+static void run_printed(struct extractor *x, const char *path, struct tu_sink *s, char **out)
 {
 	struct err e;
 	memset(&e, 0, sizeof e);
 	tu_sink_init(s);
-	lines_mode = mode;
-	lines[mode].n = 0;
-	lines_ops = s->base.ops;
-	lines_check_ops = *lines_ops;
-	lines_check_ops.begin = lines_begin;
-	lines_check_ops.emit = lines_emit;
-	lines_check_ops.end = lines_end;
-	lines_check_ops.quarantine = lines_quarantine;
-	lines_check_ops.skip_rec = lines_skip;
-	lines_check_ops.note = lines_note;
-	s->base.ops = &lines_check_ops;
-	if (extract_hl7v2.run(x, path, &s->base, &e) != 0)
+	size_t n;
+	FILE *f = open_memstream(out, &n);
+	assert_non_null(f);
+	struct sink_print p;
+	sink_print_init(&p, f, &s->base);
+	if (extract_hl7v2.run(x, path, &p.base, &e) != 0)
 		fail_msg("%s: %s", path, e.msg);
+	assert_int_equal(fclose(f), 0);
 	assert_false(s->in_record);
 	assert_int_equal(s->begun, s->loaded + s->quarantined + s->skipped);
+}
+
+static size_t count_lines(const char *t)
+{
+	size_t k = 0;
+	for (; *t; t++)
+		k += *t == '\n';
+	return k;
 }
 
 /* The project's own fixtures, each through its profile, read whole and one
@@ -1776,9 +1716,10 @@ static void test_fixtures_byte_by_byte(void **state)
 		}
 		struct extractor *x = xopen(p, cases[i].tz);
 		struct tu_sink s[2];
+		char *out[2];
 		for (size_t mode = 0; mode < 2; mode++) {
 			x->max_read = mode; /* 0: as much as the window takes, 1: one byte */
-			run_lines(x, path, &s[mode], mode);
+			run_printed(x, path, &s[mode], &out[mode]);
 			if (s[mode].loaded != cases[i].loaded || s[mode].quarantined != cases[i].quarantined ||
 			    s[mode].skipped != cases[i].skipped)
 				fail_msg("%s%s: loaded %lu quarantined %lu skipped %lu, want %lu %lu %lu", cases[i].file,
@@ -1793,12 +1734,19 @@ static void test_fixtures_byte_by_byte(void **state)
 		assert_int_equal(s[1].last_q.code, s[0].last_q.code);
 		assert_string_equal(s[1].last_q.pos.where, s[0].last_q.pos.where);
 		assert_int_equal(s[1].last_q.pos.line, s[0].last_q.pos.line);
-		assert_true(lines[0].n > 2 * cases[i].loaded); /* a begin, records, an end each */
-		for (size_t k = 0; k < lines[0].n && k < lines[1].n; k++)
-			if (strcmp(lines[0].line[k], lines[1].line[k]) != 0)
-				fail_msg("%s, line %zu:\n  whole:        %s\n  byte by byte: %s", cases[i].file, k,
-				         lines[0].line[k], lines[1].line[k]);
-		assert_int_equal(lines[1].n, lines[0].n);
+		assert_true(count_lines(out[0]) > 2 * cases[i].loaded); /* a begin, records, an end each */
+		/* the first line that differs, if any */
+		const char *a = out[0], *b = out[1];
+		for (size_t k = 0; *a || *b; k++) {
+			size_t na = strcspn(a, "\n"), nb = strcspn(b, "\n");
+			if (na != nb || memcmp(a, b, na) != 0)
+				fail_msg("%s, line %zu:\n  whole:        %.*s\n  byte by byte: %.*s", cases[i].file, k, (int)na,
+				         a, (int)nb, b);
+			a += na + (a[na] != '\0');
+			b += nb + (b[nb] != '\0');
+		}
+		free(out[0]);
+		free(out[1]);
 		extract_hl7v2.close(x);
 	}
 }
