@@ -1735,6 +1735,13 @@ static void test_fixtures_byte_by_byte(void **state)
 		assert_string_equal(s[1].last_q.pos.where, s[0].last_q.pos.where);
 		assert_int_equal(s[1].last_q.pos.line, s[0].last_q.pos.line);
 		assert_true(count_lines(out[0]) > 2 * cases[i].loaded); /* a begin, records, an end each */
+		/* every record printed: those of loaded messages at least */
+		unsigned long kept = 0, printed = 0;
+		for (size_t k = 0; k < sizeof s[0].by_kind / sizeof s[0].by_kind[0]; k++)
+			kept += s[0].by_kind[k];
+		for (const char *l = strstr(out[0], "  rec "); l; l = strstr(l + 1, "  rec "))
+			printed++;
+		assert_true(kept > 0 && printed >= kept);
 		/* the first line that differs, if any */
 		const char *a = out[0], *b = out[1];
 		for (size_t k = 0; *a || *b; k++) {
@@ -1893,6 +1900,7 @@ static void test_cancel_without_visit(void **state)
 	assert_int_equal(s.quarantined, 1);
 	assert_int_equal(s.last_q.code, E_MISSING);
 	assert_string_equal(s.last_q.pos.where, "PV1");
+	assert_non_null(strstr(s.last_q.msg, "visit number (PV1-19)"));
 	extract_hl7v2.close(x);
 }
 
