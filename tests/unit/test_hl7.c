@@ -1981,6 +1981,73 @@ static void test_profile_dates(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* sink_print's lines (what hl7_records prints and bench/compare_hl7.sh
+ * compares: a field missing there hides a difference), each call passed on
+ * to the next sink. */
+static void test_sink_print(void **state)
+{
+	(void)state;
+	char *out;
+	size_t n;
+	FILE *f = open_memstream(&out, &n);
+	assert_non_null(f);
+	struct tu_sink next;
+	tu_sink_init(&next);
+	struct sink_print p;
+	sink_print_init(&p, f, &next.base);
+	struct err_pos pos;
+	memset(&pos, 0, sizeof pos);
+	pos.record = 2;
+	pos.line = 7;
+	pos.offset = 300;
+	struct err e;
+	memset(&e, 0, sizeof e);
+	struct record r;
+	record_init(&r, REC_EVENT);
+	r.u.event.kind = EV_MEASUREMENT;
+	r.u.event.origin = ORIG_LAB;
+	r.u.event.key = span_of("obx|K");
+	r.u.event.code.system = span_of("LN");
+	r.u.event.code.code = span_of("718-7");
+	r.u.event.start = (struct dt){ 19417, 3600, DT_TIME };
+	r.u.event.value.kind = VAL_NUM;
+	r.u.event.value.num = 14.5;
+	sink_begin(&p.base, &pos, span_of("MSH|..."));
+	sink_source_id(&p.base, span_of("M1"));
+	assert_int_equal(sink_emit(&p.base, &r, &e), 0);
+	sink_note(&p.base, "result status X not loaded");
+	assert_int_equal(sink_end(&p.base, &e), 0);
+	struct err why;
+	memset(&why, 0, sizeof why);
+	why.code = E_DATE;
+	snprintf(why.pos.where, sizeof why.pos.where, "PID[1]-7");
+	why.pos.line = 9;
+	snprintf(why.msg, sizeof why.msg, "not a date");
+	sink_begin(&p.base, &pos, span_of("MSH|..."));
+	assert_int_equal(sink_quarantine(&p.base, &why, &e), 0);
+	sink_begin(&p.base, &pos, span_of("MSH|..."));
+	assert_int_equal(sink_skip(&p.base, "message type ACK not loaded", &e), 0);
+	assert_int_equal(fclose(f), 0);
+	char want[1024];
+	snprintf(want, sizeof want,
+	         "begin 2 line 7 offset 300 bytes 7\n  id M1\n"
+	         "  rec %d kind=%d origin=%d key=obx|K code=[LN|718-7|] start=19417/3600/%d value=%d num=14.5 days=-1 "
+	         "refills=-1\n  note result status X not loaded\nend loaded\n"
+	         "begin 2 line 7 offset 300 bytes 7\nend quarantined %s at PID[1]-7 line 9: not a date\n"
+	         "begin 2 line 7 offset 300 bytes 7\nend skipped: message type ACK not loaded\n",
+	         REC_EVENT, EV_MEASUREMENT, ORIG_LAB, DT_TIME, VAL_NUM, err_reason(E_DATE));
+	assert_string_equal(out, want);
+	free(out);
+	/* and the next sink had it all */
+	assert_int_equal(next.begun, 3);
+	assert_int_equal(next.loaded, 1);
+	assert_int_equal(next.quarantined, 1);
+	assert_int_equal(next.skipped, 1);
+	assert_int_equal(next.notes, 1);
+	assert_int_equal(next.by_kind[REC_EVENT], 1);
+	assert_string_equal(next.last_source_id, "M1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2016,6 +2083,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_without_visit),
 		cmocka_unit_test(test_rde_order_fallback),
 		cmocka_unit_test(test_profile_dates),
+		cmocka_unit_test(test_sink_print),
 		cmocka_unit_test(test_person_race_ethnicity),
 		cmocka_unit_test(test_adt_update_person_only),
 		cmocka_unit_test(test_visit_admit_without_discharge),
