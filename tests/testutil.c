@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 static char pbuf[4][4096];
@@ -35,11 +36,50 @@ const char *tu_tmpdir(const char *name)
 
 int tu_write(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
+	return tu_write_bytes(path, text, strlen(text));
+}
+
+int tu_write_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
 	if (!f)
 		return -1;
-	int ok = fputs(text, f) >= 0;
+	int ok = fwrite(p, 1, n, f) == n;
 	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static void list_below(const char *dir, char ***out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[4096];
+		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+		struct stat st;
+		if (stat(p, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			list_below(p, out, n);
+		} else if (S_ISREG(st.st_mode)) {
+			*out = xrealloc(*out, (*n + 1) * sizeof **out);
+			(*out)[(*n)++] = xstrdup(p);
+		}
+	}
+	closedir(d);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void tu_list_files(const char *dir, char ***files, size_t *n)
+{
+	list_below(dir, files, n);
+	qsort(*files, *n, sizeof **files, cmp_str);
 }
 
 const char *tu_tmpfile(const char *dir, const char *file, const char *text)

@@ -25,6 +25,11 @@ const char *tu_tmpdir(const char *name);
 char *tu_slurp(const char *path, size_t *n);
 /* Write text to path (replacing it): 0, or -1 if it cannot be written. */
 int tu_write(const char *path, const char *text);
+/* The same for n bytes at p. */
+int tu_write_bytes(const char *path, const void *p, size_t n);
+/* Every regular file below dir (recursively) appended to *files (*n of
+ * them, each malloc'd), then the whole list sorted. Caller frees. */
+void tu_list_files(const char *dir, char ***files, size_t *n);
 /* text written to file in a fresh scratch directory dir (tu_tmpdir): its
  * path, in a static buffer of its own (valid until the next call); fails the
  * test when it cannot be written. */

@@ -112,6 +112,12 @@ void hl7_stream_init(struct hl7_stream *s, struct win *w)
 	s->w = w;
 	s->line = 1;
 	s->raw_cap = 1u << 20;
+	/* frames up to the window's max; the window itself holds up to twice
+	 * that and 2 (a frame's end and the start of a line after it), so
+	 * that more() can tell a frame too large from one followed by a long
+	 * line: what it decides is what a whole read decides */
+	s->max_frame = w->max;
+	w->max = mem_add(mem_mul(w->max, 2), 2);
 #ifdef HL7_AVX2
 	s->avx2 = cpu_avx2();
 #endif
@@ -157,15 +163,29 @@ static void fill(struct hl7_stream *s, struct hl7_frame *f, int kind, size_t n)
 	f->nsegs = kind == HL7_TOO_LARGE ? 0 : s->nsegs;
 }
 
-/* Close the open frame; the line at lstart is not part of it. */
+/* An oversized frame: its first max_frame bytes at most (raw_cap), whether
+ * found whole or cut off while read. */
+static void fill_too_large(struct hl7_stream *s, struct hl7_frame *f)
+{
+	fill(s, f, HL7_TOO_LARGE, s->max_frame < s->raw_cap ? s->max_frame : s->raw_cap);
+}
+
+/* Close the open frame; the line at lstart is not part of it. A frame over
+ * max_frame is HL7_TOO_LARGE, and segment lines after it are dropped until
+ * the next MSH or batch line, as after one cut off while read (more()). */
 static int finish(struct hl7_stream *s, struct hl7_frame *f)
 {
 	int kind = s->in_frame;
-	fill(s, f, kind, s->frame_end);
+	if (s->frame_end > s->max_frame) {
+		fill_too_large(s, f);
+		s->discard = 1;
+	} else {
+		fill(s, f, kind, s->frame_end);
+		if (kind == HL7_MSG)
+			s->batch_msgs++;
+	}
 	s->consume = s->lstart;
 	s->in_frame = 0;
-	if (kind == HL7_MSG)
-		s->batch_msgs++;
 	return 1;
 }
 
@@ -196,6 +216,34 @@ static void batch_trailer(struct hl7_stream *s, const char *p, size_t n)
 		s->batch_mismatch++;
 }
 
+/* The start of a line past MLLP start bytes and a byte-order mark. */
+static const char *line_body(const char *lp, size_t *ln)
+{
+	while (*ln && lp[0] == 0x0B) {
+		lp++;
+		(*ln)--;
+	}
+	if (*ln >= 3 && memcmp(lp, "\xEF\xBB\xBF", 3) == 0) {
+		lp += 3;
+		*ln -= 3;
+	}
+	return lp;
+}
+
+static int is_env_line(const char *p, size_t n)
+{
+	return line_is(p, n, "FHS") || line_is(p, n, "BHS") || line_is(p, n, "BTS") || line_is(p, n, "FTS");
+}
+
+/* 1 if the line at lstart, its end not read yet, is an MSH or batch line
+ * (one that ends the open frame). */
+static int next_frame_line(struct hl7_stream *s)
+{
+	size_t ln = s->w->end - s->w->beg - s->lstart;
+	const char *lp = line_body(s->w->buf + s->w->beg + s->lstart, &ln);
+	return is_msh_line(lp, ln) || is_env_line(lp, ln);
+}
+
 /*
  * Ask the window for more bytes. An oversized frame becomes an HL7_TOO_LARGE
  * frame (returned as 2); in discard mode the data is simply dropped.
@@ -210,6 +258,8 @@ static int more(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 			*e = tmp;
 		return r;
 	}
+	if (s->discard && !s->discard_midline && next_frame_line(s))
+		s->discard = 0; /* an MSH or batch line too long itself: reported below */
 	if (s->discard) {
 		/* drop what was scanned of the oversized line; a CR waiting
 		 * for a possible LF (at scan) stays */
@@ -217,13 +267,19 @@ static int more(struct hl7_stream *s, struct hl7_frame *f, struct err *e)
 		s->discard_midline = 1;
 		return 1;
 	}
+	if (s->in_frame && (s->frame_end > s->max_frame || next_frame_line(s))) {
+		/* the frame ends at frame_end (too large or not: finish says);
+		 * the unfinished line after it is read on as any other */
+		finish(s, f);
+		return 2;
+	}
 	if (!s->in_frame) {
 		drop(s, s->lstart);
 		s->frame_line = s->line;
 		s->frame_offset = win_offset(w, w->beg);
 	}
-	size_t live = w->end - w->beg;
-	fill(s, f, HL7_TOO_LARGE, live < s->raw_cap ? live : s->raw_cap);
+	/* the frame goes on into a line longer than max_frame, or is one */
+	fill_too_large(s, f);
 	s->in_frame = 0;
 	s->in_comment = 0;
 	s->discard = 1;
@@ -435,14 +491,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 		const char *lp = b + s->lstart;
 		size_t ln = t - s->lstart;
 		int mllp_end = 0;
-		while (ln && lp[0] == 0x0B) {
-			lp++;
-			ln--;
-		}
-		if (ln >= 3 && memcmp(lp, "\xEF\xBB\xBF", 3) == 0) {
-			lp += 3;
-			ln -= 3;
-		}
+		lp = line_body(lp, &ln);
 		while (ln && lp[ln - 1] == 0x1C) {
 			ln--;
 			mllp_end = 1;
@@ -468,8 +517,7 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 			kind = L_SKIP;
 		} else if (is_msh_line(lp, ln)) {
 			kind = L_MSH;
-		} else if (line_is(lp, ln, "FHS") || line_is(lp, ln, "BHS") ||
-		           line_is(lp, ln, "BTS") || line_is(lp, ln, "FTS")) {
+		} else if (is_env_line(lp, ln)) {
 			kind = L_ENV;
 		}
 		if (s->discard) {
@@ -481,6 +529,13 @@ static inline __attribute__((always_inline)) int stream_next(struct hl7_stream *
 
 		if ((kind == L_MSH || kind == L_ENV) && s->in_frame)
 			return finish(s, f); /* this line starts the next round */
+		if (!s->discard && t - s->lstart > s->max_frame && kind != L_MSH) {
+			/* a line longer than a frame may be, of any kind: a
+			 * segment, so that its frame (or one of its own) is too
+			 * large, as when more() finds it outgrowing the window */
+			kind = L_SEG;
+			s->in_comment = 0;
+		}
 		if (t < avail)
 			eol_pass(s, t, next);
 
@@ -1355,6 +1410,8 @@ int hl7_text(struct hl7_msg *m, struct span raw, struct span *out, struct err *e
 				int h = hexval(a[i]), l = hexval(a[i + 1]);
 				if (h < 0 || l < 0)
 					return err_set(e, E_ENCODING, "non-hex digit in a \\X escape");
+				if (h == 0 && l == 0)
+					return err_set(e, E_ENCODING, "a \\X escape of a NUL byte");
 				k = put(o, k, (unsigned char)(h * 16 + l), latin1);
 			}
 		} else if (a[0] == '.') {

@@ -24,9 +24,11 @@
  * end the current message and are not records themselves.
  *
  * Spans handed out point into the stream's window (or the message arena)
- * and are valid until the next hl7_stream_next(). Memory stays bounded by the
- * window's maximum record size: a bigger message is reported as one
- * HL7_TOO_LARGE frame (its first bytes as raw) and the rest of it is skipped.
+ * and are valid until the next hl7_stream_next(). A frame larger than the
+ * window's maximum record size (as opened) is reported as one HL7_TOO_LARGE
+ * frame (its first bytes as raw, up to that size) and the rest of it is
+ * skipped; memory stays bounded by twice that size (hl7_stream_init sets
+ * the window's maximum: a frame's end and the start of the line after it).
  *
  * Fed whole or one byte at a time, the stream yields the same frames.
  */
@@ -86,6 +88,7 @@ struct hl7_stream {
 	uint64_t frame_line, frame_offset;
 	struct hl7_segref *segs;
 	size_t nsegs, segcap;
+	size_t max_frame;          /* larger frames are HL7_TOO_LARGE (the window's max when opened) */
 	size_t raw_cap;            /* raw bytes kept for an HL7_TOO_LARGE frame */
 	/* batch accounting */
 	uint64_t batch_msgs;       /* messages since the last BHS */
@@ -93,7 +96,8 @@ struct hl7_stream {
 	int avx2;                  /* find line ends with AVX2 (the CPU has it, BMI and popcnt) rather than SSE2 */
 };
 
-/* Start reading frames from w (already opened, BOM skipped or not). */
+/* Start reading frames from w (already opened, BOM skipped or not); frames
+ * up to w's max (w's max is raised to twice that and 2). */
 void hl7_stream_init(struct hl7_stream *s, struct win *w);
 /*
  * The next frame: 1 and *f filled, 0 at end of input, or a negative hard

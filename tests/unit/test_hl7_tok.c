@@ -14,7 +14,6 @@
 #include "core/hash.h"
 #include "core/mem.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,43 +128,13 @@ static void digest_mem(const char *s, size_t n, size_t max_read, size_t max, str
 	win_close(&w);
 }
 
-/* every regular file below dir, sorted */
-static void list_files(const char *dir, char ***out, size_t *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char p[4096];
-		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-		struct stat st;
-		if (stat(p, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			list_files(p, out, n);
-		} else if (S_ISREG(st.st_mode)) {
-			*out = xrealloc(*out, (*n + 1) * sizeof **out);
-			(*out)[(*n)++] = xstrdup(p);
-		}
-	}
-	closedir(d);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void test_every_fixture_whole_and_byte_by_byte(void **state)
 {
 	(void)state;
 	char **files = NULL;
 	size_t n = 0;
 	unsigned long msgs = 0, segs = 0;
-	list_files(tu_shared("hl7v2"), &files, &n);
-	qsort(files, n, sizeof *files, cmp_str);
+	tu_list_files(tu_shared("hl7v2"), &files, &n);
 	assert_true(n >= 170);
 	for (size_t i = 0; i < n; i++) {
 		struct dig a, b, c, d;
@@ -194,7 +163,7 @@ static void test_every_fixture_whole_and_byte_by_byte(void **state)
 struct fr {
 	int kind;
 	uint64_t msgno, line, offset;
-	size_t nsegs;
+	size_t nsegs, n;
 	char first[4];
 };
 
@@ -218,6 +187,7 @@ static size_t frames(const char *s, size_t n, size_t max_read, size_t max, struc
 		out[k].line = f.line;
 		out[k].offset = f.offset;
 		out[k].nsegs = f.nsegs;
+		out[k].n = f.n;
 		memset(out[k].first, 0, 4);
 		if (f.nsegs)
 			memcpy(out[k].first, f.p + f.segs[0].off, 3);
@@ -315,6 +285,72 @@ static void test_too_large(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(f[0].kind, HL7_MSG);
 	assert_int_equal(f[0].nsegs, 3);
+	free(in);
+}
+
+/* A message of n bytes (its last CR included), its PID padded. */
+static size_t msg_of(char *o, size_t n, int id)
+{
+	size_t k = (size_t)sprintf(o, "MSH|^~\\&|A|B|C|D|20230101||ADT^A01|%d|P|2.5\rPID|1||%d^^^H^MR||", id, id);
+	assert_true(k + 1 <= n);
+	memset(o + k, 'X', n - k - 1);
+	o[n - 1] = '\r';
+	return n;
+}
+
+/* Whether a frame is too large does not hang on where reads end: a message
+ * of max bytes is one, of max + 1 too large, found whole or cut off; a
+ * message followed by an MSH line longer than the window (its own message
+ * too large) stays a message, and the one after loads; a batch line or a
+ * comment longer than max is one too-large frame, as cut off it must be. */
+static void test_too_large_wherever_read(void **state)
+{
+	(void)state;
+	const size_t max = 4096, reads[] = { 0, 1, 7, 1000, 4095, 4096, 5000 };
+	char *in = xmalloc(8 * max);
+	struct fr f[8];
+	for (size_t r = 0; r < sizeof reads / sizeof reads[0]; r++) {
+		for (size_t extra = 0; extra <= 1; extra++) {
+			size_t k = msg_of(in, max + extra, 1);
+			k += msg_of(in + k, 100, 2);
+			assert_int_equal(frames(in, k, reads[r], max, f, 8), 2);
+			assert_int_equal(f[0].kind, extra ? HL7_TOO_LARGE : HL7_MSG);
+			assert_int_equal(f[0].n, max);
+			assert_int_equal(f[1].kind, HL7_MSG);
+			assert_int_equal(f[1].msgno, 2);
+		}
+		/* a message just short of max, then one whose MSH line alone is
+		 * longer than the window holds (twice max), then a third */
+		size_t k = msg_of(in, max - 10, 1);
+		size_t k2 = (size_t)sprintf(in + k, "MSH|^~\\&|");
+		memset(in + k + k2, 'Y', 3 * max);
+		k += k2 + 3 * max;
+		in[k++] = '\r';
+		k += msg_of(in + k, 100, 3);
+		assert_int_equal(frames(in, k, reads[r], max, f, 8), 3);
+		assert_int_equal(f[0].kind, HL7_MSG);
+		assert_int_equal(f[0].nsegs, 2);
+		assert_int_equal(f[1].kind, HL7_TOO_LARGE);
+		assert_int_equal(f[1].line, 3);
+		assert_int_equal(f[1].n, max);
+		assert_int_equal(f[2].kind, HL7_MSG);
+		assert_int_equal(f[2].msgno, 3);
+		assert_int_equal(f[2].line, 4);
+		/* a batch header and a comment line longer than max: each a
+		 * too-large frame (the PID after the first is a part of it) */
+		for (int c = 0; c < 2; c++) {
+			k = (size_t)sprintf(in, c ? "/* " : "BHS|^~\\&|");
+			memset(in + k, 'Z', 2 * max);
+			k += 2 * max;
+			k += (size_t)sprintf(in + k, c ? " */\rPID|1\r" : "\rPID|1\r");
+			k += msg_of(in + k, 100, 4);
+			assert_int_equal(frames(in, k, reads[r], max, f, 8), 2);
+			assert_int_equal(f[0].kind, HL7_TOO_LARGE);
+			assert_int_equal(f[0].line, 1);
+			assert_int_equal(f[1].kind, HL7_MSG);
+			assert_int_equal(f[1].line, 3);
+		}
+	}
 	free(in);
 }
 
@@ -813,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_line_ends_bom_comments_batches),
 		cmocka_unit_test(test_mllp),
 		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_too_large_wherever_read),
 		cmocka_unit_test(test_delimiters_from_msh),
 		cmocka_unit_test(test_delimiters_message_after_message),
 		cmocka_unit_test(test_bad_delimiters),
