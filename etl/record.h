@@ -9,6 +9,9 @@
  *
  * Every span points into the extractor's input or its record arena and must
  * stay valid until the record ends (sink_end / sink_quarantine / sink_skip).
+ * Its text is valid UTF-8 without NUL bytes, as PostgreSQL text must be (a
+ * COPY holding either fails, and with it the whole file): an extractor
+ * quarantines the source record that would give anything else.
  * Empty spans mean "not given". Dates are struct dt (core/date.h): local wall
  * time of the site, with precision.
  *

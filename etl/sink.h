@@ -23,7 +23,8 @@
  *
  * sink_source_id(id), inside a record, names it as its sender did (HL7 v2
  * MSH-10 message control id, C-CDA ClinicalDocument/id): stored with the
- * record's position as the provenance of the rows it loads. Copied at once.
+ * record's position as the provenance of the rows it loads. Copied at once;
+ * text as a record's (etl/record.h), cut by the loader to 127 bytes.
  *
  * Return values: 0, a negative soft error from emit (the record is bad: the
  * extractor quarantines it with that error), or a negative hard error (the

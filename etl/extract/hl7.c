@@ -258,6 +258,23 @@ static int too_many_reps(struct hx *h)
 	return 0;
 }
 
+/* The message quarantined for the first NUL byte in it, at its field. */
+static int nul_byte(struct hx *h)
+{
+	struct hl7_msg *m = h->m;
+	for (size_t i = 0; i < m->nseg; i++) {
+		struct hl7_seg *s = &m->seg[i];
+		const char *z = memchr(s->p, '\0', s->n);
+		if (!z)
+			continue;
+		unsigned nf = hl7_nfields(m, s), k = 1;
+		while (k < nf && hl7_field(m, s, k + 1).p <= z)
+			k++;
+		return hx_fail(h, s, z < s->p + 3 ? 0 : (int)k, 0, E_ENCODING, "a NUL byte");
+	}
+	return hx_missing(h, "MSH", E_ENCODING, "a NUL byte between segments");
+}
+
 /* 0 loaded, 1 skipped (reason filled), < 0 error */
 static int message(struct extractor *x, const struct hl7_frame *f, struct sink *s, struct err *q,
                    char *reason, size_t rn)
@@ -299,8 +316,16 @@ static int message(struct extractor *x, const struct hl7_frame *f, struct sink *
 		x->last_charset = m->charset;
 	}
 
-	/* MSH-10, the message control id: the message's name in the ledger */
-	sink_source_id(s, hl7_rep(m, hx_field_at(h.msh, sep[1], sep[2]), 1));
+	/* a NUL byte, which no database text holds, anywhere in the message */
+	if (memchr(f->p, '\0', f->n))
+		return nul_byte(&h);
+
+	/* MSH-10, the message control id: the message's name in the ledger,
+	 * as text (escapes, character set) where it is not plain ASCII */
+	struct span id = hl7_rep(m, hx_field_at(h.msh, sep[1], sep[2]), 1);
+	if ((hx_part_notes(m, h.msh, id) & 1) && hl7_text(m, id, &id, q) < 0)
+		return hx_fail(&h, h.msh, 10, 0, E_ENCODING, "%s", q->msg);
+	sink_source_id(s, id);
 
 	char type[16];
 	if (msg_type(&h, hl7_rep(m, hx_field_at(h.msh, sep[0], sep[1]), 1), type) < 0)
@@ -348,6 +373,7 @@ int hl7x_run_win(struct extractor *x, struct win *w, const char *path, struct si
 		w->rd.max_read = x->max_read;
 	win_skip_bom(w);
 	hl7_stream_init(&st, w);
+	st.avx2 = st.avx2 && !x->sse2_only;
 	memset(&pos, 0, sizeof pos);
 	err_pos_file(&pos, path);
 	memset(&q, 0, sizeof q);

@@ -143,6 +143,7 @@ struct extractor {
 	struct arena msg;          /* reset after each message */
 	struct hl7_msg m;
 	size_t max_read;           /* tests: bytes per read (0: default) */
+	int sse2_only;             /* tests: find line ends with SSE2 even where the CPU has AVX2 */
 	uint64_t batch_mismatch;   /* last run: BTS counts that did not match */
 	char last_type[16];        /* the last message type looked up ... */
 	int last_handler;          /* ... and its handler */
@@ -281,6 +282,13 @@ static inline int hx_tx_at(struct hx *h, struct hl7_seg *s, int f, int c, struct
 	if (hx_tx(h, s, raw, out) < 0)
 		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
 	return 0;
+}
+/* A raw part of SEG-f (component c) for a key: trimmed, then as hx_tx_at
+ * gives it, so that a key is text the database holds (its escapes resolved,
+ * Latin-1 turned into UTF-8, invalid UTF-8 an error with its position). */
+static inline int hx_key_part(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct span *out)
+{
+	return hx_tx_at(h, s, f, c, hx_trim(raw), out);
 }
 /* The same, unescaped; error with position on a bad escape. */
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);

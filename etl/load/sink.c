@@ -274,6 +274,12 @@ static void s_source_id(struct sink *s, struct span id)
 {
 	struct filectx *f = (struct filectx *)s;
 	id = span_trim(id);
+	/* at most what the buffer holds, not cutting a UTF-8 character */
+	if (id.n >= sizeof f->source_id) {
+		id.n = sizeof f->source_id - 1;
+		while (id.n && ((unsigned char)id.p[id.n] & 0xC0) == 0x80)
+			id.n--;
+	}
 	snprintf(f->source_id, sizeof f->source_id, "%.*s", (int)id.n, id.n ? id.p : "");
 }
 

@@ -63,6 +63,18 @@ expect_grep "malformed totals" "4 loaded + 2 quarantined" "$T/out"
 expect_rc "quarantine list" 0 omo quarantine list
 expect_grep "position of the bad date" "OBX\[2\]-14" "$T/out"
 
+# bytes PostgreSQL text cannot hold: a control id (MSH-10) that is not UTF-8
+# quarantines its message, not the file (a COPY with it would fail them all);
+# a long one is cut to 127 bytes without splitting a character
+printf 'MSH|^~\\&|A|B|C|D|20230301||ADT^A31|BAD\355\240\200|P|2.5.1||||||UNICODE UTF-8\rPID|1||91^^^H^MR||DOE^JANE||19800115|F\r' > "$T/bytes.hl7"
+printf 'MSH|^~\\&|A|B|C|D|20230301||ADT^A31|%s\303\251y|P|2.5.1||||||UNICODE UTF-8\rPID|1||92^^^H^MR||DOE^JOHN||19800115|M\r' \
+  "$(printf 'x%.0s' $(seq 126))" >> "$T/bytes.hl7"
+expect_rc "etl bytes" 0 omo etl --site north --format hl7v2 "$T/bytes.hl7"
+expect_grep "bytes: one quarantined, one loaded" "records: 2 read = 1 loaded + 1 quarantined" "$T/out"
+expect_eq "a long control id cut before its character" "126" "$(sql "SELECT length(source_id) FROM omopipe.source_record WHERE source_id LIKE 'xxx%'")"
+expect_rc "quarantine list" 0 omo quarantine list
+expect_grep "the control id's position" "MSH\[1\]-10" "$T/out"
+
 # every shared sample: the counts add up, nothing crashes
 expect_rc "etl shared samples" 0 omo etl --site samples --format hl7v2 "$OMO_SHARED_DATA/hl7v2"
 expect_grep "shared totals" "records: 210 read = 66 loaded + 13 quarantined + 131 skipped" "$T/out"

@@ -1904,6 +1904,69 @@ static void test_cancel_without_visit(void **state)
 	extract_hl7v2.close(x);
 }
 
+/* What a record holds goes into PostgreSQL text, which holds neither a NUL
+ * byte nor invalid UTF-8 (a COPY with either fails the whole file): a NUL
+ * anywhere, a \X00\ escape, an invalid message control id (MSH-10) or key
+ * part (OBX-4) quarantines its message at that field; the rest load.
+ * Latin-1 in a key part becomes UTF-8, escapes in MSH-10 are resolved. */
+static void test_bytes_a_database_cannot_hold(void **state)
+{
+	(void)state;
+	static const char msh[] = "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|";
+	static const char rest[] = "PID|1||7^^^H^MR||DOE^JANE\rOBR|1|P1|F1|80048^BMP^C4|||20230301\r";
+	static const struct {
+		const char *id, *pid5, *obx, *charset;
+		const char *where, *why; /* NULL: loads */
+	} cases[] = {
+		{ "1", "DO\0E", "1|NM|2345-7^Glucose^LN||98", "", "PID[1]-5", "a NUL byte" },
+		{ "2", "DOE", "1|TX|8251-1^Note^LN||a\\X00\\b", "", "OBX[1]-5", "NUL" },
+		{ "3\xED\xA0\x80", "DOE", "1|NM|2345-7^Glucose^LN||98", "UNICODE UTF-8", "MSH[1]-10", "invalid UTF-8" },
+		{ "4", "DOE", "1|NM|2345-7^Glucose^LN|\xFF|98", "UNICODE UTF-8", "OBX[1]-4", "invalid UTF-8" },
+		{ "A\\F\\B", "DOE", "1|NM|2345-7^Glucose^LN|\xE9|98", "8859/1", NULL, NULL },
+	};
+	char path[4096];
+	snprintf(path, sizeof path, "%s/bytes.hl7", tu_tmpdir("hl7bytes"));
+	struct extractor *x = xopen(NULL, DT_TZ_KEEP);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char in[1024];
+		size_t k = 0;
+		k += (size_t)snprintf(in + k, sizeof in - k, "%s%s|P|2.5.1||||||%s\r", msh, cases[i].id, cases[i].charset);
+		k += (size_t)snprintf(in + k, sizeof in - k, "PID|1||7^^^H^MR||");
+		size_t n5 = cases[i].pid5 == cases[0].pid5 ? 5 : strlen(cases[i].pid5); /* the first holds a NUL */
+		memcpy(in + k, cases[i].pid5, n5);
+		k += n5;
+		k += (size_t)snprintf(in + k, sizeof in - k, "\rOBR|1|P1|F1|80048^BMP^C4|||20230301\rOBX|%s||||||F|||20230301\r",
+		                      cases[i].obx);
+		k += (size_t)snprintf(in + k, sizeof in - k, "%sOK|P|2.5.1\r%sOBX|1|NM|2345-7^Glucose^LN||98||||||F\r", msh, rest);
+		assert_int_equal(tu_write_bytes(path, in, k), 0);
+		struct tu_sink s;
+		run(x, path, &s, &G);
+		if (!cases[i].where) {
+			assert_int_equal(s.loaded, 2);
+			assert_string_equal(s.last_source_id, "OK");
+			assert_string_equal(G.keys[G.n - 1], "obx||F1|LN|2345-7|");
+			/* the first message's result: its OBX-4 in UTF-8 */
+			int found = 0;
+			for (size_t r = 0; r < G.n; r++)
+				found |= strcmp(G.keys[r], "obx||F1|LN|2345-7|\xC3\xA9") == 0;
+			assert_true(found);
+			continue;
+		}
+		if (s.quarantined != 1 || s.loaded != 1 || strcmp(s.last_q.pos.where, cases[i].where) != 0 ||
+		    s.last_q.code != E_ENCODING || !strstr(s.last_q.msg, cases[i].why))
+			fail_msg("case %zu: %lu quarantined, %lu loaded, at %s: %s", i, s.quarantined, s.loaded,
+			         s.last_q.pos.where, s.last_q.msg);
+	}
+	extract_hl7v2.close(x);
+	/* the source id of the last case, whose control id has an escape */
+	const char *p2 = tu_tmpfile("hl7bytes2", "id.hl7", "MSH|^~\\&|A|B|C|D|20230301||ORU^R01|A\\F\\B|P|2.5.1\rPID|1||7^^^H^MR\r");
+	struct extractor *x2 = xopen(NULL, DT_TZ_KEEP);
+	struct tu_sink s2;
+	run(x2, p2, &s2, NULL);
+	assert_string_equal(s2.last_source_id, "A|B");
+	extract_hl7v2.close(x2);
+}
+
 /* An RDE's RXE fields left empty come from the order's RXO (pharmacy order):
  * the give code (RXO-1), the dispense amount and units (RXO-11/12), the
  * refills (RXO-13) and the instructions (RXO-7); the RXE's own, where it
@@ -2081,6 +2144,7 @@ int main(void)
 		cmocka_unit_test(test_max_repetitions),
 		cmocka_unit_test(test_result_without_order_number),
 		cmocka_unit_test(test_cancel_without_visit),
+		cmocka_unit_test(test_bytes_a_database_cannot_hold),
 		cmocka_unit_test(test_rde_order_fallback),
 		cmocka_unit_test(test_profile_dates),
 		cmocka_unit_test(test_sink_print),
