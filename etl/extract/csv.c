@@ -162,13 +162,16 @@ static int quarantine(struct run *r, struct sink *s, struct err *why, struct err
 	return sink_quarantine(s, why, e);
 }
 
-/* Where a row's invalid UTF-8 is: the first such field's column. */
-static void bad_utf8_where(const struct run *r, struct err *why)
+static int bad_utf8(struct span v) { return !span_utf8_valid(v); }
+static int has_nul(struct span v) { return v.n && memchr(v.p, '\0', v.n) != NULL; }
+
+/* Where a row's bad bytes are: the column of the first field bad() finds. */
+static void bad_where(const struct run *r, int (*bad)(struct span), struct err *why)
 {
 	char buf[32];
 	const char *w = "row";
 	for (size_t i = 0; i < r->t.nf; i++) {
-		if (!span_utf8_valid(r->t.f[i])) {
+		if (bad(r->t.f[i])) {
 			w = col_name(r, i, buf, sizeof buf);
 			break;
 		}
@@ -205,7 +208,14 @@ static int one_row(struct run *r, struct sink *s, int tokrc, struct err *why, st
 	if (fs->d.encoding == CSV_UTF8 && !t->ascii && !span_utf8_valid(t->raw)) {
 		why->code = E_ENCODING;
 		snprintf(why->msg, sizeof why->msg, "invalid UTF-8");
-		bad_utf8_where(r, why);
+		bad_where(r, bad_utf8, why);
+		return quarantine(r, s, why, e);
+	}
+	if (has_nul(t->raw)) {
+		/* no database text holds one: a COPY with it would fail the file */
+		why->code = E_ENCODING;
+		snprintf(why->msg, sizeof why->msg, "a NUL byte");
+		bad_where(r, has_nul, why);
 		return quarantine(r, s, why, e);
 	}
 	if (fs->skip) {
