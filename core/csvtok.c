@@ -83,8 +83,9 @@ enum scan { SCAN_OK, SCAN_NEED_MORE, SCAN_UNTERMINATED, SCAN_QUOTED };
 
 /*
  * The structural index: positions of every delimiter, line end and quote in
- * the window, and of the first byte >= 0x80 of every 32-byte block (so that
- * a record knows whether it is plain ASCII), built ahead of the records in
+ * the window, and of the first byte >= 0x80 of every 32-byte block and of
+ * every line in it (so that a record knows whether it is plain ASCII: each
+ * record that holds such a byte has one in the index), built ahead of the records in
  * batches, 32 bytes at a time (AVX2, or two SSE2 halves, or bytes). A record
  * is then split by walking its entries instead of its bytes.
  *
@@ -111,6 +112,18 @@ static void ix_reserve(struct csvtok *t, size_t more)
 		m &= m - 1;                                               \
 	}
 
+/* Of a block's bytes >= 0x80 (hi) and line ends (nl): the first of them,
+ * and the first after each line end. */
+static inline unsigned hi_firsts(unsigned hi, unsigned nl)
+{
+	unsigned m = hi & (0u - hi);
+	for (; hi && nl; nl &= nl - 1) {
+		unsigned after = hi & ~(((nl & (0u - nl)) << 1) - 1);
+		m |= after & (0u - after);
+	}
+	return m;
+}
+
 /* Index the nb whole blocks at b[i]; rel: the position of b[i]. Returns the new entry count. */
 static size_t ix_blocks_sse2(struct csvtok *t, const char *b, size_t i, size_t nb, uint64_t rel)
 {
@@ -123,12 +136,15 @@ static size_t ix_blocks_sse2(struct csvtok *t, const char *b, size_t i, size_t n
 	for (size_t k = 0; k < nb; k++, i += 32, rel += 32) {
 		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(b + i + 16));
+		__m128i na = _mm_cmpeq_epi8(a, vn), nc = _mm_cmpeq_epi8(c, vn);
 		unsigned ma = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(a, vd), _mm_cmpeq_epi8(a, vn)), _mm_cmpeq_epi8(a, vq)));
+			_mm_or_si128(_mm_cmpeq_epi8(a, vd), na), _mm_cmpeq_epi8(a, vq)));
 		unsigned mc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(c, vd), _mm_cmpeq_epi8(c, vn)), _mm_cmpeq_epi8(c, vq)));
+			_mm_or_si128(_mm_cmpeq_epi8(c, vd), nc), _mm_cmpeq_epi8(c, vq)));
 		unsigned hi = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(c) << 16;
-		unsigned m = ma | mc << 16 | (hi & (0u - hi));
+		unsigned m = ma | mc << 16;
+		if (hi)
+			m |= hi_firsts(hi, (unsigned)_mm_movemask_epi8(na) | (unsigned)_mm_movemask_epi8(nc) << 16);
 		IX_BITS(m)
 	}
 #else
@@ -155,9 +171,11 @@ static size_t ix_blocks_avx2(struct csvtok *t, const char *b, size_t i, size_t n
 	for (size_t k = 0; k < nb; k++, i += 32, rel += 32) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + i));
 		unsigned hi = (unsigned)_mm256_movemask_epi8(v);
+		__m256i nl = _mm256_cmpeq_epi8(v, vn);
 		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
-			_mm256_or_si256(_mm256_cmpeq_epi8(v, vd), _mm256_cmpeq_epi8(v, vn)), _mm256_cmpeq_epi8(v, vq)));
-		m |= hi & (0u - hi);
+			_mm256_or_si256(_mm256_cmpeq_epi8(v, vd), nl), _mm256_cmpeq_epi8(v, vq)));
+		if (hi)
+			m |= hi_firsts(hi, (unsigned)_mm256_movemask_epi8(nl));
 		IX_BITS(m)
 	}
 	return n;

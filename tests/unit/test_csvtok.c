@@ -102,6 +102,16 @@ static void test_plain(void **state)
 	check("a\rb,c\n", "1@0a: a\\rb|c\n");
 }
 
+/* Rows with bytes beyond ASCII in one 32-byte block (the index notes such
+ * a byte per block and per line in it): each row knows it is not ASCII, so
+ * that it is validated or transcoded. */
+static void test_high_bytes_row_after_row(void **state)
+{
+	(void)state;
+	check("\xe9,a\n\xe9,b\nx,\xe9\nc,0123456789012345678901234567890123456789\n",
+	      "1@0: \xe9|a\n2@4: \xe9|b\n3@8: x|\xe9\n4@12a: c|0123456789012345678901234567890123456789\n");
+}
+
 static void test_crlf_bom_blank(void **state)
 {
 	(void)state;
@@ -284,6 +294,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_high_bytes_row_after_row),
 		cmocka_unit_test(test_crlf_bom_blank),
 		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_unterminated),
