@@ -85,7 +85,7 @@ struct span span_cut(struct span s, char c, struct span *head)
 	return span_make(q + 1, s.n - (size_t)(q - s.p) - 1);
 }
 
-int span_utf8_valid(struct span s)
+size_t span_utf8_prefix(struct span s)
 {
 	const unsigned char *p = (const unsigned char *)s.p, *e = p + s.n;
 
@@ -100,20 +100,23 @@ int span_utf8_valid(struct span s)
 		if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
 		else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
 		else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-		else return 0;
+		else break;
 		if ((size_t)(e - p) < len)
-			return 0;
-		for (size_t i = 1; i < len; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
+			break;
+		size_t i = 1;
+		for (; i < len && (p[i] & 0xC0) == 0x80; i++)
 			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		if (i < len || (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
 		    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return 0;
+			break;
 		p += len;
 	}
-	return 1;
+	return (size_t)(p - (const unsigned char *)s.p);
+}
+
+int span_utf8_valid(struct span s)
+{
+	return span_utf8_prefix(s) == s.n;
 }
 
 void span_copy(struct span s, char *buf, size_t n)

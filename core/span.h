@@ -69,6 +69,8 @@ int span_to_double(struct span s, double *out);
 struct span span_cut(struct span s, char c, struct span *head);
 /* 1 if s is valid UTF-8. */
 int span_utf8_valid(struct span s);
+/* The length of the longest prefix of s that is valid UTF-8. */
+size_t span_utf8_prefix(struct span s);
 /* Copy into a NUL-terminated buffer of size n (truncating). */
 void span_copy(struct span s, char *buf, size_t n);
 

@@ -80,6 +80,10 @@ size_t copy_unescape(char *p, size_t n);
 /* COPY text: the value escaped, then a tab (last = 1: no tab). */
 void copy_field(struct buf *b, struct span v, int last);
 void copy_str(struct buf *b, const char *s, int last);
+/* copy_str for text made of input's pieces (a position, a reason): each
+ * byte that starts no valid UTF-8 character becomes '?', as PostgreSQL
+ * refuses the row (and the COPY) otherwise. */
+void copy_text(struct buf *b, const char *s, int last);
 void copy_null(struct buf *b, int last);
 void copy_i64(struct buf *b, int64_t v, int last);
 /* A number written with up to 15 significant digits, no printf on the common path. */

@@ -468,8 +468,11 @@ void cx_fit_path(const char *full, char *out, size_t cap)
 			break;
 		tail = p;
 	}
-	if (tail == full + len) /* not even the last step fits: its end */
+	if (tail == full + len) { /* not even the last step fits: its end, from a character's start */
 		tail = full + len - (cap - head - 5);
+		while ((*tail & 0xC0) == 0x80)
+			tail++;
+	}
 	snprintf(out, cap, "%.*s/...%s", (int)head, full, tail);
 }
 

@@ -88,7 +88,9 @@ struct run {
 
 static const char *col_name(const struct run *r, size_t i, char *buf, size_t n)
 {
-	if (r->hname && i < r->ncols && r->hname[i] && *r->hname[i])
+	/* the header's name, where it is text that fits a position */
+	if (r->hname && i < r->ncols && r->hname[i] && *r->hname[i] && strlen(r->hname[i]) <= 64 &&
+	    span_utf8_valid(span_of(r->hname[i])))
 		return r->hname[i];
 	snprintf(buf, n, "column %zu", i + 1);
 	return buf;
@@ -192,7 +194,7 @@ static int one_row(struct run *r, struct sink *s, int tokrc, struct err *why, st
 	sink_begin(s, &r->pos, t->raw);
 	if (tokrc < 0) {
 		why->code = -tokrc;
-		why->pos.where[0] = '\0';
+		snprintf(why->pos.where, sizeof why->pos.where, "row"); /* the row as a whole: its quote, its size */
 		return quarantine(r, s, why, e);
 	}
 	if (t->nf != r->ncols && !(t->nf == r->ncols + 1 && t->f[r->ncols].n == 0)) {

@@ -185,19 +185,18 @@ static int s_end(struct sink *s, struct err *e)
 static void quarantine_row(struct filectx *f, const struct err *why)
 {
 	struct buf *b = &f->quar;
-	char pos[160] = "";
-	if (why->pos.where[0])
-		snprintf(pos, sizeof pos, "%s", why->pos.where);
 	copy_i64(b, f->run_id, 0);
 	copy_i64(b, f->site_no, 0);
 	copy_i64(b, f->file_id, 0);
-	copy_str(b, f->path, 0);
+	copy_text(b, f->path, 0);
 	copy_i64(b, (int64_t)f->pos.record, 0);
 	if (why->pos.line || f->pos.line) copy_i64(b, (int64_t)(why->pos.line ? why->pos.line : f->pos.line), 0); else copy_null(b, 0);
 	copy_i64(b, (int64_t)(why->pos.offset ? why->pos.offset : f->pos.offset), 0);
-	copy_str(b, pos, 0);
+	/* the safety net must not fail its COPY (and the file): a position or
+	 * reason cut inside a character is written with '?' for its bytes */
+	copy_text(b, why->pos.where, 0);
 	copy_str(b, err_reason(why->code), 0);
-	copy_str(b, why->msg, 0);
+	copy_text(b, why->msg, 0);
 	copy_str(b, f->format, 0);
 	copy_str(b, f->profile, 0);
 	/* raw record (after the file's context, if any), zstd-compressed, as bytea hex */

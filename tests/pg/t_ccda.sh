@@ -84,6 +84,13 @@ expect_rc "quarantine list" 0 omo quarantine list
 expect_grep "bad birth date at its element" "/ClinicalDocument/recordTarget/patientRole/patient/birthTime" "$T/out"
 expect_grep "malformed XML with line and column" "malformed XML at line [0-9]*, column" "$T/out"
 
+# a position too long for its field, cut in an element name beyond ASCII:
+# cut before a character, so that its quarantine row is text (it failed the file)
+python3 -c "import sys; n = 'é' * 70 + 'a'; sys.stdout.write('<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><%s><broken\n' % n)" > "$T/long-name.xml"
+expect_rc "etl a long element name" 0 omo etl --site ccda_broken --format ccda "$T/long-name.xml"
+expect_grep "long name quarantined" "records: 1 read = 0 loaded + 1 quarantined + 0 skipped" "$T/out"
+expect_eq "its position, cut before a character" "/ClinicalDocument/...éééé" "$(sql "SELECT left(position, 25) FROM omopipe.quarantine WHERE path LIKE '%/long-name.xml'")"
+
 # every shared reference document (several share entry ids: loaded by
 # parallel workers, they correct each other's rows in turn)
 expect_rc "etl shared C-CDA samples" 0 omo --workers 4 etl --site ccda_samples --format ccda \

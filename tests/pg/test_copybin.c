@@ -129,6 +129,46 @@ static void test_wrong_type_fails(void **state)
 	buf_free(&b);
 }
 
+/* copy_text: text made of input's pieces goes in, each byte that starts no
+ * valid UTF-8 character a '?'; copy_str of the same fails the COPY. */
+static void test_text_not_utf8(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *want; } cases[] = {
+		{ "ok \xc3\xa9", "ok \xc3\xa9" },                /* valid: as it is */
+		{ "cut \xc3", "cut ?" },                         /* a character cut at its end */
+		{ "\xe9t\xe9", "?t?" },                          /* Latin-1 */
+		{ "\xed\xa0\x80x", "???x" },                     /* a surrogate */
+		{ "\xf4\x90\x80\x80-\xc3\xa9", "????" "-\xc3\xa9" }, /* beyond U+10FFFF, then valid */
+	};
+	run("CREATE TEMP TABLE tx (i int, s text)");
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		copy_i64(&b, (int64_t)i, 0);
+		copy_text(&b, cases[i].in, 1);
+		buf_putc(&b, '\n');
+	}
+	struct err e = { 0 };
+	struct span part = span_make(b.p, b.n);
+	if (db_copy_data(conn, "COPY tx FROM STDIN", "tx", &part, 1, &e) < 0)
+		fail_msg("copy_text: %s", e.msg);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char sql[64], v[64];
+		snprintf(sql, sizeof sql, "SELECT s FROM tx WHERE i = %zu", i);
+		if (db_query_value(conn, sql, 0, NULL, v, sizeof v, &e) < 0)
+			fail_msg("%s: %s", sql, e.msg);
+		assert_string_equal(v, cases[i].want);
+	}
+	buf_reset(&b);
+	copy_i64(&b, 9, 0);
+	copy_str(&b, cases[1].in, 1);
+	buf_putc(&b, '\n');
+	part = span_make(b.p, b.n);
+	assert_true(db_copy_data(conn, "COPY tx FROM STDIN", "tx", &part, 1, &e) < 0);
+	assert_non_null(strstr(e.msg, "UTF8"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	struct conf c;
@@ -141,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_as_text),
 		cmocka_unit_test(test_wrong_type_fails),
+		cmocka_unit_test(test_text_not_utf8),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	db_close(conn);

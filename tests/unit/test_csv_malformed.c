@@ -203,7 +203,7 @@ static void test_observations(void **state)
 		{ 13, 'Q', E_VALUE, "VALUE" },
 		{ 14, 'Q', E_COLUMNS, "column 10 (extra)" },
 		{ 15, 'Q', E_VALUE, "TYPE" },
-		{ 16, 'Q', E_PARSE, "" },
+		{ 16, 'Q', E_PARSE, "row" },
 		{ 17, 'L', 0, NULL },
 	};
 	const char *path = tu_fixture("csv/malformed/observations.csv");
