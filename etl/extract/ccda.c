@@ -30,7 +30,8 @@
  * refused before libxml2 reads it (and again if the reader reports one);
  * libxml2's own entity-amplification limits stay on (no XML_PARSE_HUGE).
  *
- * One reader and one document arena per extractor, reset per document.
+ * A new reader for each document (a reused one carried state from one to
+ * the next); one document arena per extractor, reset per document.
  */
 #include "etl/extract/ccda_int.h"
 #include "core/io.h"
@@ -517,9 +518,9 @@ static int ccda_wants(const struct extractor *x, const char *path)
 
 /*
  * The encoding a byte-order mark (or UTF-16 without one) says, and the mark's
- * length. A reset reader does not look for the mark itself (libxml2 2.9:
- * xmlReaderNewMemory starts its push parser with no bytes to detect it
- * from), so the mark is taken off here and the encoding named instead.
+ * length: the mark is taken off here and the encoding named instead (a
+ * reset reader did not look for the mark itself, libxml2 2.9; the reader
+ * is new per document now, and this keeps one way for both).
  */
 static const char *encoding_of(const char *p, size_t n, size_t *skip)
 {
@@ -544,7 +545,9 @@ static const char *encoding_of(const char *p, size_t n, size_t *skip)
 	return NULL;
 }
 
-/* Reset the reader onto the document's bytes. */
+/* A reader of the document's bytes, new for each document: one reset from a
+ * document left half read (skipped, quarantined) kept state that changed
+ * what the next document's errors said (test_ccda_fuzz). */
 static int reader_for(struct extractor *x, size_t n, struct err *e)
 {
 	size_t skip;
@@ -554,14 +557,11 @@ static int reader_for(struct extractor *x, size_t n, struct err *e)
 	n -= skip;
 	if (n > (size_t)INT32_MAX)
 		return err_set(e, E_INTERNAL, "document too large for the XML reader");
-	if (!x->rd) {
-		x->rd = xmlReaderForMemory(p, (int)n, NULL, enc, reader_options);
-		if (!x->rd)
-			return err_set(e, E_NOMEM, "cannot create an XML reader");
-		return 0;
-	}
-	if (xmlReaderNewMemory(x->rd, p, (int)n, NULL, enc, reader_options) < 0)
-		return err_set(e, E_INTERNAL, "cannot reset the XML reader");
+	if (x->rd)
+		xmlFreeTextReader(x->rd);
+	x->rd = xmlReaderForMemory(p, (int)n, NULL, enc, reader_options);
+	if (!x->rd)
+		return err_set(e, E_NOMEM, "cannot create an XML reader");
 	return 0;
 }
 
