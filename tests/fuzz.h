@@ -1,0 +1,75 @@
+/*
+ * fuzz.h - damaged input for the extractors' fuzz tests (test_*_fuzz.c).
+ *
+ *   fuzz_seed / fuzz_below    a seeded random source (xorshift64*)
+ *   fuzz_mutate               one random damage to an input: a byte
+ *                             replaced, a format's token put in, a stretch
+ *                             removed, repeated or moved, the input cut
+ *                             short, a piece of another input spliced in
+ *   fuzz_begin / fuzz_end     a sink that checks what an extractor says
+ *                             while sink_print writes it down, a line each:
+ *                             every begin closed once; quarantines with a
+ *                             soft code, a position and a reason; records
+ *                             PostgreSQL can hold (text valid UTF-8 without
+ *                             NUL bytes, finite numbers, sound dates); a
+ *                             failed check names the input (ctx)
+ *   fuzz_same_lines           two such write-ups compared line by line
+ */
+#ifndef OMO_FUZZ_H
+#define OMO_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "etl/sink.h"
+#include "etl/sink_print.h"
+
+void fuzz_seed(unsigned long seed);
+/* A number below n (0 when n is 0). */
+size_t fuzz_below(size_t n);
+/* The environment variable as a number, dflt when unset. */
+unsigned long fuzz_env(const char *var, unsigned long dflt);
+
+/* Inputs grow to at most FUZZ_MAX bytes (p has room for FUZZ_MAX + FUZZ_SLACK). */
+#define FUZZ_MAX (256u << 10)
+#define FUZZ_SLACK 4096u
+
+struct fuzz_input {
+	char *p;
+	size_t n;
+};
+
+void fuzz_input_init(struct fuzz_input *in);
+void fuzz_input_set(struct fuzz_input *in, const char *p, size_t n);
+void fuzz_input_free(struct fuzz_input *in);
+/* One damage to in, its bytes from `bytes`, its tokens from tokens[ntok]
+ * (a token "" is one NUL byte), its splices from `from`. */
+void fuzz_mutate(struct fuzz_input *in, const struct fuzz_input *from, const char *bytes, const char *const *tokens,
+                 size_t ntok);
+
+/* 1 if v is valid UTF-8 without NUL bytes. */
+int fuzz_clean(struct span v);
+
+struct fuzz_sink {
+	struct sink base;
+	const char *ctx;            /* names the input in failures */
+	unsigned long begun, loaded, quarantined, skipped, records;
+	int open;
+	int last_loaded;            /* the last source record's outcome */
+	unsigned long last_records; /* records of the last source record */
+	char last_id[64];           /* its sink_source_id */
+	struct sink_print print;
+	FILE *mf;
+	char *out;                  /* what was printed (fuzz_end; caller frees) */
+	size_t nout;
+};
+
+/* The sink to give an extractor: f's checks, printed into f->out. */
+struct sink *fuzz_begin(struct fuzz_sink *f, const char *ctx);
+/* After the run: the lines in f->out, every begin closed. */
+void fuzz_end(struct fuzz_sink *f);
+
+/* Fails at the first line where a and b differ (b read `how`). */
+void fuzz_same_lines(const char *ctx, const char *how, const char *a, const char *b);
+
+#endif
