@@ -373,9 +373,11 @@ void cx_value(struct cx *c, const xmlNode *val, struct value *v)
 			v->kind = VAL_TEXT;
 			size_t n = mem_add(mem_add(lv.n, hv.n), 1);
 			char *o = arena_alloc(c->a, n + 1);
-			memcpy(o, lv.p, lv.n);
+			if (lv.n) /* either may be SPAN_NULL (NULL, 0): no memcpy from NULL */
+				memcpy(o, lv.p, lv.n);
 			o[lv.n] = '-';
-			memcpy(o + lv.n + 1, hv.p, hv.n);
+			if (hv.n)
+				memcpy(o + lv.n + 1, hv.p, hv.n);
 			o[n] = '\0';
 			v->text = span_make(o, n);
 		}
