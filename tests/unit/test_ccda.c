@@ -25,13 +25,11 @@
 #include "core/mem.h"
 #include "gen/gen.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
 /* --- what the extractor emitted, copied ----------------------------------- */
@@ -233,42 +231,23 @@ static int is_xml_file(const char *path)
 	return i < n && b[i] == '<';
 }
 
-static int cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 struct files {
 	char **v;
-	size_t n, cap;
+	size_t n;
 };
 
+/* The XML files below dir, sorted (tu_list_files, the others dropped). */
 static void walk(const char *dir, struct files *fs)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open %s", dir);
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char p[4096];
-		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-		struct stat st;
-		if (stat(p, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			walk(p, fs);
-		} else if (S_ISREG(st.st_mode) && is_xml_file(p)) {
-			if (fs->n == fs->cap) {
-				fs->cap = fs->cap ? fs->cap * 2 : 64;
-				fs->v = xrealloc(fs->v, fs->cap * sizeof *fs->v);
-			}
-			fs->v[fs->n++] = xstrdup(p);
-		}
+	size_t k = 0;
+	tu_list_files(dir, &fs->v, &fs->n);
+	for (size_t i = 0; i < fs->n; i++) {
+		if (is_xml_file(fs->v[i]))
+			fs->v[k++] = fs->v[i];
+		else
+			free(fs->v[i]);
 	}
-	closedir(d);
-	qsort(fs->v, fs->n, sizeof *fs->v, cmpstr);
+	fs->n = k;
 }
 
 static void files_free(struct files *fs)

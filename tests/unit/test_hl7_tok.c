@@ -337,7 +337,7 @@ static void test_too_large_wherever_read(void **state)
 		assert_int_equal(f[2].msgno, 3);
 		assert_int_equal(f[2].line, 4);
 		/* a batch header and a comment line longer than max: each a
-		 * too-large frame (the PID after the first is a part of it) */
+		 * too-large frame, the PID line after it a part of it */
 		for (int c = 0; c < 2; c++) {
 			k = (size_t)sprintf(in, c ? "/* " : "BHS|^~\\&|");
 			memset(in + k, 'Z', 2 * max);
