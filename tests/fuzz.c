@@ -138,8 +138,9 @@ static void f_begin(struct sink *s, const struct err_pos *pos, struct span raw)
 {
 	struct fuzz_sink *f = fz(s);
 	(void)pos;
-	if (f->open || !raw.n)
-		fail_msg("%s: a begin inside a record, or of nothing", f->ctx);
+	(void)raw; /* empty for a C-CDA document too large to read */
+	if (f->open)
+		fail_msg("%s: a begin inside a record", f->ctx);
 	f->open = 1;
 	f->begun++;
 	f->last_records = 0;
