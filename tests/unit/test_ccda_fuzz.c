@@ -17,7 +17,7 @@
  *   - read twice, it gives the same lines (nothing kept from one document to
  *     the next changes what the next says).
  *
- * OMO_FUZZ_ITERS inputs (default 600) from OMO_FUZZ_SEED (default 1); the
+ * OMO_FUZZ_ITERS inputs (default 1500) from OMO_FUZZ_SEED (default 1); the
  * input being tried is $OMO_TEST_TMP/test_ccda_fuzz/input.xml, the one
  * before it previous.xml. OMO_FUZZ_REPLAY=A[:B...] reads those documents in
  * turn, each against a fresh extractor's reading of it alone.
@@ -76,7 +76,7 @@ static void test_damaged_documents(void **state)
 {
 	(void)state;
 	log_set_level(LOG_ERROR);
-	unsigned long iters = fuzz_env("OMO_FUZZ_ITERS", 600), seed = fuzz_env("OMO_FUZZ_SEED", 1);
+	unsigned long iters = fuzz_env("OMO_FUZZ_ITERS", 1500), seed = fuzz_env("OMO_FUZZ_SEED", 1);
 	const char *dir = tu_tmpdir("test_ccda_fuzz");
 	char secret[4200], doctype[4400], path[4200], prev[4200];
 	snprintf(secret, sizeof secret, "%s/secret.txt", dir);
@@ -200,7 +200,7 @@ static void test_damaged_documents(void **state)
 		skipped += f[0].skipped;
 	}
 	printf("%lu documents: %lu loaded, %lu quarantined, %lu skipped\n", iters, loaded, quarantined, skipped);
-	if (iters >= 600 && !replay) {
+	if (iters >= 1000 && !replay) {
 		assert_true(quarantined > iters / 4);
 		assert_true(loaded > iters / 10);
 	}

@@ -14,7 +14,7 @@
  *   - a file the run refuses (a header without a column the profile needs)
  *     is refused with a reason and no record, both ways.
  *
- * OMO_FUZZ_ITERS inputs (default 1000) from OMO_FUZZ_SEED (default 1); the
+ * OMO_FUZZ_ITERS inputs (default 3000) from OMO_FUZZ_SEED (default 1); the
  * input being tried is in $OMO_TEST_TMP/test_csv_fuzz/, a failure names it.
  */
 #include "testutil.h"
@@ -100,7 +100,7 @@ static void test_damaged_files(void **state)
 {
 	(void)state;
 	log_set_level(LOG_ERROR);
-	unsigned long iters = fuzz_env("OMO_FUZZ_ITERS", 1000), seed = fuzz_env("OMO_FUZZ_SEED", 1);
+	unsigned long iters = fuzz_env("OMO_FUZZ_ITERS", 3000), seed = fuzz_env("OMO_FUZZ_SEED", 1);
 	struct seed *seeds = NULL;
 	size_t ns = 0;
 	char acme[1024];

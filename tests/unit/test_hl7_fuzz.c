@@ -16,7 +16,7 @@
  *     framing: MLLP bytes, batch segments or comments, which may rightly
  *     take the next message with them).
  *
- * OMO_FUZZ_ITERS inputs (default 1500) from OMO_FUZZ_SEED (default 1). The
+ * OMO_FUZZ_ITERS inputs (default 5000) from OMO_FUZZ_SEED (default 1). The
  * input being tried is in $OMO_TEST_TMP/test_hl7_fuzz/input.hl7, so that a
  * crash leaves it behind; a failed check names the seed and iteration.
  * OMO_FUZZ_REPLAY=FILE checks that one input, through every profile.
@@ -153,7 +153,7 @@ static void test_damaged_messages(void **state)
 {
 	(void)state;
 	log_set_level(LOG_ERROR); /* batch trailer counts that differ: damage, said per file */
-	unsigned long iters = fuzz_env("OMO_FUZZ_ITERS", 1500), seed = fuzz_env("OMO_FUZZ_SEED", 1);
+	unsigned long iters = fuzz_env("OMO_FUZZ_ITERS", 5000), seed = fuzz_env("OMO_FUZZ_SEED", 1);
 	static const struct { const char *profile; int tz; } profs[] = {
 		{ "generic-2.5.1", DT_TZ_KEEP }, { "v2.8", 0 }, { "epic", -300 }, { "cerner", 60 }, { NULL, 0 },
 	};
