@@ -68,7 +68,7 @@ static void record_outcome(struct worker *w, const struct job *j, const char *ha
 	struct err e2 = { 0 };
 	snprintf(run, sizeof run, "%lld", (long long)w->run->run_id);
 	snprintf(site, sizeof site, "%d", j->site_no);
-	const char *vals[] = { run, site, j->path, hash, j->format, j->profile, status, msg };
+	const char *vals[] = { run, site, j->db_path, hash, j->format, j->profile, status, msg };
 	if (q(w, "INSERT INTO @omopipe.run_file (run_id, site_no, path, content_hash, format, profile, status, message, finished_at) "
 	         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (run_id, site_no, path) DO UPDATE "
 	         "SET status = EXCLUDED.status, message = EXCLUDED.message, finished_at = now()",
@@ -168,7 +168,7 @@ static int write_ledger(struct worker *w, const struct file_done *d, struct err 
 	snprintf(ns, sizeof ns, "%llu", (unsigned long long)d->skipped);
 	snprintf(t0, sizeof t0, "%.6f", d->t0);
 	snprintf(t1, sizeof t1, "%.6f", d->t1);
-	const char *vals[] = { run, site, j->path, fid, d->hash, j->format, j->profile, nr, nl, nq, ns, rows.p, skips.p, notes.p, t0, t1 };
+	const char *vals[] = { run, site, j->db_path, fid, d->hash, j->format, j->profile, nr, nl, nq, ns, rows.p, skips.p, notes.p, t0, t1 };
 	int rc = q(w, "INSERT INTO @omopipe.run_file (run_id, site_no, path, file_id, content_hash, format, profile, status, "
 	              "records_read, records_loaded, records_quarantined, records_skipped, rows_per_table, skipped_per_reason, "
 	              "notes_per_reason, started_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'loaded', $8, $9, $10, $11, $12, $13, $14, "
@@ -226,6 +226,7 @@ static void filectx_file(struct filectx *f, int gi)
 	f->gi = gi;
 	f->file_id = d->file_id;
 	f->path = d->j->path;
+	f->db_path = d->j->db_path;
 	buf_reset(&f->context);
 	d->read = d->loaded = d->quarantined = d->skipped = 0;
 	memset(d->rows, 0, sizeof d->rows);
@@ -258,7 +259,7 @@ static int claim(struct worker *w, struct file_done *d, struct err *e)
 	snprintf(sz, sizeof sz, "%llu", (unsigned long long)d->size);
 	snprintf(run, sizeof run, "%lld", (long long)w->run->run_id);
 	d->unchanged = 0;
-	const char *v1[] = { site, j->path };
+	const char *v1[] = { site, j->db_path };
 	if ((rc = q(w, "SELECT file_id, content_hash FROM @omopipe.source_file WHERE site_no = $1 AND path = $2 FOR UPDATE", 2, v1, &r, e)) < 0)
 		return rc;
 	if (PQntuples(r) == 1) {
@@ -277,7 +278,7 @@ static int claim(struct worker *w, struct file_done *d, struct err *e)
 		            "loaded_run_id = $6, loaded_at = now() WHERE file_id = $1", 6, v2, NULL, e);
 	}
 	PQclear(r);
-	const char *v2[] = { site, j->path, d->hash, sz, j->format, j->profile, run };
+	const char *v2[] = { site, j->db_path, d->hash, sz, j->format, j->profile, run };
 	if ((rc = q(w, "INSERT INTO @omopipe.source_file (site_no, path, content_hash, size_bytes, format, profile, loaded_run_id) "
 	               "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING file_id", 7, v2, &r, e)) < 0)
 		return rc;

@@ -100,6 +100,7 @@ struct filectx {
 	int site_no;
 	int64_t run_id, file_id;
 	const char *path, *format, *profile;
+	const char *db_path;           /* path as the ledger stores it (struct job) */
 	const struct map_index *ix;
 	struct map_stats *mst;
 	struct keytab keys;
@@ -149,6 +150,8 @@ struct job {
 	const char *format, *profile;   /* owned by the run's arena */
 	char *path;                     /* owned by the run's arena */
 	uint64_t size;
+	const char *db_path;            /* path as the ledger stores it (text): path, or where it is not
+	                                 * UTF-8 a copy with \xHH for each byte that starts no character */
 };
 
 struct xcache {

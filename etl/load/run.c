@@ -119,13 +119,37 @@ static int lock_site(struct load_run *r, int no, const char *id, struct err *e)
 	return 0;
 }
 
+/* path as text the database holds: itself, or (a file name not in UTF-8)
+ * with \xHH for each byte that starts no valid character, the same each
+ * night, so that the file is still known when it comes again. */
+static const char *db_path(struct arena *a, const char *path)
+{
+	struct span v = span_of(path);
+	size_t ok = span_utf8_prefix(v);
+	if (ok == v.n)
+		return path;
+	char *o = arena_alloc(a, mem_add(mem_mul(v.n, 4), 1)), *w = o;
+	for (;;) {
+		memcpy(w, v.p, ok);
+		w += ok;
+		if (ok == v.n)
+			break;
+		w += sprintf(w, "\\x%02X", (unsigned char)v.p[ok]);
+		v = span_make(v.p + ok + 1, v.n - ok - 1);
+		ok = span_utf8_prefix(v);
+	}
+	*w = '\0';
+	return o;
+}
+
 static void add_job(struct load_run *r, const struct conf_site *s, int no, const char *fmt, const char *prof, const char *path, uint64_t size)
 {
 	if (r->njobs == r->capjobs) {
 		r->capjobs = r->capjobs ? r->capjobs * 2 : 64;
 		r->jobs = xrealloc(r->jobs, mem_mul(r->capjobs, sizeof *r->jobs));
 	}
-	r->jobs[r->njobs++] = (struct job){ s, no, fmt, prof, arena_strdup(&r->arena, path), size };
+	char *p = arena_strdup(&r->arena, path);
+	r->jobs[r->njobs++] = (struct job){ s, no, fmt, prof, p, size, db_path(&r->arena, p) };
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -188,7 +188,7 @@ static void quarantine_row(struct filectx *f, const struct err *why)
 	copy_i64(b, f->run_id, 0);
 	copy_i64(b, f->site_no, 0);
 	copy_i64(b, f->file_id, 0);
-	copy_text(b, f->path, 0);
+	copy_str(b, f->db_path, 0);
 	copy_i64(b, (int64_t)f->pos.record, 0);
 	if (why->pos.line || f->pos.line) copy_i64(b, (int64_t)(why->pos.line ? why->pos.line : f->pos.line), 0); else copy_null(b, 0);
 	copy_i64(b, (int64_t)(why->pos.offset ? why->pos.offset : f->pos.offset), 0);

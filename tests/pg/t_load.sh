@@ -216,5 +216,15 @@ sql "ALTER TABLE cdm.measurement ALTER COLUMN value_as_number TYPE double precis
 expect_rc "a column of another type" 3 omo etl --site hosp --format hl7v2 --profile epic "$T/n1.hl7"
 expect_grep "names the column and the fix" "column cdm.measurement.value_as_number is double precision, omopipe writes numeric: create the CDM tables with \`omopipe init\`" "$T/err"
 sql "ALTER TABLE cdm.measurement ALTER COLUMN value_as_number TYPE numeric"
+# a file whose name is not UTF-8 (a Latin-1 name from an old system) loads:
+# the ledger keeps its name with \xE9 for the byte it cannot hold, the same
+# each time, so that the next run finds it unchanged (the file failed before)
+L="$T/latin1"; mkdir -p "$L"; cp "$OMO_FIXTURES/hl7v2/cerner.hl7" "$L/$(printf 'r\351sultats.hl7')"
+expect_rc "a file named in Latin-1" 0 omo etl --site latin1 --format hl7v2 --profile cerner "$L"
+expect_grep "it loads" "1 loaded, 0 unchanged, 0 failed" "$T/out"
+expect_eq "its name in the ledger" "r\\xE9sultats.hl7" "$(sql "SELECT regexp_replace(path, '.*/', '') FROM omopipe.source_file WHERE path LIKE '%sultats.hl7'")"
+expect_rc "the same file again" 0 omo etl --site latin1 --format hl7v2 --profile cerner "$L"
+expect_grep "known again" "0 loaded, 1 unchanged, 0 failed" "$T/out"
+
 for db in fresh w1 kill; do PGDATABASE=postgres "$OMOPIPE" psql -X -q -c "DROP DATABASE IF EXISTS \"${PGDATABASE}_$db\" WITH (FORCE)" >/dev/null; done
 echo "all loader checks passed"
