@@ -177,7 +177,8 @@ static int walk(struct load_run *r, const struct extract_ops *ops, struct extrac
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
+	if (n) /* an empty folder: no names, and qsort of NULL is undefined */
+		qsort(names, n, sizeof *names, cmp_str);
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		char full[4096];

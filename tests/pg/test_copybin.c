@@ -185,5 +185,6 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	db_close(conn);
+	conf_free(&c);
 	return rc;
 }
