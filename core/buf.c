@@ -45,6 +45,22 @@ void buf_span(struct buf *b, struct span s)
 	buf_append(b, s.p, s.n);
 }
 
+void buf_utf8(struct buf *b, struct span s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (;;) {
+		size_t ok = span_utf8_prefix(s);
+		if (ok)
+			buf_append(b, s.p, ok);
+		if (ok == s.n)
+			return;
+		unsigned char c = (unsigned char)s.p[ok];
+		char x[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+		buf_append(b, x, 4);
+		s = span_make(s.p + ok + 1, s.n - ok - 1);
+	}
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

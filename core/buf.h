@@ -23,6 +23,9 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_putc(struct buf *b, char c);
 void buf_puts(struct buf *b, const char *s);
 void buf_span(struct buf *b, struct span s);
+/* s as valid UTF-8: each byte that starts no valid character as the four
+ * characters \xHH (text a database holds, made of bytes that may not be). */
+void buf_utf8(struct buf *b, struct span s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Decimal integer, no printf. */
 void buf_i64(struct buf *b, int64_t v);

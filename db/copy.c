@@ -115,21 +115,12 @@ void copy_str(struct buf *b, const char *s, int last)
 void copy_text(struct buf *b, const char *s, int last)
 {
 	struct span v = span_of(s);
-	size_t ok = span_utf8_prefix(v);
-	if (ok == v.n) {
+	if (span_utf8_valid(v)) {
 		copy_field(b, v, last);
 		return;
 	}
-	/* valid runs as they are, each byte that starts no valid character a '?' */
 	struct buf t = BUF_INIT;
-	for (;;) {
-		buf_append(&t, v.p, ok);
-		if (ok == v.n)
-			break;
-		buf_putc(&t, '?');
-		v = span_make(v.p + ok + 1, v.n - ok - 1);
-		ok = span_utf8_prefix(v);
-	}
+	buf_utf8(&t, v);
 	copy_field(b, span_make(t.p, t.n), last);
 	buf_free(&t);
 }

@@ -81,8 +81,8 @@ size_t copy_unescape(char *p, size_t n);
 void copy_field(struct buf *b, struct span v, int last);
 void copy_str(struct buf *b, const char *s, int last);
 /* copy_str for text made of input's pieces (a position, a reason): each
- * byte that starts no valid UTF-8 character becomes '?', as PostgreSQL
- * refuses the row (and the COPY) otherwise. */
+ * byte that starts no valid UTF-8 character written as \xHH (buf_utf8), as
+ * PostgreSQL refuses the row (and the COPY) otherwise. */
 void copy_text(struct buf *b, const char *s, int last);
 void copy_null(struct buf *b, int last);
 void copy_i64(struct buf *b, int64_t v, int last);

@@ -120,25 +120,16 @@ static int lock_site(struct load_run *r, int no, const char *id, struct err *e)
 }
 
 /* path as text the database holds: itself, or (a file name not in UTF-8)
- * with \xHH for each byte that starts no valid character, the same each
- * night, so that the file is still known when it comes again. */
+ * with \xHH for each byte that starts no valid character (buf_utf8), the
+ * same each night, so that the file is still known when it comes again. */
 static const char *db_path(struct arena *a, const char *path)
 {
-	struct span v = span_of(path);
-	size_t ok = span_utf8_prefix(v);
-	if (ok == v.n)
+	if (span_utf8_valid(span_of(path)))
 		return path;
-	char *o = arena_alloc(a, mem_add(mem_mul(v.n, 4), 1)), *w = o;
-	for (;;) {
-		memcpy(w, v.p, ok);
-		w += ok;
-		if (ok == v.n)
-			break;
-		w += sprintf(w, "\\x%02X", (unsigned char)v.p[ok]);
-		v = span_make(v.p + ok + 1, v.n - ok - 1);
-		ok = span_utf8_prefix(v);
-	}
-	*w = '\0';
+	struct buf t = BUF_INIT;
+	buf_utf8(&t, span_of(path));
+	const char *o = arena_strdup(a, t.p);
+	buf_free(&t);
 	return o;
 }
 
