@@ -68,12 +68,16 @@ static void record_outcome(struct worker *w, const struct job *j, const char *ha
 	struct err e2 = { 0 };
 	snprintf(run, sizeof run, "%lld", (long long)w->run->run_id);
 	snprintf(site, sizeof site, "%d", j->site_no);
-	const char *vals[] = { run, site, j->db_path, hash, j->format, j->profile, status, msg };
+	struct buf text = BUF_INIT; /* the message as text: it may name the file (not UTF-8) */
+	if (msg)
+		buf_utf8(&text, span_of(msg));
+	const char *vals[] = { run, site, j->db_path, hash, j->format, j->profile, status, msg ? (text.p ? text.p : "") : NULL };
 	if (q(w, "INSERT INTO @omopipe.run_file (run_id, site_no, path, content_hash, format, profile, status, message, finished_at) "
 	         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (run_id, site_no, path) DO UPDATE "
 	         "SET status = EXCLUDED.status, message = EXCLUDED.message, finished_at = now()",
 	      8, vals, NULL, &e2) < 0)
 		log_err(LOG_WARN, &e2);
+	buf_free(&text);
 }
 
 /* Remove what the previous version of this file loaded. */

@@ -225,6 +225,13 @@ expect_grep "it loads" "1 loaded, 0 unchanged, 0 failed" "$T/out"
 expect_eq "its name in the ledger" "r\\xE9sultats.hl7" "$(sql "SELECT regexp_replace(path, '.*/', '') FROM omopipe.source_file WHERE path LIKE '%sultats.hl7'")"
 expect_rc "the same file again" 0 omo etl --site latin1 --format hl7v2 --profile cerner "$L"
 expect_grep "known again" "0 loaded, 1 unchanged, 0 failed" "$T/out"
+# one that fails (a header without the columns its profile reads) in a
+# folder named in Latin-1: its failure, whose message names the file, is in
+# the run's ledger as well (its INSERT failed on the name before)
+L2="$T/$(printf 'donn\351es')"; mkdir -p "$L2"; printf 'Id,NAME\np1,x\n' > "$L2/patients.csv"
+expect_rc "a failing file in a Latin-1 folder" 1 omo etl --site latin1 --format csv --profile synthea "$L2"
+expect_grep "it fails" "0 loaded, 0 unchanged, 1 failed" "$T/out"
+expect_eq "its failure in the ledger" "failed|true" "$(sql "SELECT status || '|' || (strpos(message, 'donn\\xE9es/patients.csv') > 0) FROM omopipe.run_file WHERE path LIKE '%/patients.csv' AND site_no = (SELECT site_no FROM omopipe.site WHERE site_id = 'latin1')")"
 
 for db in fresh w1 kill; do PGDATABASE=postgres "$OMOPIPE" psql -X -q -c "DROP DATABASE IF EXISTS \"${PGDATABASE}_$db\" WITH (FORCE)" >/dev/null; done
 echo "all loader checks passed"
