@@ -180,3 +180,16 @@ int ini_error(const struct ini *ini, const struct ini_entry *en, int code, struc
 	va_end(ap);
 	return -code;
 }
+
+int ini_get_size(struct ini *ini, const char *section, const char *key, size_t lo, size_t hi, size_t *out, struct err *e)
+{
+	const struct ini_entry *en = ini_get(ini, section, NULL, key);
+	if (!en)
+		return 0;
+	char *end;
+	unsigned long long v = strtoull(en->value, &end, 10);
+	if (*end || v < lo || v > hi)
+		return ini_error(ini, en, E_CONFIG, e, "%s must be %zu to %zu", key, lo, hi);
+	*out = (size_t)v;
+	return 0;
+}

@@ -39,6 +39,9 @@ int ini_parse(struct ini *ini, const char *path, const char *text, size_t n, str
 void ini_free(struct ini *ini);
 /* Last value of section/key (name NULL: any), NULL if absent. Marks it used. */
 const struct ini_entry *ini_get(struct ini *ini, const char *section, const char *name, const char *key);
+/* A whole number from lo to hi of section/key into *out, which is left as
+ * it was when the key is absent: 0, or -E_CONFIG "KEY must be LO to HI". */
+int ini_get_size(struct ini *ini, const char *section, const char *key, size_t lo, size_t hi, size_t *out, struct err *e);
 /* Fill e with "path:line: msg" for an entry. Returns -code. */
 int ini_error(const struct ini *ini, const struct ini_entry *en, int code, struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

@@ -193,6 +193,33 @@ void record_print(FILE *f, const struct record *r)
 		sp(f, "from", r->u.merge.from);
 		sp(f, "to", r->u.merge.to);
 		break;
+	case REC_COST: {
+		const struct rec_cost *x = &r->u.cost;
+		sp(f, "key", x->key);
+		sp(f, "visit", x->visit);
+		sp(f, "event", x->event);
+		fprintf(f, " origin=%u", x->origin);
+		sp(f, "currency", x->currency);
+		num(f, "charge", x->total_charge);
+		num(f, "cost", x->total_cost);
+		num(f, "paid", x->total_paid);
+		num(f, "payer", x->paid_by_payer);
+		num(f, "patient", x->paid_by_patient);
+		sp(f, "revenue", x->revenue_code);
+		sp(f, "drg", x->drg);
+		break;
+	}
+	case REC_PAYER_PERIOD: {
+		const struct rec_payer_period *x = &r->u.payer_period;
+		sp(f, "key", x->key);
+		sp(f, "person", x->person);
+		dt(f, "start", x->start);
+		dt(f, "end", x->end);
+		sp(f, "payer", x->payer);
+		sp(f, "plan", x->plan);
+		sp(f, "family", x->family);
+		break;
+	}
 	default:
 		fprintf(f, " (not printed)");
 	}

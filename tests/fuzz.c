@@ -34,6 +34,38 @@ unsigned long fuzz_env(const char *var, unsigned long dflt)
 
 /* --- inputs --------------------------------------------------------------- */
 
+struct fuzz_input *fuzz_seeds(const char *const *dirs, size_t ndirs, int (*keep)(const char *path, struct span text),
+                              size_t *n)
+{
+	char **files = NULL;
+	size_t nf = 0;
+	for (size_t d = 0; d < ndirs; d++)
+		tu_list_files(dirs[d], &files, &nf);
+	struct fuzz_input *s = xcalloc(nf ? nf : 1, sizeof *s);
+	*n = 0;
+	for (size_t i = 0; i < nf; i++) {
+		size_t len;
+		char *p = tu_slurp(files[i], &len);
+		assert_non_null(p);
+		if (!keep || keep(files[i], span_make(p, len))) {
+			assert_true(len <= FUZZ_MAX);
+			s[(*n)++] = (struct fuzz_input){ p, len };
+		} else {
+			free(p);
+		}
+		free(files[i]);
+	}
+	free(files);
+	return s;
+}
+
+void fuzz_seeds_free(struct fuzz_input *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i].p);
+	free(s);
+}
+
 void fuzz_input_init(struct fuzz_input *in)
 {
 	in->p = xmalloc(FUZZ_MAX + FUZZ_SLACK);
@@ -293,16 +325,4 @@ void fuzz_end(struct fuzz_sink *f)
 		         f->quarantined, f->skipped);
 	if (!fuzz_clean(span_make(f->out, strlen(f->out))))
 		fail_msg("%s: what was printed is not clean UTF-8", f->ctx);
-}
-
-void fuzz_same_lines(const char *ctx, const char *how, const char *a, const char *b)
-{
-	for (size_t k = 1; *a || *b; k++) {
-		size_t na = strcspn(a, "\n"), nb = strcspn(b, "\n");
-		if (na != nb || memcmp(a, b, na) != 0)
-			fail_msg("%s: line %zu differs %s:\n  whole: %.*s\n  %s: %.*s", ctx, k, how, (int)na, a, how, (int)nb,
-			         b);
-		a += na + (a[na] != '\0');
-		b += nb + (b[nb] != '\0');
-	}
 }

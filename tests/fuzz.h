@@ -13,7 +13,7 @@
  *                             PostgreSQL can hold (text valid UTF-8 without
  *                             NUL bytes, finite numbers, sound dates); a
  *                             failed check names the input (ctx)
- *   fuzz_same_lines           two such write-ups compared line by line
+ * Two such write-ups are compared with tu_same_lines (testutil.h).
  */
 #ifndef OMO_FUZZ_H
 #define OMO_FUZZ_H
@@ -39,6 +39,15 @@ struct fuzz_input {
 	size_t n;
 };
 
+/* The files below dirs[0 .. ndirs) (tu_list_files) that keep() takes
+ * (NULL: all), each read whole as a seed (no room to grow: it is only
+ * copied from; keep() must leave out those over FUZZ_MAX). Free with
+ * fuzz_seeds_free. */
+struct fuzz_input *fuzz_seeds(const char *const *dirs, size_t ndirs, int (*keep)(const char *path, struct span text),
+                              size_t *n);
+void fuzz_seeds_free(struct fuzz_input *s, size_t n);
+
+/* An input to damage: room for FUZZ_MAX + FUZZ_SLACK bytes. */
 void fuzz_input_init(struct fuzz_input *in);
 void fuzz_input_set(struct fuzz_input *in, const char *p, size_t n);
 void fuzz_input_free(struct fuzz_input *in);
@@ -68,8 +77,5 @@ struct fuzz_sink {
 struct sink *fuzz_begin(struct fuzz_sink *f, const char *ctx);
 /* After the run: the lines in f->out, every begin closed. */
 void fuzz_end(struct fuzz_sink *f);
-
-/* Fails at the first line where a and b differ (b read `how`). */
-void fuzz_same_lines(const char *ctx, const char *how, const char *a, const char *b);
 
 #endif

@@ -195,3 +195,15 @@ void tu_sink_init(struct tu_sink *s)
 	memset(s, 0, sizeof *s);
 	s->base.ops = &tu_ops;
 }
+
+void tu_same_lines(const char *ctx, const char *how, const char *a, const char *b)
+{
+	for (size_t k = 1; *a || *b; k++) {
+		size_t na = strcspn(a, "\n"), nb = strcspn(b, "\n");
+		if (na != nb || memcmp(a, b, na) != 0)
+			fail_msg("%s: line %zu differs %s:\n  whole: %.*s\n  %s: %.*s", ctx, k, how, (int)na, a, how, (int)nb,
+			         b);
+		a += na + (a[na] != '\0');
+		b += nb + (b[nb] != '\0');
+	}
+}

@@ -34,6 +34,9 @@ void tu_list_files(const char *dir, char ***files, size_t *n);
  * path, in a static buffer of its own (valid until the next call); fails the
  * test when it cannot be written. */
 const char *tu_tmpfile(const char *dir, const char *file, const char *text);
+/* Fails at the first line where a (read whole) and b (read `how`) differ,
+ * showing both; ctx names the input. */
+void tu_same_lines(const char *ctx, const char *how, const char *a, const char *b);
 /* Configuration as the test environment gives it (embedded cluster, PGDATABASE). */
 void tu_conf(struct conf *c);
 

@@ -119,13 +119,9 @@ static int apply(struct ccda_prof *p, struct ini *ini, struct err *e, int depth)
 			return rc;
 	}
 	ini_get(ini, "profile", NULL, "description");
-	if ((en = ini_get(ini, "profile", NULL, "max_document_bytes")) != NULL) {
-		char *end;
-		unsigned long long v = strtoull(en->value, &end, 10);
-		if (*end || v < 1024 || v > (1ull << 31))
-			return ini_error(ini, en, E_CONFIG, e, "max_document_bytes must be 1024 to 2147483648");
-		p->max_doc = (size_t)v;
-	}
+	int rc = ini_get_size(ini, "profile", "max_document_bytes", 1024, (size_t)1 << 31, &p->max_doc, e);
+	if (rc < 0)
+		return rc;
 	if ((en = ini_get(ini, "profile", NULL, "extensions")) != NULL) {
 		p->next = 0;
 		if (words(en->value, put_ext, p) < 0)

@@ -283,12 +283,13 @@ static inline int hx_tx_at(struct hx *h, struct hl7_seg *s, int f, int c, struct
 		return hx_fail(h, s, f, c, E_ENCODING, "%s", h->e->msg);
 	return 0;
 }
-/* A raw part of SEG-f (component c) for a key: trimmed, then as hx_tx_at
- * gives it, so that a key is text the database holds (its escapes resolved,
- * Latin-1 turned into UTF-8, invalid UTF-8 an error with its position). */
-static inline int hx_key_part(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw, struct span *out)
+/* SEG-f's first repetition (its component c; 0: all of it) for a key:
+ * trimmed, then as hx_tx_at gives it, so that a key is text the database
+ * holds (escapes resolved, Latin-1 turned into UTF-8, invalid UTF-8 an error
+ * with its position). */
+static inline int hx_key_part(struct hx *h, struct hl7_seg *s, int f, int c, struct span *out)
 {
-	return hx_tx_at(h, s, f, c, hx_trim(raw), out);
+	return hx_tx_at(h, s, f, c, hx_trim(hx_raw(h, s, f, 1, c, 0)), out);
 }
 /* The same, unescaped; error with position on a bad escape. */
 int hx_text(struct hx *h, struct hl7_seg *s, int f, int rep, int c, int sub, struct span *out);

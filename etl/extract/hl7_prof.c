@@ -153,9 +153,10 @@ static int apply(struct hl7_prof *p, struct ini *ini, struct err *e, int depth)
 {
 	const struct ini_entry *en;
 	struct wctx wc = { p, 0, 0 };
+	int rc;
 
 	if ((en = ini_get(ini, "profile", NULL, "base")) != NULL) {
-		int rc = load_file(p, en->value, e, depth + 1);
+		rc = load_file(p, en->value, e, depth + 1);
 		if (rc < 0)
 			return rc;
 	}
@@ -170,20 +171,9 @@ static int apply(struct hl7_prof *p, struct ini *ini, struct err *e, int depth)
 		else
 			return ini_error(ini, en, E_CONFIG, e, "charset must be UTF-8, 8859/1 or ASCII");
 	}
-	if ((en = ini_get(ini, "profile", NULL, "max_message_bytes")) != NULL) {
-		char *end;
-		unsigned long long v = strtoull(en->value, &end, 10);
-		if (*end || v < 1024 || v > (1ull << 31))
-			return ini_error(ini, en, E_CONFIG, e, "max_message_bytes must be 1024 to 2147483648");
-		p->max_message = (size_t)v;
-	}
-	if ((en = ini_get(ini, "profile", NULL, "max_repetitions")) != NULL) {
-		char *end;
-		unsigned long long v = strtoull(en->value, &end, 10);
-		if (*end || v < 10 || v > 100000000)
-			return ini_error(ini, en, E_CONFIG, e, "max_repetitions must be 10 to 100000000");
-		p->max_reps = (size_t)v;
-	}
+	if ((rc = ini_get_size(ini, "profile", "max_message_bytes", 1024, (size_t)1 << 31, &p->max_message, e)) < 0 ||
+	    (rc = ini_get_size(ini, "profile", "max_repetitions", 10, 100000000, &p->max_reps, e)) < 0)
+		return rc;
 	if ((en = ini_get(ini, "profile", NULL, "extensions")) != NULL) {
 		p->next = 0;
 		if (words(en->value, put_ext, &wc) < 0)

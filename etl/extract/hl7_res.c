@@ -321,10 +321,9 @@ static inline __attribute__((always_inline)) int obx_code(struct hx *h, struct h
 /* hx_key_part out of line, for the few results whose segment has escapes or
  * bytes beyond ASCII: inline it changed what gcc inlines into obx_read
  * (2% more instructions on every result, callgrind). */
-static __attribute__((noinline, cold)) int key_part(struct hx *h, struct hl7_seg *s, int f, int c, struct span raw,
-                                                    struct span *out)
+static __attribute__((noinline, cold)) int key_part(struct hx *h, struct hl7_seg *s, int f, int c, struct span *out)
 {
-	return hx_key_part(h, s, f, c, raw, out);
+	return hx_key_part(h, s, f, c, out);
 }
 
 /* hx_obx past its split to OBX-14; full: s has every field read here (most
@@ -359,8 +358,10 @@ static inline __attribute__((always_inline)) int obx_read(struct hx *h, struct h
 		return rc;
 	if (!ev->code.code.n && !ev->code_alt.code.n)
 		return hx_fail(h, s, 3, 0, E_CODE, "a result without an observation identifier");
-	struct span sub = hx_trim(plain ? seg_field(s, 4, full) : hx_rep1(h, s, 4));
-	if (!plain && (rc = key_part(h, s, 4, 0, sub, &sub)) < 0)
+	struct span sub;
+	if (plain)
+		sub = hx_trim(seg_field(s, 4, full));
+	else if ((rc = key_part(h, s, 4, 0, &sub)) < 0)
 		return rc;
 	if (h->obr_key.n) {
 		ev->key = obx_key(h, ev->code.system, ev->code.code, sub);
@@ -369,8 +370,7 @@ static inline __attribute__((always_inline)) int obx_read(struct hx *h, struct h
 		 * the patient, the test and its time (OBX-14, else OBR-7), so
 		 * that a correction or deletion sent later finds the result */
 		struct span t;
-		if ((rc = key_part(h, s, 14, 1, hx_raw(h, s, 14, 1, 1, 0), &t)) < 0 ||
-		    (!t.n && obr && (rc = key_part(h, obr, 7, 1, hx_raw(h, obr, 7, 1, 1, 0), &t)) < 0))
+		if ((rc = key_part(h, s, 14, 1, &t)) < 0 || (!t.n && obr && (rc = key_part(h, obr, 7, 1, &t)) < 0))
 			return rc;
 		struct span kp[6] = { SPAN_LIT("obx"), h->visit.n ? h->visit : h->person, ev->code.system,
 		                      ev->code.code, sub, t };
@@ -552,13 +552,12 @@ static int rxa(struct hx *h, size_t i, int immunization)
 		return rc;
 	if (order.n) {
 		struct span kp[4] = { SPAN_LIT("rxa"), order };
-		if ((rc = hx_key_part(h, s, 1, 0, hx_raw(h, s, 1, 1, 0, 0), &kp[2])) < 0 ||
-		    (rc = hx_key_part(h, s, 2, 0, hx_raw(h, s, 2, 1, 0, 0), &kp[3])) < 0)
+		if ((rc = hx_key_part(h, s, 1, 0, &kp[2])) < 0 || (rc = hx_key_part(h, s, 2, 0, &kp[3])) < 0)
 			return rc;
 		ev->key = hx_join(h, 4, kp);
 	} else {
 		struct span kp[5] = { SPAN_LIT("rxa"), h->person, ev->code.system, ev->code.code };
-		if ((rc = hx_key_part(h, s, 3, 1, hx_raw(h, s, 3, 1, 1, 0), &kp[4])) < 0)
+		if ((rc = hx_key_part(h, s, 3, 1, &kp[4])) < 0)
 			return rc;
 		ev->key = hx_join(h, 5, kp);
 	}
@@ -736,7 +735,7 @@ static int rxd(struct hx *h, size_t i)
 		return hx_fail(h, s, 2, 0, E_CODE, "a dispense without a code");
 	if (order.n) {
 		struct span kp[3] = { SPAN_LIT("rxd"), order };
-		if ((rc = hx_key_part(h, s, 1, 0, hx_raw(h, s, 1, 1, 0, 0), &kp[2])) < 0)
+		if ((rc = hx_key_part(h, s, 1, 0, &kp[2])) < 0)
 			return rc;
 		ev->key = hx_join(h, 3, kp);
 	}

@@ -72,6 +72,13 @@ static void mutate_value(struct fuzz_input *in)
 	in->n = in->n - (e - b) + vl;
 }
 
+/* a whole C-CDA document, small enough to damage */
+static int clinical_document(const char *path, struct span text)
+{
+	(void)path;
+	return text.n <= FUZZ_MAX && strstr(text.p, "ClinicalDocument") != NULL; /* tu_slurp ends it with a NUL */
+}
+
 static void test_damaged_documents(void **state)
 {
 	(void)state;
@@ -97,23 +104,9 @@ static void test_damaged_documents(void **state)
 		"<!DOCTYPE a [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>",
 	};
 
-	char **files = NULL;
-	size_t nf = 0;
-	tu_list_files(tu_shared("ccda"), &files, &nf);
-	tu_list_files(tu_fixture("ccda"), &files, &nf);
-	struct fuzz_input *seeds = xcalloc(nf, sizeof *seeds);
-	size_t ns = 0;
-	for (size_t i = 0; i < nf; i++) {
-		size_t n;
-		char *p = tu_slurp(files[i], &n);
-		if (p && n <= FUZZ_MAX && strstr(p, "ClinicalDocument")) {
-			fuzz_input_init(&seeds[ns]);
-			fuzz_input_set(&seeds[ns++], p, n);
-		}
-		free(p);
-		free(files[i]);
-	}
-	free(files);
+	const char *dirs[2] = { tu_shared("ccda"), tu_fixture("ccda") };
+	size_t ns;
+	struct fuzz_input *seeds = fuzz_seeds(dirs, 2, clinical_document, &ns);
 	assert_true(ns >= 100);
 
 	struct extractor *x;
@@ -137,7 +130,7 @@ static void test_damaged_documents(void **state)
 				fail_msg("%s: %s", f, e.msg);
 			fuzz_end(&a);
 			fuzz_end(&b);
-			fuzz_same_lines(f, "after the documents before it", a.out, b.out);
+			tu_same_lines(f, "after the documents before it", a.out, b.out);
 			free(a.out);
 			free(b.out);
 			extract_ccda.close(fresh);
@@ -159,23 +152,18 @@ static void test_damaged_documents(void **state)
 			for (size_t k = 1 + fuzz_below(4); k > 0; k--)
 				fuzz_mutate(&in, from, bytes, tokens, sizeof tokens / sizeof tokens[0]);
 		if (fuzz_below(8) == 0) {
-			/* the local file's entity declared where a DOCTYPE goes, and used */
-			struct fuzz_input t;
-			fuzz_input_init(&t);
+			/* the local file's entity declared where a DOCTYPE goes
+			 * (after the XML declaration), and maybe used */
 			in.p[in.n] = '\0';
 			const char *after = strstr(in.p, "?>");
-			size_t at = after && (size_t)(after - in.p) < in.n ? (size_t)(after - in.p) + 2 : 0;
-			size_t dl = strlen(doctype);
+			size_t at = after ? (size_t)(after - in.p) + 2 : 0, dl = strlen(doctype);
 			if (in.n + dl + 5 <= FUZZ_MAX) {
-				memcpy(t.p, in.p, at);
-				memcpy(t.p + at, doctype, dl);
-				memcpy(t.p + at + dl, in.p + at, in.n - at);
-				t.n = in.n + dl;
-				fuzz_input_set(&in, t.p, t.n);
+				memmove(in.p + at + dl, in.p + at, in.n - at);
+				memcpy(in.p + at, doctype, dl);
+				in.n += dl;
 				const char *ref = "&xxe;";
 				fuzz_mutate(&in, from, bytes, &ref, 1);
 			}
-			fuzz_input_free(&t);
 		}
 		rename(path, prev); /* what the extractor read before: state it kept shows with both */
 		if (tu_write_bytes(path, in.p, in.n) < 0)
@@ -192,7 +180,7 @@ static void test_damaged_documents(void **state)
 			fail_msg("%s: %lu source records for one document", ctx, f[0].begun);
 		if (strstr(f[0].out, SECRET))
 			fail_msg("%s: the local file's content was read into a record", ctx);
-		fuzz_same_lines(ctx, "the second time", f[0].out, f[1].out);
+		tu_same_lines(ctx, "the second time", f[0].out, f[1].out);
 		free(f[0].out);
 		free(f[1].out);
 		loaded += f[0].loaded;
@@ -206,9 +194,7 @@ static void test_damaged_documents(void **state)
 	}
 	extract_ccda.close(x);
 	fuzz_input_free(&in);
-	for (size_t i = 0; i < ns; i++)
-		fuzz_input_free(&seeds[i]);
-	free(seeds);
+	fuzz_seeds_free(seeds, ns);
 }
 
 int main(void)

@@ -70,9 +70,7 @@ static void add_dir(struct seed **s, size_t *n, const char *dir, const char *pro
 		struct seed *d = &(*s)[(*n)++];
 		snprintf(d->name, sizeof d->name, "%s", base);
 		d->profile = profile;
-		fuzz_input_init(&d->in);
-		fuzz_input_set(&d->in, p, k);
-		free(p);
+		d->in = (struct fuzz_input){ p, k }; /* a seed is only copied from */
 		free(files[i]);
 	}
 	free(files);
@@ -133,7 +131,7 @@ static void test_damaged_files(void **state)
 		int rc1 = extract(s->profile, path, small, ctx, &f[1], &e[1]);
 		if (rc0 != rc1 || (rc0 < 0 && (rc0 != -E_INPUT || !e[0].msg[0] || f[0].begun)))
 			fail_msg("%s: the run gave %d (%s) whole, %d (%s) in small reads", ctx, rc0, e[0].msg, rc1, e[1].msg);
-		fuzz_same_lines(ctx, "in small reads", f[0].out, f[1].out);
+		tu_same_lines(ctx, "in small reads", f[0].out, f[1].out);
 		free(f[0].out);
 		free(f[1].out);
 		refused += rc0 < 0;
@@ -150,7 +148,7 @@ static void test_damaged_files(void **state)
 	}
 	fuzz_input_free(&in);
 	for (size_t i = 0; i < ns; i++)
-		fuzz_input_free(&seeds[i].in);
+		free(seeds[i].in.p);
 	free(seeds);
 }
 

@@ -116,8 +116,8 @@ static void check(struct extractor *x, const char *in, size_t n, int with_tail, 
 	struct fuzz_sink fw[3];
 	for (int w = 0; w < 3; w++)
 		extract(x, in, n, ways[w], ctx, &fw[w]);
-	fuzz_same_lines(ctx, "in small reads", fw[0].out, fw[1].out);
-	fuzz_same_lines(ctx, "without AVX2", fw[0].out, fw[2].out);
+	tu_same_lines(ctx, "in small reads", fw[0].out, fw[1].out);
+	tu_same_lines(ctx, "without AVX2", fw[0].out, fw[2].out);
 	if (with_tail && (strcmp(fw[0].last_id, "FUZZ-TAIL") != 0 || !fw[0].last_loaded || fw[0].last_records < 2))
 		fail_msg("%s: the good message after the damage did not load (last id '%s', %s, %lu records)", ctx,
 		         fw[0].last_id, fw[0].last_loaded ? "loaded" : "not loaded", fw[0].last_records);
@@ -129,24 +129,11 @@ static void check(struct extractor *x, const char *in, size_t n, int with_tail, 
 
 /* --- seeds, profiles ---------------------------------------------------- */
 
-static struct fuzz_input *load_seeds(size_t *n)
+/* every file of the two folders but the fixtures' profile */
+static int not_conf(const char *path, struct span text)
 {
-	char **files = NULL;
-	size_t nf = 0;
-	tu_list_files(tu_shared("hl7v2"), &files, &nf);
-	tu_list_files(tu_fixture("hl7v2"), &files, &nf);
-	struct fuzz_input *s = xcalloc(nf, sizeof *s);
-	*n = 0;
-	for (size_t i = 0; i < nf; i++) {
-		if (!strstr(files[i], ".conf")) {
-			s[*n].p = tu_slurp(files[i], &s[*n].n);
-			assert_true(s[*n].n <= FUZZ_MAX);
-			(*n)++;
-		}
-		free(files[i]);
-	}
-	free(files);
-	return s;
+	(void)text;
+	return !strstr(path, ".conf");
 }
 
 static void test_damaged_messages(void **state)
@@ -171,7 +158,8 @@ static void test_damaged_messages(void **state)
 			fail_msg("open %s: %s", profs[i].profile ? profs[i].profile : zprof, e.msg);
 	}
 	size_t nseed;
-	struct fuzz_input *seeds = load_seeds(&nseed);
+	const char *dirs[2] = { tu_shared("hl7v2"), tu_fixture("hl7v2") };
+	struct fuzz_input *seeds = fuzz_seeds(dirs, 2, not_conf, &nseed);
 	assert_true(nseed >= 180);
 	char path[4096];
 	snprintf(path, sizeof path, "%s/input.hl7", tu_tmpdir("test_hl7_fuzz"));
@@ -240,9 +228,7 @@ static void test_damaged_messages(void **state)
 		assert_true(big > 0);
 	}
 	fuzz_input_free(&in);
-	for (size_t i = 0; i < nseed; i++)
-		free(seeds[i].p);
-	free(seeds);
+	fuzz_seeds_free(seeds, nseed);
 	for (size_t i = 0; i < np; i++)
 		extract_hl7v2.close(x[i]);
 }
