@@ -2038,6 +2038,42 @@ static void test_profile_dates(void **state)
 /* sink_print's lines (what hl7_records prints and bench/compare_hl7.sh
  * compares: a field missing there hides a difference), each call passed on
  * to the next sink. */
+/* record_print of the kinds the CSV extractor makes too (cost, coverage):
+ * every field set, so that the fuzz tests look at every span of them. */
+static void test_record_print_cost_coverage(void **state)
+{
+	(void)state;
+	struct record c, pp;
+	record_init(&c, REC_COST);
+	c.u.cost.key = span_of("cost|1");
+	c.u.cost.event = span_of("proc|9");
+	c.u.cost.currency = span_of("USD");
+	c.u.cost.total_charge = 120.5;
+	c.u.cost.paid_by_patient = 20;
+	c.u.cost.drg = span_of("470");
+	record_init(&pp, REC_PAYER_PERIOD);
+	pp.u.payer_period.key = span_of("cov|1");
+	pp.u.payer_period.person = span_of("p1");
+	pp.u.payer_period.start = (struct dt){ 19000, -1, DT_DAY };
+	pp.u.payer_period.payer = span_of("MEDICARE");
+	pp.u.payer_period.family = span_of("Self");
+	char *out;
+	size_t n;
+	FILE *f = open_memstream(&out, &n);
+	assert_non_null(f);
+	record_print(f, &c);
+	fputc('\n', f);
+	record_print(f, &pp);
+	assert_int_equal(fclose(f), 0);
+	char want[512];
+	snprintf(want, sizeof want,
+	         "%d key=cost|1 event=proc|9 origin=%d currency=USD charge=120.5 patient=20 drg=470\n"
+	         "%d key=cov|1 person=p1 start=19000/-1/%d payer=MEDICARE family=Self",
+	         REC_COST, ORIG_CLAIM, REC_PAYER_PERIOD, DT_DAY);
+	assert_string_equal(out, want);
+	free(out);
+}
+
 static void test_sink_print(void **state)
 {
 	(void)state;
@@ -2139,6 +2175,7 @@ int main(void)
 		cmocka_unit_test(test_rde_order_fallback),
 		cmocka_unit_test(test_profile_dates),
 		cmocka_unit_test(test_sink_print),
+		cmocka_unit_test(test_record_print_cost_coverage),
 		cmocka_unit_test(test_person_race_ethnicity),
 		cmocka_unit_test(test_adt_update_person_only),
 		cmocka_unit_test(test_visit_admit_without_discharge),
