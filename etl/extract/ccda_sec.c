@@ -443,8 +443,14 @@ static int encounter(struct cx *c, xmlNodePtr en)
 		ccda_visit_class(c, cx_child(en, "code"), &v->cls);
 		if ((rc = cx_time(c, en, &v->start, &v->end)) < 0)
 			return rc;
-		if (v->start.prec != DT_NONE && v->start.prec < DT_DAY && c->x->prof.partial_first_day)
-			v->start.prec = DT_DAY;
+		/* a start to the year or month: its first day, or (partial_start =
+		 * not_loaded) none, so that the loader does not take its first day */
+		if (v->start.prec != DT_NONE && v->start.prec < DT_DAY) {
+			if (c->x->prof.partial_first_day)
+				v->start.prec = DT_DAY;
+			else
+				v->start = DT_EMPTY;
+		}
 		if (v->end.prec != DT_NONE && v->end.prec < DT_DAY)
 			v->end.prec = DT_DAY;
 		for (xmlNodePtr pf = cx_child(en, "performer"); pf && !v->provider.n; pf = cx_next(pf, "performer"))

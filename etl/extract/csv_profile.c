@@ -64,7 +64,7 @@ static const struct fdef fdefs[] = {
 	{ REC_EVENT, "provider", CF_SPAN, U(event.provider), 0 },
 	{ REC_EVENT, "code", CF_CODE, U(event.code), 0 },
 	{ REC_EVENT, "code_alt", CF_CODE, U(event.code_alt), 0 },
-	{ REC_EVENT, "start", CF_DATE, U(event.start), 0 },
+	{ REC_EVENT, "start", CF_DATE, U(event.start), CSV_REQ_MISSING },
 	{ REC_EVENT, "end", CF_DATE, U(event.end), 0 },
 	{ REC_EVENT, "value", CF_VALUE, U(event.value), 0 },
 	{ REC_EVENT, "value.type", CF_VTYPE, U(event.value), 0 },

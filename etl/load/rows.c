@@ -225,6 +225,21 @@ static void f_ts(struct buf *b, struct dt d)
 		cb_ts(b, d.day, d.sec);
 }
 
+/* A date the CDM needs to the day (an event's or a visit's start, a death)
+ * sent to the month or the year only (HL7 DTM YYYYMM, ISO 2023-02, a C-CDA
+ * TS of lower precision): its first day, with a note, as the C-CDA profiles'
+ * partial_start = first_day does (a date without its day was refused with
+ * no position before, and its record with it). */
+static int partial(struct dt d)
+{
+	return d.prec == DT_YEAR || d.prec == DT_MONTH;
+}
+static void first_day(struct filectx *f, struct dt *d, const char *note)
+{
+	sink_note(&f->base, note);
+	d->prec = DT_DAY;
+}
+
 /* Start date and time, end date and time (an end before the start is no end). */
 static void f_period(struct buf *b, const struct rec_event *ev)
 {
@@ -349,6 +364,12 @@ static int row_person(struct filectx *f, const struct rec_person *p, struct err 
 
 static int row_visit(struct filectx *f, const struct rec_visit *v, struct err *e)
 {
+	struct rec_visit day;
+	if (partial(v->start)) {
+		day = *v;
+		first_day(f, &day.start, "visit start without its day: its first day taken");
+		v = &day;
+	}
 	if (v->key.n == 0)
 		return err_set(e, E_MISSING, "visit without an identifier");
 	if (v->person.n == 0)
@@ -387,18 +408,21 @@ static int row_death(struct filectx *f, const struct rec_death *d, struct err *e
 {
 	if (d->person.n == 0)
 		return err_set(e, E_NO_PATIENT, "death without a patient identifier");
-	if (d->date.prec < DT_DAY)
+	struct dt date = d->date;
+	if (partial(date))
+		first_day(f, &date, "date of death without its day: its first day taken");
+	if (date.prec < DT_DAY)
 		return err_set(e, E_DATE, "death without a full date");
 	struct buf *b = &f->pend[T_DEATH].b;
 	struct map_result mr;
 	int have_cause = d->cause.code.n > 0;
 	if (have_cause)
-		map_code(f->ix, f->mst, f->site->id, &d->cause, d->date.day, &mr);
+		map_code(f->ix, f->mst, f->site->id, &d->cause, date.day, &mr);
 	uint32_t own = key_of(f, KC_PERSON, d->person, 0);
 	row_begin(f, T_DEATH);
 	f_key(f, T_DEATH, own);
-	f_date(b, d->date);
-	f_ts(b, d->date);
+	f_date(b, date);
+	f_ts(b, date);
 	f_concept(b, map_type_concept(f->ix, (enum rec_origin)d->origin));
 	f_concept_opt(b, have_cause ? mr.t[0].concept_id : 0, have_cause);
 	f_text(b, d->cause.code, 50);
@@ -524,6 +548,12 @@ static int row_event(struct filectx *f, const struct rec_event *ev, struct err *
 {
 	if (ev->person.n == 0)
 		return err_set(e, E_NO_PATIENT, "no patient identifier");
+	struct rec_event day;
+	if (partial(ev->start)) {
+		day = *ev;
+		first_day(f, &day.start, "event date without its day: its first day taken");
+		ev = &day;
+	}
 	if (ev->start.prec < DT_DAY)
 		return err_set(e, E_DATE, "no date for the event");
 	struct map_result mr;

@@ -82,7 +82,10 @@ static int s_emit(struct sink *s, const struct record *r, struct err *e)
 	struct filectx *f = (struct filectx *)s;
 	if (!f->in_record)
 		return err_set(e, E_INTERNAL, "sink_emit outside a record");
-	return rows_record(f, r, e);
+	int rc = rows_record(f, r, e);
+	if (rc < 0) /* a record refused here has no position but its record's: any in e is an earlier one's */
+		memset(&e->pos, 0, sizeof e->pos);
+	return rc;
 }
 
 static void undo_record(struct filectx *f)
@@ -193,7 +196,7 @@ static void quarantine_row(struct filectx *f, const struct err *why)
 	if (why->pos.line || f->pos.line) copy_i64(b, (int64_t)(why->pos.line ? why->pos.line : f->pos.line), 0); else copy_null(b, 0);
 	copy_i64(b, (int64_t)(why->pos.offset ? why->pos.offset : f->pos.offset), 0);
 	/* the safety net must not fail its COPY (and the file): a position or
-	 * reason cut inside a character is written with '?' for its bytes */
+	 * reason cut inside a character is written with \xHH for its bytes */
 	copy_text(b, why->pos.where, 0);
 	copy_str(b, err_reason(why->code), 0);
 	copy_text(b, why->msg, 0);

@@ -119,3 +119,47 @@ expect_grep "broken quote" "parse .*observations.csv:16: record 13" "$T/out"
 expect_grep "impossible birth date" "bad_date .*patients.csv:3: record 2, BIRTHDATE" "$T/out"
 expect_eq "a quoted value with a delimiter loaded" 1 "$(cdm observation "WHERE value_as_string = 'Never smoker'
   AND observation_source_value = '72166-2' AND person_id IN (SELECT person_id FROM cdm.person WHERE person_source_value = 'p1')")"
+
+# --- dates without their day: an event's start, a visit's start and a death
+# date given to the month or the year load as their first day, with a note
+# (the database refused them before, with no position)
+P="$T/partial"; mkdir -p "$P"
+head -1 "$CUR/patients.csv" > "$P/patients.csv"
+pat=partial-1 # a patient of its own, with a death date without its day
+sed -n 2p "$CUR/patients.csv" | awk -F, -v id=$pat 'BEGIN { OFS = "," } { $1 = id; $3 = "2019-06"; print }' >> "$P/patients.csv"
+printf 'Id,START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION,REASONCODE,REASONDESCRIPTION\n' > "$P/careplans.csv"
+printf 'cp1,1988-11,,%s,e1,384758001,Self-care interventions (procedure),,\n' "$pat" >> "$P/careplans.csv"
+printf 'cp2,1990,,%s,e1,384758001,Self-care interventions (procedure),,\n' "$pat" >> "$P/careplans.csv"
+expect_rc "etl dates without their day" 0 omo etl --site partial --format csv --profile synthea "$P"
+expect_grep "all loaded" "records: 3 read = 3 loaded + 0 quarantined + 0 skipped" "$T/out"
+expect_eq "the first day of the month and of the year" "1988-11-01,1990-01-01" \
+  "$(sql "SELECT string_agg(d::text, ',' ORDER BY d) FROM (SELECT person_id, observation_date d FROM cdm.observation
+          UNION ALL SELECT person_id, procedure_date FROM cdm.procedure_occurrence) x
+          JOIN cdm.person p USING (person_id) WHERE p.person_source_value = '$pat'")"
+expect_eq "death on the first day of its month" "2019-06-01" "$(sql "SELECT death_date FROM cdm.death d JOIN cdm.person p USING (person_id) WHERE p.person_source_value = '$pat'")"
+expect_eq "noted" '{"event date without its day: its first day taken": 2} {"date of death without its day: its first day taken": 1}' \
+  "$(sql "SELECT string_agg(notes_per_reason::text, ' ' ORDER BY path) FROM omopipe.run_file WHERE path LIKE '$P/%'")"
+
+# --- a record the loader refuses (a cost for no visit or event) has no
+# position of its own: not the one of the row quarantined before it
+C="$T/costs"; mkdir -p "$C"
+cat > "$C/costs.conf" <<'CONF'
+[csv]
+header = yes
+[file costs]
+match = costs_*.csv
+[record patient]
+file = costs
+kind = person
+key = P
+[record cost]
+file = costs
+kind = cost
+visit = V
+total_charge = AMT
+CONF
+printf 'P,V,AMT\n1,v1,10,extra\n2,,20\n' > "$C/costs_1.csv"
+expect_rc "etl costs" 0 omo etl --site costs --format csv --profile "$C/costs.conf" "$C/costs_1.csv"
+expect_grep "both rows quarantined" "records: 2 read = 0 loaded + 2 quarantined + 0 skipped" "$T/out"
+expect_eq "the extractor's position, then none" "1|column 4 (extra)
+2|" "$(sql "SELECT record_no || '|' || coalesce(position, '') FROM omopipe.quarantine q JOIN omopipe.run_file f USING (run_id, path) WHERE q.path LIKE '$C/%' ORDER BY record_no")"

@@ -78,3 +78,16 @@ expect_grep "the control id's position" "MSH\[1\]-10" "$T/out"
 # every shared sample: the counts add up, nothing crashes
 expect_rc "etl shared samples" 0 omo etl --site samples --format hl7v2 "$OMO_SHARED_DATA/hl7v2"
 expect_grep "shared totals" "records: 210 read = 66 loaded + 13 quarantined + 131 skipped" "$T/out"
+
+# a visit start and a diagnosis date sent to the month only (HL7 DTM YYYYMM):
+# loaded as the first day of that month, with a note (the database refused
+# the diagnosis before, and its message with it, at no position)
+printf 'MSH|^~\\&|A|B|C|D|20230301||ADT^A01|PD1|P|2.5.1\rEVN|A01|20230301\rPID|1||PD1^^^H^MR||DOE^JANE||19800101|F\rPV1|1|I|||||||||||||||||PD1V^^^H^VN|||||||||||||||||||||||||202302\rDG1|1||E11.9^Type 2 diabetes mellitus^I10||202302\r' > "$T/partial.hl7"
+expect_rc "etl dates without their day" 0 omo etl --site north --format hl7v2 "$T/partial.hl7"
+expect_grep "partial dates loaded" "records: 1 read = 1 loaded + 0 quarantined + 0 skipped" "$T/out"
+expect_eq "the visit from the first of the month" "2023-02-01" \
+  "$(sql "SELECT visit_start_date FROM cdm.visit_occurrence WHERE visit_source_value IS NOT NULL AND person_id = (SELECT person_id FROM cdm.person WHERE person_source_value LIKE '%PD1%')")"
+expect_eq "the diagnosis on the first of the month" "2023-02-01" \
+  "$(sql "SELECT condition_start_date FROM cdm.condition_occurrence WHERE person_id = (SELECT person_id FROM cdm.person WHERE person_source_value LIKE '%PD1%')")"
+expect_eq "noted" '{"event date without its day: its first day taken": 1, "visit start without its day: its first day taken": 1}' \
+  "$(sql "SELECT notes_per_reason FROM omopipe.run_file WHERE path LIKE '%/partial.hl7'")"

@@ -634,6 +634,39 @@ static void write_text(const char *path, const char *text)
 	fclose(f);
 }
 
+/* A start given to the year or the month (TS "2015", "201911"): by the
+ * profile's partial_start, its first day (first_day, the default), or
+ * not_loaded: the problem left out, the encounter without a start (which
+ * the loader then does not write, with a note) rather than one the loader
+ * would put on the first day. */
+static void test_partial_start(void **state)
+{
+	(void)state;
+	const char *dir = tu_tmpdir("ccda_partial");
+	char path[4096], prof[4096];
+	size_t n;
+	char *doc = tu_slurp(tu_fixture("ccda/features.xml"), &n);
+	assert_non_null(doc);
+	static const char was[] = "<low value=\"20191105080000\"/>", now[] = "<low value=\"201911\"/>        ";
+	char *low = strstr(doc, was);
+	assert_non_null(low);
+	memcpy(low, now, sizeof now - 1); /* the encounter's start: a month (spaces where its day and time were) */
+	_Static_assert(sizeof was == sizeof now, "same length");
+	snprintf(path, sizeof path, "%s/partial.xml", dir);
+	write_text(path, doc);
+	free(doc);
+	struct tu_sink s;
+	run_file(NULL, path, &s);
+	assert_string_equal(find_key("1.2.3.16|E1")->start, "2019-11-01");
+	assert_string_equal(find_key("1.2.3.11|P1")->start, "2015-01-01");
+	snprintf(prof, sizeof prof, "%s/not_loaded.conf", dir);
+	write_text(prof, "[profile]\nbase = ccda\n[dates]\npartial_start = not_loaded\n");
+	run_file(prof, path, &s);
+	assert_int_equal(s.loaded, 1);
+	assert_string_equal(find_key("1.2.3.16|E1")->start, "");
+	assert_null(find_key("1.2.3.11|P1"));
+}
+
 /* Where the byte scan cannot see the DOCTYPE (UTF-16), the reader refuses it,
  * or libxml2 stops the expansion: quarantined at once, nothing expanded. */
 static void test_entities_utf16(void **state)
@@ -934,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_cerner_icd),
 		cmocka_unit_test(test_blue_button_negative),
 		cmocka_unit_test(test_vendor_profiles),
+		cmocka_unit_test(test_partial_start),
 		cmocka_unit_test(test_shared_folders),
 		cmocka_unit_test(test_shared_bytewise),
 		cmocka_unit_test(test_generated_clean),
