@@ -2,6 +2,7 @@
 #include "testutil.h"
 #include "fuzz.h"
 #include "core/date.h"
+#include "core/path.h"
 #include "core/mem.h"
 
 #include <math.h>
@@ -325,4 +326,37 @@ void fuzz_end(struct fuzz_sink *f)
 		         f->quarantined, f->skipped);
 	if (!fuzz_clean(span_make(f->out, strlen(f->out))))
 		fail_msg("%s: what was printed is not clean UTF-8", f->ctx);
+}
+
+void fuzz_keep_open(struct fuzz_keep *k)
+{
+	k->dir = getenv("OMO_FUZZ_WRITE");
+	k->counts = NULL;
+	if (!k->dir)
+		return;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/counts", k->dir);
+	if (path_mkdirs(k->dir, 0755, NULL) < 0 || !(k->counts = fopen(path, "w")))
+		fail_msg("cannot write %s", path);
+}
+
+void fuzz_keep_add(struct fuzz_keep *k, const char *rel, const char *p, size_t n, const struct fuzz_sink *f, int failed)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", k->dir, rel);
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	int made = path_mkdirs(path, 0755, NULL);
+	*slash = '/';
+	if (made < 0 || tu_write_bytes(path, p, n) < 0)
+		fail_msg("cannot write %s", path);
+	fprintf(k->counts, "%s\t%lu\t%lu\t%lu\t%lu\t%s\n", rel, f->begun, f->loaded, f->quarantined, f->skipped,
+	        failed ? "failed" : "loaded");
+}
+
+void fuzz_keep_close(struct fuzz_keep *k)
+{
+	if (k->counts && fclose(k->counts) != 0)
+		fail_msg("cannot write %s/counts", k->dir);
+	k->counts = NULL;
 }

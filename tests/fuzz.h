@@ -78,4 +78,18 @@ struct sink *fuzz_begin(struct fuzz_sink *f, const char *ctx);
 /* After the run: the lines in f->out, every begin closed. */
 void fuzz_end(struct fuzz_sink *f);
 
+/* OMO_FUZZ_WRITE=DIR: the inputs kept for a load into the database
+ * (tests/pg/t_fuzz_load.sh), each with what the extractor made of it, a
+ * line of DIR/counts: its path under DIR, records read, loaded,
+ * quarantined, skipped, and "loaded" or "failed" (the run refused the
+ * file). counts is NULL when not asked for. */
+struct fuzz_keep {
+	const char *dir;
+	FILE *counts;
+};
+void fuzz_keep_open(struct fuzz_keep *k);
+/* Write input p (n bytes) to DIR/rel (folders made) and its counts line. */
+void fuzz_keep_add(struct fuzz_keep *k, const char *rel, const char *p, size_t n, const struct fuzz_sink *f, int failed);
+void fuzz_keep_close(struct fuzz_keep *k);
+
 #endif

@@ -21,6 +21,9 @@
  * input being tried is $OMO_TEST_TMP/test_ccda_fuzz/input.xml, the one
  * before it previous.xml. OMO_FUZZ_REPLAY=A[:B...] reads those documents in
  * turn, each against a fresh extractor's reading of it alone.
+ * OMO_FUZZ_WRITE=DIR keeps the inputs, as DIR/fuzz-N.xml, with what the
+ * extractor made of each in DIR/counts (fuzz_keep), for
+ * tests/pg/t_fuzz_load.sh.
  */
 #include "testutil.h"
 #include "fuzz.h"
@@ -143,6 +146,8 @@ static void test_damaged_documents(void **state)
 	struct fuzz_input in;
 	fuzz_input_init(&in);
 	unsigned long loaded = 0, quarantined = 0, skipped = 0;
+	struct fuzz_keep keep;
+	fuzz_keep_open(&keep);
 	fuzz_seed(seed);
 	for (unsigned long it = 0; it < iters; it++) {
 		const struct fuzz_input *s = &seeds[fuzz_below(ns)], *from = &seeds[fuzz_below(ns)];
@@ -184,6 +189,11 @@ static void test_damaged_documents(void **state)
 		if (strstr(f[0].out, SECRET))
 			fail_msg("%s: the local file's content was read into a record", ctx);
 		tu_same_lines(ctx, "the second time", f[0].out, f[1].out);
+		if (keep.counts) {
+			char rel[64];
+			snprintf(rel, sizeof rel, "fuzz-%lu.xml", it);
+			fuzz_keep_add(&keep, rel, in.p, in.n, &f[0], 0);
+		}
 		free(f[0].out);
 		free(f[1].out);
 		loaded += f[0].loaded;
@@ -195,6 +205,7 @@ static void test_damaged_documents(void **state)
 		assert_true(quarantined > iters / 4);
 		assert_true(loaded > iters / 10);
 	}
+	fuzz_keep_close(&keep);
 	extract_ccda.close(x);
 	fuzz_input_free(&in);
 	fuzz_seeds_free(seeds, ns);

@@ -16,6 +16,9 @@
  *
  * OMO_FUZZ_ITERS inputs (default 3000) from OMO_FUZZ_SEED (default 1); the
  * input being tried is in $OMO_TEST_TMP/test_csv_fuzz/, a failure names it.
+ * OMO_FUZZ_WRITE=DIR keeps the inputs, as DIR/PROFILE/N/NAME (PROFILE:
+ * synthea, synthea-2017 or acme), with what the extractor made of each in
+ * DIR/counts (fuzz_keep), for tests/pg/t_fuzz_load.sh.
  */
 #include "testutil.h"
 #include "fuzz.h"
@@ -42,11 +45,13 @@ static const char bytes[] = ",;\"\r\n 0123456789.-+:TZ\x80\xff\xc3\xef";
 struct seed {
 	char name[64];             /* the file name the profile knows it by */
 	const char *profile;
+	const char *group;         /* the profile's short name */
 	struct fuzz_input in;
 };
 
 /* The header and first rows (up to 30 lines) of each file in dir. */
-static void add_dir(struct seed **s, size_t *n, const char *dir, const char *profile, const char *ext)
+static void add_dir(struct seed **s, size_t *n, const char *dir, const char *profile, const char *group,
+                    const char *ext)
 {
 	char **files = NULL;
 	size_t nf = 0;
@@ -70,6 +75,7 @@ static void add_dir(struct seed **s, size_t *n, const char *dir, const char *pro
 		struct seed *d = &(*s)[(*n)++];
 		snprintf(d->name, sizeof d->name, "%s", base);
 		d->profile = profile;
+		d->group = group;
 		d->in = (struct fuzz_input){ p, k }; /* a seed is only copied from */
 		free(files[i]);
 	}
@@ -103,15 +109,18 @@ static void test_damaged_files(void **state)
 	size_t ns = 0;
 	char acme[1024];
 	snprintf(acme, sizeof acme, "%s", tu_fixture("csv/vendor/acme.conf"));
-	add_dir(&seeds, &ns, tu_shared("csv/synthea-OHDSI-dbt-synthea-seeds/synthea"), "synthea", ".csv");
-	add_dir(&seeds, &ns, tu_shared("csv/synthea-v1-2017-pressleydavid-fusephir/csv"), "synthea-2017", ".csv");
-	add_dir(&seeds, &ns, tu_fixture("csv/malformed"), "synthea", ".csv");
-	add_dir(&seeds, &ns, tu_fixture("csv/vendor"), acme, ".txt");
+	add_dir(&seeds, &ns, tu_shared("csv/synthea-OHDSI-dbt-synthea-seeds/synthea"), "synthea", "synthea", ".csv");
+	add_dir(&seeds, &ns, tu_shared("csv/synthea-v1-2017-pressleydavid-fusephir/csv"), "synthea-2017", "synthea-2017",
+	        ".csv");
+	add_dir(&seeds, &ns, tu_fixture("csv/malformed"), "synthea", "synthea", ".csv");
+	add_dir(&seeds, &ns, tu_fixture("csv/vendor"), acme, "acme", ".txt");
 	assert_true(ns >= 30);
 	const char *dir = tu_tmpdir("test_csv_fuzz");
 	struct fuzz_input in;
 	fuzz_input_init(&in);
 	unsigned long loaded = 0, quarantined = 0, refused = 0;
+	struct fuzz_keep keep;
+	fuzz_keep_open(&keep);
 	fuzz_seed(seed);
 	for (unsigned long it = 0; it < iters; it++) {
 		const struct seed *s = &seeds[fuzz_below(ns)];
@@ -134,6 +143,11 @@ static void test_damaged_files(void **state)
 		tu_same_lines(ctx, "in small reads", f[0].out, f[1].out);
 		free(f[0].out);
 		free(f[1].out);
+		if (keep.counts) {
+			char rel[256];
+			snprintf(rel, sizeof rel, "%s/%lu/%s", s->group, it, s->name);
+			fuzz_keep_add(&keep, rel, in.p, in.n, &f[0], rc0 < 0);
+		}
 		refused += rc0 < 0;
 		loaded += f[0].loaded;
 		quarantined += f[0].quarantined;
@@ -146,6 +160,7 @@ static void test_damaged_files(void **state)
 		assert_true(loaded > iters);
 		assert_true(refused < iters / 2);
 	}
+	fuzz_keep_close(&keep);
 	fuzz_input_free(&in);
 	for (size_t i = 0; i < ns; i++)
 		free(seeds[i].in.p);

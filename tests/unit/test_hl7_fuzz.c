@@ -20,6 +20,9 @@
  * input being tried is in $OMO_TEST_TMP/test_hl7_fuzz/input.hl7, so that a
  * crash leaves it behind; a failed check names the seed and iteration.
  * OMO_FUZZ_REPLAY=FILE checks that one input, through every profile.
+ * OMO_FUZZ_WRITE=DIR keeps the inputs: each goes through the first profile
+ * only and is written to DIR/fuzz-N.hl7, with what the extractor made of it
+ * in DIR/counts (fuzz_keep), for tests/pg/t_fuzz_load.sh.
  */
 #include "testutil.h"
 #include "fuzz.h"
@@ -166,6 +169,8 @@ static void test_damaged_messages(void **state)
 	struct fuzz_input in;
 	fuzz_input_init(&in);
 	unsigned long loaded = 0, quarantined = 0, tails = 0, big = 0;
+	struct fuzz_keep keep;
+	fuzz_keep_open(&keep);
 
 	/* the tail alone loads under every profile (else the check below could not fail for the right reason) */
 	for (size_t i = 0; i < np; i++) {
@@ -195,7 +200,7 @@ static void test_damaged_messages(void **state)
 	fuzz_seed(seed);
 	for (unsigned long it = 0; it < iters; it++) {
 		const struct fuzz_input *s = &seeds[fuzz_below(nseed)], *from = &seeds[fuzz_below(nseed)];
-		size_t pi = it % np;
+		size_t pi = keep.counts ? 0 : it % np;
 		fuzz_input_set(&in, s->p, s->n);
 		for (size_t k = 1 + fuzz_below(4); k > 0; k--)
 			fuzz_mutate(&in, from, bytes, tokens, sizeof tokens / sizeof tokens[0]);
@@ -214,6 +219,11 @@ static void test_damaged_messages(void **state)
 		struct fuzz_sink f;
 		check(x[pi], in.p, in.n, !framed, in.n < 16384 ? 1 + fuzz_below(7) : 512 + fuzz_below(4096), ctx, &f);
 		tails += !framed;
+		if (keep.counts) {
+			char rel[64];
+			snprintf(rel, sizeof rel, "fuzz-%lu.hl7", it);
+			fuzz_keep_add(&keep, rel, in.p, in.n, &f, 0);
+		}
 		loaded += f.loaded;
 		quarantined += f.quarantined;
 	}
@@ -227,6 +237,7 @@ static void test_damaged_messages(void **state)
 		assert_true(tails > iters / 2);
 		assert_true(big > 0);
 	}
+	fuzz_keep_close(&keep);
 	fuzz_input_free(&in);
 	fuzz_seeds_free(seeds, nseed);
 	for (size_t i = 0; i < np; i++)
