@@ -18,7 +18,8 @@
  * round (the machine is shared: the best round is the least disturbed one,
  * the median the typical one). Generate the input with hl7_gen
  * (bench/hl7_gen.c). BENCH_ONLY_EXTRACT=1 runs only the third (for profiling
- * the extractor; ratios then meaningless).
+ * the extractor; ratios then meaningless), BENCH_ONLY_TOKENIZE=1 only the
+ * second (for profiling the tokenizer).
  */
 #include "etl/extract/extract.h"
 #include "etl/extract/hl7_tok.h"
@@ -143,6 +144,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int only_x = getenv("BENCH_ONLY_EXTRACT") != NULL; /* for profiling the extractor */
+	if (getenv("BENCH_ONLY_TOKENIZE")) { /* for profiling the tokenizer */
+		unsigned long nf;
+		for (int round = 0; round < 3; round++)
+			tokenize(path, &nf);
+		printf("%lu fields split\n", nf);
+		extract_hl7v2.close(x);
+		return 0;
+	}
 	struct scan_mem mem = { NULL, 0, 0 };
 	if (!only_x)
 		scan_mem_load(&mem, path);
