@@ -46,7 +46,10 @@ fuzz_load() {
 		"$(sql "SELECT count(*) FROM omopipe.run_file WHERE run_id = $run AND status = 'unchanged'")"
 }
 
-fuzz_load hl7 test_hl7_fuzz "$n" "" --format hl7v2 --profile generic-2.5.1
+for p in generic-2.5.1 v2.8 epic cerner; do
+	fuzz_load hl7 test_hl7_fuzz "$n" $p --format hl7v2 --profile $p
+done
+fuzz_load hl7 test_hl7_fuzz "$n" profile-z --format hl7v2 --profile "$OMO_FIXTURES/hl7v2/profile-z.conf"
 expect_eq "hl7: the damage was real" "t" \
 	"$(sql "SELECT sum(records_quarantined) > $n / 4 AND sum(records_loaded) > $n FROM omopipe.run_file WHERE path LIKE '$T/hl7/%'")"
 fuzz_load csv test_csv_fuzz "$n" synthea --format csv --profile synthea

@@ -20,9 +20,10 @@
  * input being tried is in $OMO_TEST_TMP/test_hl7_fuzz/input.hl7, so that a
  * crash leaves it behind; a failed check names the seed and iteration.
  * OMO_FUZZ_REPLAY=FILE checks that one input, through every profile.
- * OMO_FUZZ_WRITE=DIR keeps the inputs: each goes through the first profile
- * only and is written to DIR/fuzz-N.hl7, with what the extractor made of it
- * in DIR/counts (fuzz_keep), for tests/pg/t_fuzz_load.sh.
+ * OMO_FUZZ_WRITE=DIR keeps the inputs, as DIR/PROFILE/fuzz-N.hl7 (PROFILE:
+ * the one it went through, profile-z for the fixture's), with what the
+ * extractor made of each in DIR/counts (fuzz_keep), for
+ * tests/pg/t_fuzz_load.sh.
  */
 #include "testutil.h"
 #include "fuzz.h"
@@ -200,7 +201,7 @@ static void test_damaged_messages(void **state)
 	fuzz_seed(seed);
 	for (unsigned long it = 0; it < iters; it++) {
 		const struct fuzz_input *s = &seeds[fuzz_below(nseed)], *from = &seeds[fuzz_below(nseed)];
-		size_t pi = keep.counts ? 0 : it % np;
+		size_t pi = it % np;
 		fuzz_input_set(&in, s->p, s->n);
 		for (size_t k = 1 + fuzz_below(4); k > 0; k--)
 			fuzz_mutate(&in, from, bytes, tokens, sizeof tokens / sizeof tokens[0]);
@@ -221,7 +222,7 @@ static void test_damaged_messages(void **state)
 		tails += !framed;
 		if (keep.counts) {
 			char rel[64];
-			snprintf(rel, sizeof rel, "fuzz-%lu.hl7", it);
+			snprintf(rel, sizeof rel, "%s/fuzz-%lu.hl7", profs[pi].profile ? profs[pi].profile : "profile-z", it);
 			fuzz_keep_add(&keep, rel, in.p, in.n, &f, 0);
 		}
 		loaded += f.loaded;
