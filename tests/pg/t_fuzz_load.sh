@@ -21,8 +21,10 @@ expect_rc "vocab load" 0 omo vocab load "$OMO_SHARED_DATA/vocab/Eunomia-Synthea2
 fuzz_load() {
 	local name=$1 bin=$2 iters=$3 sub=$4 d="$T/$1"
 	shift 4
+	# (a scratch folder of its own: the unit test of the same name may be running)
 	[ -s "$d/counts" ] ||
-		expect_rc "$name: damaged files written" 0 env OMO_FUZZ_ITERS="$iters" OMO_FUZZ_WRITE="$d" "$OMO_TEST_BIN/$bin"
+		expect_rc "$name: damaged files written" 0 env OMO_FUZZ_ITERS="$iters" OMO_FUZZ_WRITE="$d" \
+			OMO_TEST_TMP="$T/scratch" "$OMO_TEST_BIN/$bin"
 	local what="$name${sub:+ $sub}" base="$d${sub:+/$sub}" want="$d/want${sub:+-$sub}" got="$d/got${sub:+-$sub}"
 	# the extractor's lines (path under $d, read, loaded, quarantined, skipped, outcome) for DIR
 	awk -F'\t' -v s="${sub:+$sub/}" 'substr($1, 1, length(s)) == s' "$d/counts" | sort > "$want"
