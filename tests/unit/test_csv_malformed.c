@@ -367,6 +367,25 @@ static void test_vendor_profile(void **state)
 	assert_int_equal(s.o[0].first.u.event.value.op.n, 1);
 }
 
+/* An event needs its start: a lab row without one is quarantined at that
+ * column (the loader refused it before, with no position). */
+static void test_event_without_start(void **state)
+{
+	(void)state;
+	char profile[4096], path[4200];
+	snprintf(profile, sizeof profile, "%s", tu_fixture("csv/vendor/acme.conf"));
+	snprintf(path, sizeof path, "%s/acme_lab_20240201.txt", tu_tmpdir("csv_nostart"));
+	assert_int_equal(tu_write(path, "L1;1081;2345-7;01.02.2024 10:30;98;mg/dL;70-99;N\n"
+	                                "L2;1081;2345-7;;98;mg/dL;70-99;N\n"),
+	                 0);
+	struct conf_site site = { "acme", "ACME", 0, "UTC", NULL, 0 };
+	struct rsink s;
+	struct err e = { 0 };
+	assert_int_equal(run_file(profile, &site, path, 0, &s, &e), 0);
+	static const struct want w[] = { { 1, 'L', 0, NULL }, { 2, 'Q', E_MISSING, "column 4" } };
+	check_rows(&s, w, 2);
+}
+
 /* Profiles with mistakes fail with file:line and what is wrong. */
 static void check_bad_profile(const char *text, int line, const char *what)
 {
@@ -452,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_patients),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_vendor_profile),
+		cmocka_unit_test(test_event_without_start),
 		cmocka_unit_test(test_bad_profiles),
 		cmocka_unit_test(test_missing_column),
 		cmocka_unit_test(test_wants),
