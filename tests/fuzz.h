@@ -75,7 +75,8 @@ struct fuzz_sink {
 
 /* The sink to give an extractor: f's checks, printed into f->out. */
 struct sink *fuzz_begin(struct fuzz_sink *f, const char *ctx);
-/* After the run: the lines in f->out, every begin closed. */
+/* After the run: the lines in f->out, every begin closed, every line
+ * (records, reasons, positions) valid UTF-8 without NUL bytes. */
 void fuzz_end(struct fuzz_sink *f);
 
 /* OMO_FUZZ_WRITE=DIR: the inputs kept for a load into the database

@@ -518,9 +518,9 @@ static int ccda_wants(const struct extractor *x, const char *path)
 
 /*
  * The encoding a byte-order mark (or UTF-16 without one) says, and the mark's
- * length: the mark is taken off here and the encoding named instead (a
- * reset reader did not look for the mark itself, libxml2 2.9; the reader
- * is new per document now, and this keeps one way for both).
+ * length: the mark is taken off here and the encoding named to the reader,
+ * rather than left to libxml2 to find (a reset reader of libxml2 2.9 did
+ * not look for it).
  */
 static const char *encoding_of(const char *p, size_t n, size_t *skip)
 {

@@ -2035,9 +2035,6 @@ static void test_profile_dates(void **state)
 	extract_hl7v2.close(x);
 }
 
-/* sink_print's lines (what hl7_records prints and bench/compare_hl7.sh
- * compares: a field missing there hides a difference), each call passed on
- * to the next sink. */
 /* record_print of the kinds the CSV extractor makes too (cost, coverage):
  * every field set, so that the fuzz tests look at every span of them. */
 static void test_record_print_cost_coverage(void **state)
@@ -2074,6 +2071,9 @@ static void test_record_print_cost_coverage(void **state)
 	free(out);
 }
 
+/* sink_print's lines (what hl7_records prints and bench/compare_hl7.sh
+ * compares: a field missing there hides a difference), each call passed on
+ * to the next sink. */
 static void test_sink_print(void **state)
 {
 	(void)state;

@@ -145,21 +145,22 @@ static void test_damaged_messages(void **state)
 	(void)state;
 	log_set_level(LOG_ERROR); /* batch trailer counts that differ: damage, said per file */
 	unsigned long iters = fuzz_env("OMO_FUZZ_ITERS", 5000), seed = fuzz_env("OMO_FUZZ_SEED", 1);
-	static const struct { const char *profile; int tz; } profs[] = {
-		{ "generic-2.5.1", DT_TZ_KEEP }, { "v2.8", 0 }, { "epic", -300 }, { "cerner", 60 }, { NULL, 0 },
+	/* the shipped profiles by name, the fixture's (Z segments) by its path */
+	static const struct { const char *name; int tz; const char *fixture; } profs[] = {
+		{ "generic-2.5.1", DT_TZ_KEEP, NULL }, { "v2.8", 0, NULL }, { "epic", -300, NULL }, { "cerner", 60, NULL },
+		{ "profile-z", 0, "hl7v2/profile-z.conf" },
 	};
 	size_t np = sizeof profs / sizeof profs[0];
 	struct extractor *x[sizeof profs / sizeof profs[0]];
-	char zprof[1024];
-	snprintf(zprof, sizeof zprof, "%s", tu_fixture("hl7v2/profile-z.conf"));
 	for (size_t i = 0; i < np; i++) {
 		struct conf_site site;
 		struct err e;
 		memset(&site, 0, sizeof site);
 		site.id = "fuzz";
 		site.tz = profs[i].tz;
-		if (extract_hl7v2.open(&x[i], profs[i].profile ? profs[i].profile : zprof, &site, &e) < 0)
-			fail_msg("open %s: %s", profs[i].profile ? profs[i].profile : zprof, e.msg);
+		const char *prof = profs[i].fixture ? tu_fixture(profs[i].fixture) : profs[i].name;
+		if (extract_hl7v2.open(&x[i], prof, &site, &e) < 0)
+			fail_msg("open %s: %s", prof, e.msg);
 	}
 	size_t nseed;
 	const char *dirs[2] = { tu_shared("hl7v2"), tu_fixture("hl7v2") };
@@ -192,7 +193,7 @@ static void test_damaged_messages(void **state)
 		for (size_t i = 0; i < np; i++) {
 			struct fuzz_sink f;
 			for (size_t small = 1; small <= 4096; small *= 8)
-				check(x[i], p, n, with_tail, small, profs[i].profile ? profs[i].profile : "profile-z", &f);
+				check(x[i], p, n, with_tail, small, profs[i].name, &f);
 		}
 		free(p);
 		iters = 0;
@@ -216,13 +217,13 @@ static void test_damaged_messages(void **state)
 			fail_msg("cannot write %s", path);
 		char ctx[4400];
 		snprintf(ctx, sizeof ctx, "seed %lu iteration %lu (%s, profile %s)", seed, it, path,
-		         profs[pi].profile ? profs[pi].profile : "profile-z");
+		         profs[pi].name);
 		struct fuzz_sink f;
 		check(x[pi], in.p, in.n, !framed, in.n < 16384 ? 1 + fuzz_below(7) : 512 + fuzz_below(4096), ctx, &f);
 		tails += !framed;
 		if (keep.counts) {
 			char rel[64];
-			snprintf(rel, sizeof rel, "%s/fuzz-%lu.hl7", profs[pi].profile ? profs[pi].profile : "profile-z", it);
+			snprintf(rel, sizeof rel, "%s/fuzz-%lu.hl7", profs[pi].name, it);
 			fuzz_keep_add(&keep, rel, in.p, in.n, &f, 0);
 		}
 		loaded += f.loaded;
